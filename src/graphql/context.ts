@@ -1,0 +1,74 @@
+import DataLoader from 'dataloader';
+import type { ModelDeployment } from '../domain/deployment.js';
+import { ValidationError } from '../domain/errors.js';
+import { parseId } from '../domain/ids.js';
+import type { GatewayRuntime, Backend } from '../gateway.js';
+import type { Principal } from '../auth.js';
+
+export interface GraphQLContext {
+  runtime: GatewayRuntime;
+  requestId: string;
+  principal: Principal | null;
+  loaders: DeploymentLoaders;
+}
+
+/**
+ * Per-request DataLoaders, one per backend, keyed by native key: a query that touches the same
+ * deployment twice, or a list whose items are read again, costs no second upstream call.
+ */
+export class DeploymentLoaders {
+  private readonly byBackend = new Map<string, DataLoader<string, ModelDeployment>>();
+  constructor(
+    private readonly runtime: GatewayRuntime,
+    private readonly requestId: string,
+  ) {}
+
+  private loader(backend: Backend): DataLoader<string, ModelDeployment> {
+    let loader = this.byBackend.get(backend.id);
+    if (!loader) {
+      loader = new DataLoader<string, ModelDeployment>(
+        (nativeKeys) => backend.instance.getMany(nativeKeys.map((k) => backend.instance.parseKey(k)), { requestId: this.requestId }),
+        { maxBatchSize: 100 },
+      );
+      this.byBackend.set(backend.id, loader);
+    }
+    return loader;
+  }
+
+  /** Resolves an ID to its backend and canonical native key; throws ValidationError. */
+  resolveId(id: string, field = 'id'): { backend: Backend; nativeKey: string } {
+    const { backend: backendId, nativeKey } = parseId(id, field);
+    const backend = this.runtime.backends.get(backendId);
+    if (!backend) {
+      throw new ValidationError([
+        { path: [field], rule: 'unknown_backend', message: `no backend named ${JSON.stringify(backendId)} is configured` },
+      ]);
+    }
+    let canonical: string;
+    try {
+      canonical = backend.instance.formatKey(backend.instance.parseKey(nativeKey));
+    } catch (err) {
+      if (err instanceof ValidationError) {
+        throw new ValidationError(err.issues.map((i) => ({ ...i, path: [field] })));
+      }
+      throw err;
+    }
+    return { backend, nativeKey: canonical };
+  }
+
+  load(id: string, field = 'id'): Promise<ModelDeployment> {
+    const { backend, nativeKey } = this.resolveId(id, field);
+    return this.loader(backend).load(nativeKey);
+  }
+
+  /** Seeds the cache with list results so nested reads of the same items cost nothing. */
+  prime(deployment: ModelDeployment): void {
+    const backend = this.runtime.backends.get(deployment.backend);
+    if (backend) this.loader(backend).prime(deployment.nativeId, deployment);
+  }
+
+  /** Forgets a deployment after a write, so the re-read is fresh. */
+  clear(backendId: string, nativeKey: string): void {
+    this.byBackend.get(backendId)?.clear(nativeKey);
+  }
+}

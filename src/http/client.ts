@@ -1,0 +1,252 @@
+import { Pool, errors as undiciErrors } from 'undici';
+import type { Logger } from 'pino';
+import { UpstreamError, type ErrorCode, type WriteOutcome } from '../domain/errors.js';
+
+export interface HttpClientOptions {
+  /** Backend id: named in every error and log line. */
+  backend: string;
+  baseUrl: string;
+  logger: Logger;
+  /** Whole-request bound (connect + headers + body). @default 10000 */
+  timeoutMs?: number;
+  /** Pooled keep-alive connections to the vendor. @default 32 */
+  connections?: number;
+  /** Auth and other headers, computed per request (tokens may be renewed). Never logged. */
+  headers?: () => Record<string, string> | Promise<Record<string, string>>;
+  /** Retries of idempotent requests on network errors, timeouts, 429 and 502–504. @default 2 */
+  retries?: number;
+  /** @default 100 */
+  retryBaseDelayMs?: number;
+  /** A Retry-After longer than this is not waited for; the caller gets RATE_LIMITED. @default 2000 */
+  maxRetryDelayMs?: number;
+  /** Reads a vendor error body into the facts an UpstreamError carries. */
+  parseError?: (status: number, text: string) => VendorErrorFacts | undefined;
+}
+
+export interface VendorErrorFacts {
+  code?: UpstreamCode;
+  vendorCode?: string | null;
+  message?: string | null;
+  detail?: unknown;
+}
+
+export type QueryValue = string | number | boolean | undefined | null | (string | number)[];
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path below the base URL, segments already encoded with pathSegment(). */
+  path: string;
+  query?: Record<string, QueryValue>;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Safe to send twice. @default true for GET */
+  idempotent?: boolean;
+  /** Statuses handed back to the adapter instead of thrown (e.g. 404 → NotFoundError). */
+  allowStatus?: number[];
+  requestId?: string;
+  timeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  /** Parses the body as JSON; a garbled body is an UpstreamError naming the backend. */
+  json(): unknown;
+}
+
+export interface HttpClient {
+  readonly backend: string;
+  request(req: HttpRequest): Promise<HttpResponse>;
+  /** Full path as sent, for dry runs and call records (base path + path + query). */
+  describe(req: Pick<HttpRequest, 'path' | 'query'>): string;
+  close(): Promise<void>;
+}
+
+type UpstreamCode = Extract<ErrorCode, 'RATE_LIMITED' | 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_AUTH' | 'UPSTREAM_ERROR'>;
+
+/** The one table from an upstream HTTP status to our error code (STYLE.md habit 7). */
+export function codeForStatus(status: number): { code: UpstreamCode; retryable: boolean } {
+  if (status === 401 || status === 403) return { code: 'UPSTREAM_AUTH', retryable: false };
+  if (status === 408) return { code: 'UPSTREAM_TIMEOUT', retryable: true };
+  if (status === 429) return { code: 'RATE_LIMITED', retryable: true };
+  if (status === 502 || status === 503 || status === 504) return { code: 'UPSTREAM_UNAVAILABLE', retryable: true };
+  return { code: 'UPSTREAM_ERROR', retryable: false };
+}
+
+/** Retry-After in ms (delta-seconds or HTTP date), or null. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | null {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return null;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+export function buildQuery(query: Record<string, QueryValue> | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v)) for (const item of v) params.append(k, String(item));
+    else params.append(k, String(v));
+  }
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const url = new URL(options.baseUrl);
+  const basePath = url.pathname.replace(/\/+$/, '');
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const retries = options.retries ?? 2;
+  const baseDelay = options.retryBaseDelayMs ?? 100;
+  const maxDelay = options.maxRetryDelayMs ?? 2_000;
+  const pool = new Pool(url.origin, {
+    connections: options.connections ?? 32,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    connect: { timeout: Math.min(timeoutMs, 5_000) },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
+  const log = options.logger.child({ backend: options.backend });
+
+  const describe = (req: Pick<HttpRequest, 'path' | 'query'>) => `${basePath}${req.path}${buildQuery(req.query)}`;
+
+  const fail = (req: HttpRequest, init: Partial<ConstructorParameters<typeof UpstreamError>[0]> & { message: string }) =>
+    new UpstreamError({
+      backend: options.backend,
+      request: { method: req.method, path: describe(req) },
+      ...init,
+    });
+
+  async function once(req: HttpRequest): Promise<HttpResponse> {
+    const started = performance.now();
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(options.headers ? await options.headers() : {}),
+      ...req.headers,
+    };
+    if (req.requestId) headers['x-request-id'] = req.requestId;
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers['content-type'] = 'application/json';
+    }
+    const limit = req.timeoutMs ?? timeoutMs;
+    const isWrite = !(req.idempotent ?? req.method === 'GET');
+    let res;
+    try {
+      res = await pool.request({
+        path: describe(req),
+        method: req.method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(limit),
+        headersTimeout: limit,
+        bodyTimeout: limit,
+      });
+    } catch (err) {
+      throw networkError(req, err, limit, isWrite);
+    }
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (err) {
+      throw networkError(req, err, limit, isWrite);
+    }
+    const status = res.statusCode;
+    log.debug({ method: req.method, path: req.path, status, ms: Math.round(performance.now() - started), requestId: req.requestId }, 'upstream');
+    const response: HttpResponse = {
+      status,
+      headers: res.headers,
+      text,
+      json: () => {
+        try {
+          return JSON.parse(text);
+        } catch {
+          throw fail(req, {
+            code: 'UPSTREAM_ERROR',
+            status,
+            message: `answered ${status} with a body that is not valid JSON`,
+            retryable: false,
+          });
+        }
+      },
+    };
+    if ((status >= 200 && status < 300) || req.allowStatus?.includes(status)) return response;
+    const table = codeForStatus(status);
+    const facts = safeParseError(options.parseError, status, text);
+    const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+    throw fail(req, {
+      code: facts?.code ?? table.code,
+      status,
+      vendorCode: facts?.vendorCode ?? null,
+      vendorMessage: facts?.message ?? null,
+      detail: facts?.detail,
+      retryable: table.retryable,
+      retryAfterMs,
+      message: `${req.method} ${req.path} answered ${status}${facts?.message ? `: ${clip(facts.message)}` : ''}`,
+      outcome: isWrite ? (table.code === 'UPSTREAM_UNAVAILABLE' || table.code === 'UPSTREAM_TIMEOUT' ? 'UNKNOWN' : 'NOT_APPLIED') : null,
+    });
+  }
+
+  function networkError(req: HttpRequest, err: unknown, limit: number, isWrite: boolean): UpstreamError {
+    const e = err as { name?: string; code?: string };
+    const timedOut =
+      e?.name === 'TimeoutError' ||
+      err instanceof undiciErrors.HeadersTimeoutError ||
+      err instanceof undiciErrors.BodyTimeoutError ||
+      err instanceof undiciErrors.ConnectTimeoutError ||
+      e?.code === 'UND_ERR_ABORTED';
+    // A write whose request left us may or may not have been applied.
+    const outcome: WriteOutcome | null = isWrite ? 'UNKNOWN' : null;
+    if (timedOut) {
+      return fail(req, { code: 'UPSTREAM_TIMEOUT', message: `${req.method} ${req.path} got no answer within ${limit} ms`, retryable: true, outcome });
+    }
+    const code = e?.code ?? e?.name ?? 'network error';
+    return fail(req, {
+      code: 'UPSTREAM_UNAVAILABLE',
+      message: `${req.method} ${req.path} failed: ${code === 'ECONNREFUSED' ? 'connection refused' : code}`,
+      retryable: true,
+      outcome: code === 'ECONNREFUSED' && isWrite ? 'NOT_APPLIED' : outcome,
+    });
+  }
+
+  return {
+    backend: options.backend,
+    describe,
+    async request(req) {
+      const idempotent = req.idempotent ?? req.method === 'GET';
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await once(req);
+        } catch (err) {
+          if (!(err instanceof UpstreamError) || !idempotent || !err.retryable || attempt >= retries) throw err;
+          const backoff = Math.min(maxDelay, baseDelay * 2 ** attempt) * (0.5 + Math.random() / 2);
+          const wait = err.retryAfterMs ?? backoff;
+          if (wait > maxDelay) throw err;
+          log.debug({ attempt: attempt + 1, wait, code: err.code }, 'retrying idempotent upstream call');
+          await sleep(wait);
+        }
+      }
+    },
+    close: () => pool.close(),
+  };
+}
+
+function safeParseError(parse: HttpClientOptions['parseError'], status: number, text: string): VendorErrorFacts | undefined {
+  if (!parse) return undefined;
+  try {
+    return parse(status, text);
+  } catch {
+    return undefined;
+  }
+}
+
+function clip(s: string, n = 300): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
