@@ -54,6 +54,8 @@ export interface UpdateResult {
   deployment: ModelDeployment;
   /** What was sent, in order. */
   requests: PlannedRequest[];
+  /** Field-by-field difference the update made, when the adapter knows it. */
+  changes?: FieldChange[];
 }
 
 export interface PlanResult extends UpdatePlan {

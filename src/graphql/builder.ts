@@ -34,6 +34,7 @@ export function createBuilder() {
       nodesQueryOptions: false,
     },
     errors: { defaultTypes: [] },
+    defaultFieldNullability: false,
   });
   builder.queryType({});
   builder.mutationType({});

@@ -10,6 +10,8 @@ export interface GraphQLContext {
   requestId: string;
   principal: Principal | null;
   loaders: DeploymentLoaders;
+  /** Errors of backends that failed while others answered (added to the result beside the data). */
+  partialErrors: Error[];
 }
 
 /**

@@ -169,7 +169,8 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
 
     let fault = takeFault(method, url.pathname);
     if (fault?.kind === 'latency') {
-      await new Promise((r) => setTimeout(r, fault!.kind === 'latency' ? fault.ms + Math.random() * (fault.jitterMs ?? 0) : 0));
+      const delay = fault.ms + Math.random() * (fault.jitterMs ?? 0);
+      await new Promise((r) => setTimeout(r, delay));
       fault = undefined;
     }
     if (fault) {

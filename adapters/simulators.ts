@@ -1,0 +1,13 @@
+import type { Clock } from '../src/domain/clock.js';
+import type { VendorSimulator } from '../src/simulator/server.js';
+
+export interface SimulatorOptions {
+  clock?: Clock;
+  port?: number;
+  /** How long each status phase lasts on the clock. */
+  phaseMs?: number;
+  seed?: boolean;
+}
+
+/** The built-in simulators by vendor, spelled out like adapters/index.ts. */
+export const builtInSimulators: Record<string, (options?: SimulatorOptions) => Promise<VendorSimulator>> = {};

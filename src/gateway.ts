@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { useGraphQlJit } from '@envelop/graphql-jit';
+import type { Logger } from 'pino';
+import type { GraphQLError } from 'graphql';
+import { builtInAdapters } from '../adapters/index.js';
+import type { Adapter, AdapterInstance, BackendConfigBase } from './domain/adapter.js';
+import type { ModelDeployment } from './domain/deployment.js';
+import { systemClock, type Clock } from './domain/clock.js';
+import { GatewayError } from './domain/errors.js';
+import { createHttpClient } from './http/client.js';
+import { ConfigError, zodConfigIssues, type GatewayConfig } from './config.js';
+import { buildSchema, typeNameFor, type BuiltSchema } from './graphql/schema.js';
+import { DeploymentLoaders, type GraphQLContext } from './graphql/context.js';
+import { authenticate, sha256Hex, type ApiKeyEntry, type Principal } from './auth.js';
+import { createLogger } from './logger.js';
+
+export interface Backend {
+  id: string;
+  vendor: string;
+  typeName: string;
+  adapter: Adapter;
+  instance: AdapterInstance;
+  config: BackendConfigBase;
+}
+
+export interface HealthView {
+  ok: boolean;
+  message: string | null;
+  latencyMs: number | null;
+  checkedAt: Date;
+}
+
+/** What resolvers, the status hub and the CLI share for one running gateway. */
+export interface GatewayRuntime {
+  backends: Map<string, Backend>;
+  logger: Logger;
+  clock: Clock;
+  config: GatewayConfig;
+  health(backend: Backend): Promise<HealthView>;
+  /** Tells watchers that a deployment changed through this gateway. */
+  published(deployment: ModelDeployment): void;
+  onPublished(listener: (d: ModelDeployment) => void): () => void;
+}
+
+export interface GatewayOptions {
+  logger?: Logger;
+  clock?: Clock;
+  /** Replaces the built-in adapters (tests). External adapters from the config are added to these. */
+  adapters?: Adapter[];
+}
+
+export interface Gateway {
+  yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+  runtime: GatewayRuntime;
+  schema: BuiltSchema['schema'];
+  close(): Promise<void>;
+}
+
+const HEALTH_TTL_MS = 5_000;
+let builtInSchema: BuiltSchema | null = null;
+
+/** Loads `adapters:` modules of the config; each must export an Adapter (default or `adapter`). */
+export async function loadExternalAdapters(config: GatewayConfig): Promise<Adapter[]> {
+  const out: Adapter[] = [];
+  for (const [i, spec] of config.adapters.entries()) {
+    const target = spec.startsWith('.') || spec.startsWith('/') ? pathToFileURL(resolve(config.baseDir ?? process.cwd(), spec)).href : spec;
+    let mod: Record<string, unknown>;
+    try {
+      mod = await import(target);
+    } catch (err) {
+      throw new ConfigError(`adapters[${i}]: cannot load adapter module ${spec}: ${(err as Error).message.split('\n')[0]}`);
+    }
+    const candidate = (mod.default ?? mod.adapter) as Partial<Adapter> | undefined;
+    const problems: string[] = [];
+    if (!candidate || typeof candidate !== 'object') problems.push('exports no adapter (default export or `adapter`)');
+    else {
+      if (typeof candidate.vendor !== 'string' || !/^[a-z][a-z0-9]*$/.test(candidate.vendor)) problems.push('vendor must be a lower-case word');
+      if (typeof candidate.create !== 'function') problems.push('create must be a function');
+      if (!candidate.configSchema || typeof (candidate.configSchema as { safeParse?: unknown }).safeParse !== 'function') problems.push('configSchema must be a zod schema');
+      if (typeof candidate.typeName !== 'string') problems.push('typeName must be a string');
+      if (!candidate.capabilities) problems.push('capabilities are missing');
+    }
+    if (problems.length) throw new ConfigError(`adapters[${i}]: module ${spec} is not a model-gateway adapter:`, problems);
+    out.push(candidate as Adapter);
+  }
+  return out;
+}
+
+/** Masks what is not ours; logs the original with the request id. */
+function useErrorLogging(logger: Logger): Plugin<GraphQLContext> {
+  return {
+    onExecute({ args }) {
+      return {
+        onExecuteDone({ result, setResult }) {
+          const ctx = args.contextValue as GraphQLContext;
+          if (!('errors' in result) && !('data' in result)) return;
+          const r = result as { errors?: readonly GraphQLError[]; data?: unknown };
+          for (const e of r.errors ?? []) {
+            if (!(e.originalError instanceof GatewayError) && !(e instanceof GatewayError) && e.originalError) {
+              logger.error({ err: e.originalError, requestId: ctx.requestId, path: e.path }, 'unexpected error in resolver');
+            }
+          }
+          // Partial list failures ride along as errors next to the data of the other backends.
+          if (ctx.partialErrors?.length) {
+            setResult({ ...r, errors: [...(r.errors ?? []), ...ctx.partialErrors] } as never);
+          }
+        },
+      };
+    },
+  };
+}
+
+function useApiKeys(keys: ApiKeyEntry[] | null): Plugin {
+  return {
+    onRequest({ request, endResponse, url }) {
+      if (!keys) return;
+      // The GraphiQL page itself is static; every operation needs a key.
+      if (request.method === 'GET' && !url.search && (request.headers.get('accept') ?? '').includes('text/html')) return;
+      const header = request.headers.get('authorization') ?? '';
+      const m = /^Bearer\s+(\S+)$/i.exec(header);
+      if (m && authenticate(keys, m[1]!)) return;
+      endResponse(
+        new Response(
+          JSON.stringify({ errors: [{ message: m ? 'Invalid API key' : 'Missing API key: send Authorization: Bearer <key>', extensions: { code: 'UNAUTHENTICATED' } }] }),
+          { status: 401, headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' } },
+        ),
+      );
+    },
+  };
+}
+
+export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger(config.logging.level);
+  const clock = options.clock ?? systemClock;
+  const external = await loadExternalAdapters(config);
+  const base = options.adapters ?? builtInAdapters;
+  const adapters = [...base, ...external.filter((a) => !base.some((b) => b.vendor === a.vendor))];
+  const byVendor = new Map(adapters.map((a) => [a.vendor, a]));
+
+  const issues: string[] = [];
+  const backends = new Map<string, Backend>();
+  config.backends.forEach((entry, i) => {
+    const adapter = byVendor.get(entry.vendor);
+    if (!adapter) {
+      issues.push(`backends[${i}].vendor: unknown vendor ${JSON.stringify(entry.vendor)} (known: ${[...byVendor.keys()].join(', ')})`);
+      return;
+    }
+    const parsed = adapter.configSchema.safeParse(entry);
+    if (!parsed.success) {
+      issues.push(...zodConfigIssues(parsed.error, ['backends', i]));
+      return;
+    }
+    const cfg = parsed.data as BackendConfigBase;
+    const backendLogger = logger.child({ backend: entry.id });
+    const instance = adapter.create(cfg, {
+      backendId: entry.id,
+      logger: backendLogger,
+      clock,
+      http: (o) => createHttpClient({ ...o, backend: entry.id, logger: backendLogger }),
+    });
+    backends.set(entry.id, { id: entry.id, vendor: adapter.vendor, typeName: typeNameFor(adapter), adapter, instance, config: cfg });
+  });
+  if (issues.length) throw new ConfigError('Invalid config:', issues);
+
+  const usesOnlyBuiltIns = options.adapters === undefined && external.length === 0;
+  const built = usesOnlyBuiltIns ? (builtInSchema ??= buildSchema(builtInAdapters)) : buildSchema(adapters);
+
+  const healthCache = new Map<string, { at: number; view: Promise<HealthView> }>();
+  const listeners = new Set<(d: ModelDeployment) => void>();
+  const runtime: GatewayRuntime = {
+    backends,
+    logger,
+    clock,
+    config,
+    health(backend) {
+      const cached = healthCache.get(backend.id);
+      const now = Date.now();
+      if (cached && now - cached.at < HEALTH_TTL_MS) return cached.view;
+      const view = backend.instance.health().then(
+        (h) => ({ ...h, checkedAt: new Date() }),
+        (err) => ({ ok: false, message: err instanceof GatewayError ? err.message : 'health check failed', latencyMs: null, checkedAt: new Date() }),
+      );
+      healthCache.set(backend.id, { at: now, view });
+      return view;
+    },
+    published(d) {
+      for (const l of listeners) l(d);
+    },
+    onPublished(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+
+  const apiKeys: ApiKeyEntry[] | null = config.auth
+    ? config.auth.apiKeys.map((k) => ({ name: k.name, keySha256: k.keySha256 ?? sha256Hex(k.key!), scopes: k.scopes, backends: k.backends ?? null }))
+    : null;
+
+  const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
+    schema: built.schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: config.server.graphiql ? { title: 'model-gateway', defaultQuery: DEFAULT_QUERY } : false,
+    renderGraphiQL,
+    cors: config.server.cors ? { origin: config.server.cors.origins, credentials: true } : false,
+    logging: {
+      debug: (...a: unknown[]) => logger.debug(a.map(String).join(' ')),
+      info: (...a: unknown[]) => logger.info(a.map(String).join(' ')),
+      warn: (...a: unknown[]) => logger.warn(a.map(String).join(' ')),
+      error: (...a: unknown[]) => logger.error(a.map(String).join(' ')),
+    },
+    context: ({ request }): GraphQLContext => {
+      const requestId = sanitizeRequestId(request.headers.get('x-request-id')) ?? randomUUID();
+      let principal: Principal | null = null;
+      if (apiKeys) {
+        const m = /^Bearer\s+(\S+)$/i.exec(request.headers.get('authorization') ?? '');
+        principal = m ? authenticate(apiKeys, m[1]!) : null;
+        // onRequest already refused requests without a valid key.
+        if (!principal) throw new GatewayError('UNAUTHENTICATED', 'Missing or invalid API key');
+      }
+      return { runtime, requestId, principal, loaders: new DeploymentLoaders(runtime, requestId), partialErrors: [] };
+    },
+    plugins: [useApiKeys(apiKeys), useGraphQlJit(), useErrorLogging(logger)],
+  });
+
+  return {
+    yoga,
+    runtime,
+    schema: built.schema,
+    async close() {
+      await Promise.allSettled([...backends.values()].map((b) => b.instance.close?.()));
+    },
+  };
+}
+
+function sanitizeRequestId(v: string | null): string | null {
+  return v && /^[A-Za-z0-9._:-]{1,128}$/.test(v) ? v : null;
+}
+
+export const DEFAULT_QUERY = `# model-gateway: one API over Northflank, NVIDIA NeMo and ZStack model deployments.
+query FirstLook {
+  backends { id vendor health { ok message } }
+  modelDeployments(first: 20) {
+    totalCount
+    edges {
+      node {
+        id
+        vendor
+        name
+        status
+        vendorStatus
+        version
+        updatedAt
+      }
+    }
+  }
+}
+`;

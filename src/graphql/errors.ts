@@ -1,0 +1,92 @@
+import { ConflictError, NotFoundError, UnsupportedFieldError, UpstreamError, ValidationError, GatewayError } from '../domain/errors.js';
+import type { GatewayBuilder } from './builder.js';
+
+/** Error classes as GraphQL object types, members of mutation result unions (Pothos errors plugin). */
+export function registerErrorTypes(builder: GatewayBuilder) {
+  const ErrorInterface = builder.interfaceRef<GatewayError>('Error').implement({
+    description: 'A typed failure; `code` is one of a fixed set.',
+    fields: (t) => ({
+      message: t.exposeString('message'),
+      code: t.exposeString('code'),
+    }),
+  });
+
+  const ValidationIssueRef = builder.simpleObject('ValidationIssue', {
+    fields: (t) => ({
+      path: t.stringList({ description: 'Input path, e.g. ["northflank","ports","0","internalPort"].' }),
+      rule: t.string({ description: 'pattern, min_length, max_length, enum, min, max, required, id_format …' }),
+      message: t.string(),
+    }),
+  });
+
+  builder.objectType(ValidationError, {
+    name: 'ValidationError',
+    interfaces: [ErrorInterface],
+    isTypeOf: (e) => e instanceof ValidationError,
+    fields: (t) => ({
+      issues: t.field({
+        type: [ValidationIssueRef],
+        resolve: (e) => e.issues.map((i) => ({ ...i, path: i.path.map(String) })),
+      }),
+    }),
+  });
+
+  builder.objectType(NotFoundError, {
+    name: 'NotFoundError',
+    interfaces: [ErrorInterface],
+    isTypeOf: (e) => e instanceof NotFoundError,
+    fields: (t) => ({
+      id: t.exposeString('id'),
+      backend: t.exposeString('backend', { nullable: true }),
+    }),
+  });
+
+  builder.objectType(ConflictError, {
+    name: 'ConflictError',
+    interfaces: [ErrorInterface],
+    isTypeOf: (e) => e instanceof ConflictError,
+    fields: (t) => ({
+      id: t.exposeString('id'),
+      expectedVersion: t.exposeString('expectedVersion', { nullable: true }),
+      actualVersion: t.exposeString('actualVersion', { nullable: true }),
+    }),
+  });
+
+  builder.objectType(UnsupportedFieldError, {
+    name: 'UnsupportedFieldError',
+    interfaces: [ErrorInterface],
+    isTypeOf: (e) => e instanceof UnsupportedFieldError,
+    fields: (t) => ({
+      field: t.exposeString('field'),
+      vendor: t.exposeString('vendor'),
+      reason: t.exposeString('reason'),
+    }),
+  });
+
+  const WriteOutcomeEnum = builder.enumType('WriteOutcome', {
+    description: 'Whether a write that failed took effect upstream.',
+    values: ['NOT_SENT', 'NOT_APPLIED', 'APPLIED', 'UNKNOWN'] as const,
+  });
+
+  const UpstreamRequestRef = builder.simpleObject('UpstreamRequestInfo', {
+    fields: (t) => ({ method: t.string(), path: t.string() }),
+  });
+
+  builder.objectType(UpstreamError, {
+    name: 'UpstreamError',
+    interfaces: [ErrorInterface],
+    isTypeOf: (e) => e instanceof UpstreamError,
+    fields: (t) => ({
+      backend: t.exposeString('backend'),
+      status: t.exposeInt('status', { nullable: true, description: 'The upstream HTTP status, if one came back.' }),
+      vendorCode: t.exposeString('vendorCode', { nullable: true }),
+      vendorMessage: t.exposeString('vendorMessage', { nullable: true }),
+      retryable: t.exposeBoolean('retryable'),
+      outcome: t.field({ type: WriteOutcomeEnum, nullable: true, resolve: (e) => e.outcome }),
+      request: t.field({ type: UpstreamRequestRef, nullable: true, resolve: (e) => e.request }),
+      detail: t.field({ type: 'JSON', nullable: true, resolve: (e) => (e.detail ?? null) as never }),
+    }),
+  });
+
+  return { ErrorInterface };
+}

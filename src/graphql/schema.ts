@@ -1,0 +1,49 @@
+import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
+import type { Adapter } from '../domain/adapter.js';
+import type { ModelDeployment } from '../domain/deployment.js';
+import { createBuilder } from './builder.js';
+import { registerErrorTypes } from './errors.js';
+import { registerFilterInput, registerQueries } from './queries.js';
+import { registerBackendTypes } from './backends.js';
+import { registerMutations } from './mutations.js';
+import { registerSubscriptions } from './subscriptions.js';
+
+export const GENERIC_TYPE_NAME = 'GenericModelDeployment';
+
+export interface BuiltSchema {
+  schema: GraphQLSchema;
+  /** Vendor blocks of UpdateModelDeploymentInput, in order. */
+  vendorBlocks: string[];
+}
+
+/** Builds the whole schema for a set of adapters: one builder, one toSchema(). */
+export function buildSchema(adapters: readonly Adapter[]): BuiltSchema {
+  const { builder, refs } = createBuilder();
+  registerErrorTypes(builder);
+  const vendorInputs = new Map<string, unknown>();
+  const generic = new Set<string>();
+  for (const adapter of adapters) {
+    if (adapter.registerTypes) {
+      const out = adapter.registerTypes(builder, refs);
+      if (out && out.updateInput) vendorInputs.set(adapter.vendor, out.updateInput);
+    } else {
+      generic.add(adapter.vendor);
+    }
+  }
+  builder.objectRef<ModelDeployment>(GENERIC_TYPE_NAME).implement({
+    description: 'A deployment of an adapter that adds no type of its own; its payload is in `raw`.',
+    interfaces: [refs.NodeRef, refs.ModelDeploymentRef],
+    isTypeOf: (value) => generic.has((value as ModelDeployment).vendor),
+    fields: () => ({}),
+  });
+  const FilterInput = registerFilterInput(builder, refs);
+  registerQueries(builder, refs, FilterInput);
+  registerBackendTypes(builder);
+  const { vendorBlocks } = registerMutations(builder, refs, vendorInputs);
+  registerSubscriptions(builder, refs, FilterInput);
+  return { schema: lexicographicSortSchema(builder.toSchema()), vendorBlocks };
+}
+
+export function typeNameFor(adapter: Adapter): string {
+  return adapter.registerTypes ? adapter.typeName : GENERIC_TYPE_NAME;
+}

@@ -1,0 +1,155 @@
+/**
+ * One conformance suite over every built-in adapter and a toy fourth one plugged in through the
+ * config, as a user's own adapter would be: the same behaviour, checked through GraphQL over HTTP
+ * against each vendor's simulator.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { builtInSimulators } from '../adapters/simulators.js';
+import { builtInAdapters } from '../adapters/index.js';
+import type { UpdatePatch } from '../src/domain/patch.js';
+import { startStack, dataOf, type Stack } from './helpers.js';
+import { createToySimulator } from './fixtures/toy-adapter.js';
+
+const FIELDS = `id backend vendor nativeId name description tags status vendorStatus version __typename`;
+const UPDATE = `mutation U($input: UpdateModelDeploymentInput!) {
+  updateModelDeployment(input: $input) {
+    __typename
+    ... on UpdateModelDeploymentSuccess { dryRun requests { method path body } deployment { ${FIELDS} } }
+    ... on ValidationError { message issues { path rule message } }
+    ... on ConflictError { expectedVersion actualVersion }
+    ... on NotFoundError { id }
+    ... on Error { code message }
+  }
+}`;
+
+const writes = (stack: Stack, backend: string) => stack.sims[backend]!.server.calls.filter((c) => c.method !== 'GET').length;
+const reads = (stack: Stack, backend: string) => stack.sims[backend]!.server.calls.filter((c) => c.method === 'GET').length;
+
+function toInput(id: string, patch: UpdatePatch, vendor: string, extra: Record<string, unknown> = {}) {
+  const { vendor: block, ...common } = patch;
+  return { id, ...common, ...(block ? { [vendor]: block } : {}), ...extra };
+}
+
+interface Subject {
+  name: string;
+  backend: string;
+  vendor: string;
+  typeName: string;
+  start(): Promise<Stack>;
+}
+
+const toyModule = fileURLToPath(new URL('./fixtures/toy-adapter.ts', import.meta.url));
+
+const subjects: Subject[] = [
+  ...Object.keys(builtInSimulators).map((vendor) => ({
+    name: vendor,
+    backend: vendor,
+    vendor,
+    typeName: builtInAdapters.find((a) => a.vendor === vendor)!.typeName,
+    start: () => startStack({ vendors: [vendor] }),
+  })),
+  {
+    name: 'toy (external adapter from the config)',
+    backend: 'toybox',
+    vendor: 'toy',
+    typeName: 'GenericModelDeployment',
+    start: async () => startStack({ vendors: [], extraSims: { toybox: await createToySimulator() }, config: { adapters: [toyModule] } }),
+  },
+];
+
+describe.each(subjects)('adapter conformance: $name', (subject) => {
+  let stack: Stack;
+  let existing: string;
+  let conf: Stack['sims'][string]['conformance'];
+  beforeAll(async () => {
+    stack = await subject.start();
+    conf = stack.sims[subject.backend]!.conformance;
+    existing = `${subject.backend}:${conf.existingKey}`;
+  });
+  afterAll(() => stack?.close());
+
+  it('reads one deployment by id, typed by its vendor', async () => {
+    const data = dataOf(await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { ${FIELDS} } }`, { id: existing }));
+    expect(data.modelDeployment).toMatchObject({ id: existing, backend: subject.backend, vendor: subject.vendor, __typename: subject.typeName });
+    expect(data.modelDeployment.status).toMatch(/^(PENDING|PROVISIONING|STARTING|READY|PAUSED|FAILED|DELETING|DELETED|UNKNOWN)$/);
+  });
+
+  it('finds the same deployment through node(id) and in the list', async () => {
+    const data = dataOf(
+      await stack.gql(`query($id: ID!) { node(id: $id) { id __typename } modelDeployments(first: 500) { totalCount edges { node { id } } failures { backend } } }`, { id: existing }),
+    );
+    expect(data.node).toEqual({ id: existing, __typename: subject.typeName });
+    expect(data.modelDeployments.edges.map((e: any) => e.node.id)).toContain(existing);
+    expect(data.modelDeployments.failures).toEqual([]);
+  });
+
+  it('answers a missing deployment with NOT_FOUND', async () => {
+    const r = await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { id } }`, { id: `${subject.backend}:${conf.missingKey}` });
+    expect(r.body.data?.modelDeployment).toBeNull();
+    expect(r.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('refuses malformed keys before any upstream call', async () => {
+    for (const bad of conf.badKeys) {
+      const before = stack.sims[subject.backend]!.server.calls.length;
+      const r = await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { id } }`, { id: `${subject.backend}:${bad}` });
+      expect(r.body.errors?.[0]?.extensions?.code, `key ${bad}`).toBe('VALIDATION');
+      expect(stack.sims[subject.backend]!.server.calls.length, `key ${bad}`).toBe(before);
+    }
+  });
+
+  it('reads a deployment asked for twice in one query once (DataLoader)', async () => {
+    stack.sims[subject.backend]!.server.resetCalls();
+    const data = dataOf(await stack.gql(`query($id: ID!) { a: modelDeployment(id: $id) { id } b: modelDeployment(id: $id) { name } c: node(id: $id) { id } }`, { id: existing }));
+    expect(data.a.id).toBe(existing);
+    expect(reads(stack, subject.backend)).toBeLessThanOrEqual(subject.vendor === 'zstack' ? 2 : 1);
+  });
+
+  it('plans an update in a dry run and sends nothing', async () => {
+    const before = writes(stack, subject.backend);
+    const r = dataOf(await stack.gql(UPDATE, { input: toInput(existing, conf.validPatch, subject.vendor, { dryRun: true }) }));
+    expect(r.updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
+    expect(r.updateModelDeployment.dryRun).toBe(true);
+    expect(r.updateModelDeployment.requests.length).toBeGreaterThan(0);
+    expect(writes(stack, subject.backend)).toBe(before);
+  });
+
+  it('refuses an input breaking a vendor rule with a ValidationError naming the field, sending nothing', async () => {
+    const before = writes(stack, subject.backend);
+    const r = dataOf(await stack.gql(UPDATE, { input: toInput(existing, conf.invalidPatch, subject.vendor) }));
+    expect(r.updateModelDeployment.__typename).toBe('ValidationError');
+    expect(r.updateModelDeployment.issues.map((i: any) => i.path)).toContainEqual(conf.invalidPath.map(String));
+    expect(writes(stack, subject.backend)).toBe(before);
+  });
+
+  it('refuses a stale expectedVersion with a ConflictError, sending nothing', async () => {
+    const before = writes(stack, subject.backend);
+    const r = dataOf(await stack.gql(UPDATE, { input: toInput(existing, conf.validPatch, subject.vendor, { expectedVersion: 'not-the-version' }) }));
+    expect(r.updateModelDeployment.__typename).toBe('ConflictError');
+    expect(r.updateModelDeployment.expectedVersion).toBe('not-the-version');
+    expect(writes(stack, subject.backend)).toBe(before);
+  });
+
+  it('applies an update and shows it on the re-read', async () => {
+    const before = writes(stack, subject.backend);
+    const r = dataOf(await stack.gql(UPDATE, { input: toInput(existing, conf.validPatch, subject.vendor) }));
+    expect(r.updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
+    expect(r.updateModelDeployment.dryRun).toBe(false);
+    expect(writes(stack, subject.backend) - before).toBeGreaterThanOrEqual(1);
+    const again = dataOf(await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { ${FIELDS} raw } }`, { id: existing }));
+    expect(conf.applied({ ...again.modelDeployment, raw: again.modelDeployment.raw })).toBe(true);
+  });
+
+  it('turns an upstream 5xx into a typed upstream error naming the backend', async () => {
+    stack.sims[subject.backend]!.server.inject({ fault: { kind: 'status', status: 500 }, times: 10 });
+    try {
+      const r = await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { id } }`, { id: existing });
+      expect(r.status).toBe(200);
+      expect(r.body.errors?.[0]?.extensions?.code).toMatch(/^UPSTREAM_/);
+      expect(r.body.errors?.[0]?.extensions?.backend).toBe(subject.backend);
+    } finally {
+      stack.sims[subject.backend]!.server.clearFaults();
+    }
+  });
+});
