@@ -5,7 +5,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import type { Logger } from 'pino';
-import type { GraphQLError } from 'graphql';
+import { getOperationAST, type GraphQLError } from 'graphql';
 import { builtInAdapters } from '../adapters/index.js';
 import type { Adapter, AdapterInstance, BackendConfigBase } from './domain/adapter.js';
 import type { ModelDeployment } from './domain/deployment.js';
@@ -17,6 +17,9 @@ import { buildSchema, typeNameFor, type BuiltSchema } from './graphql/schema.js'
 import { DeploymentLoaders, type GraphQLContext } from './graphql/context.js';
 import { authenticate, sha256Hex, type ApiKeyEntry, type Principal } from './auth.js';
 import { createLogger } from './logger.js';
+import { WatchHub } from './status/hub.js';
+import { createMemoryPubSub, type GatewayPubSub, type PubSubHandle } from './status/pubsub.js';
+import { createRedisPubSub } from './status/redis-pubsub.js';
 
 export interface Backend {
   id: string;
@@ -44,6 +47,8 @@ export interface GatewayRuntime {
   /** Tells watchers that a deployment changed through this gateway. */
   published(deployment: ModelDeployment): void;
   onPublished(listener: (d: ModelDeployment) => void): () => void;
+  pubsub: GatewayPubSub;
+  hub: WatchHub | null;
 }
 
 export interface GatewayOptions {
@@ -57,6 +62,8 @@ export interface Gateway {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   runtime: GatewayRuntime;
   schema: BuiltSchema['schema'];
+  /** Checks an Authorization header value: the principal, `open` without auth, null when refused. */
+  authenticate(authorization: string | null | undefined): Principal | 'open' | null;
   close(): Promise<void>;
 }
 
@@ -169,6 +176,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const usesOnlyBuiltIns = options.adapters === undefined && external.length === 0;
   const built = usesOnlyBuiltIns ? (builtInSchema ??= buildSchema(builtInAdapters)) : buildSchema(adapters);
 
+  const pubsubHandle: PubSubHandle = config.pubsub?.redis ? await createRedisPubSub(config.pubsub.redis, logger) : createMemoryPubSub();
+  const hub = new WatchHub(backends, pubsubHandle.pubsub, logger, { intervalMs: config.status.pollIntervalMs });
+
   const healthCache = new Map<string, { at: number; view: Promise<HealthView> }>();
   const listeners = new Set<(d: ModelDeployment) => void>();
   const runtime: GatewayRuntime = {
@@ -188,12 +198,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       return view;
     },
     published(d) {
+      hub.observe(d);
       for (const l of listeners) l(d);
     },
     onPublished(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    pubsub: pubsubHandle.pubsub,
+    hub,
   };
 
   const apiKeys: ApiKeyEntry[] | null = config.auth
@@ -224,14 +237,26 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       }
       return { runtime, requestId, principal, loaders: new DeploymentLoaders(runtime, requestId), partialErrors: [] };
     },
-    plugins: [useApiKeys(apiKeys), useGraphQlJit(), useErrorLogging(logger)],
+    plugins: [
+      useApiKeys(apiKeys),
+      // graphql-jit compiles queries and mutations; subscriptions run on graphql-js.
+      useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' }),
+      useErrorLogging(logger),
+    ],
   });
 
   return {
     yoga,
     runtime,
     schema: built.schema,
+    authenticate(authorization) {
+      if (!apiKeys) return 'open';
+      const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+      return m ? authenticate(apiKeys, m[1]!) : null;
+    },
     async close() {
+      await hub.close();
+      await pubsubHandle.close();
       await Promise.allSettled([...backends.values()].map((b) => b.instance.close?.()));
     },
   };

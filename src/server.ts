@@ -1,5 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { ExecutionArgs } from 'graphql';
 import type { Gateway } from './gateway.js';
 
 export interface ServerOptions {
@@ -16,7 +19,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The only place that listens: HTTP (GraphQL, GraphiQL, SSE) on one port. */
+type EnvelopedRoot = { execute: (a: ExecutionArgs) => never; subscribe: (a: ExecutionArgs) => never };
+
+/**
+ * The only place that listens: HTTP (GraphQL, GraphiQL, SSE) and graphql-ws over WebSocket, on
+ * one port and one path.
+ */
 export async function startServer(gateway: Gateway, options: ServerOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const maxBytes = gateway.runtime.config.server.maxRequestBytes;
@@ -32,6 +40,40 @@ export async function startServer(gateway: Gateway, options: ServerOptions = {})
     void gateway.yoga(req, res);
   });
   server.keepAliveTimeout = 65_000;
+
+  const wss = new WebSocketServer({ server, path: gateway.yoga.graphqlEndpoint, maxPayload: maxBytes });
+  const disposeWs = useServer(
+    {
+      onConnect: (ctx) => {
+        const auth = authorizationOf(ctx.connectionParams, ctx.extra.request.headers.authorization);
+        return gateway.authenticate(auth) !== null;
+      },
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
+      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      onSubscribe: async (ctx, _id, payload) => {
+        const headers = new Headers();
+        const auth = authorizationOf(ctx.connectionParams, ctx.extra.request.headers.authorization);
+        if (auth) headers.set('authorization', auth);
+        const requestId = ctx.extra.request.headers['x-request-id'];
+        if (typeof requestId === 'string') headers.set('x-request-id', requestId);
+        const request = new Request(`http://localhost${gateway.yoga.graphqlEndpoint}`, { method: 'POST', headers });
+        const { schema, execute, subscribe, contextFactory, parse, validate } = gateway.yoga.getEnveloped({ ...ctx, request, params: payload });
+        const args = {
+          schema,
+          operationName: payload.operationName,
+          document: parse(payload.query),
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args as never;
+      },
+    },
+    wss,
+  );
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 4000, host, () => resolve());
@@ -43,6 +85,9 @@ export async function startServer(gateway: Gateway, options: ServerOptions = {})
     port,
     server,
     async close() {
+      await disposeWs.dispose();
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -50,4 +95,10 @@ export async function startServer(gateway: Gateway, options: ServerOptions = {})
       await gateway.close();
     },
   };
+}
+
+function authorizationOf(params: Record<string, unknown> | undefined, header: string | undefined): string | null {
+  const fromParams = params?.authorization ?? params?.Authorization;
+  if (typeof fromParams === 'string') return fromParams;
+  return header ?? null;
 }

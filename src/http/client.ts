@@ -42,7 +42,7 @@ export interface HttpRequest {
   /** Safe to send twice. @default true for GET */
   idempotent?: boolean;
   /** Statuses handed back to the adapter instead of thrown (e.g. 404 → NotFoundError). */
-  allowStatus?: number[];
+  allowStatus?: readonly number[];
   requestId?: string;
   timeoutMs?: number;
 }

@@ -1,0 +1,56 @@
+import type { ModelDeployment } from '../domain/deployment.js';
+import type { DeploymentStatus } from '../domain/status.js';
+
+/** What the watch hub publishes, one topic per backend (`topicFor`). */
+export type HubEvent =
+  | {
+      type: 'status';
+      backend: string;
+      id: string;
+      deployment: ModelDeployment;
+      previous: DeploymentStatus | null;
+      current: DeploymentStatus;
+      vendorStatus: string | null;
+      fingerprint: string;
+      at: number;
+    }
+  | {
+      type: 'change';
+      backend: string;
+      id: string;
+      deployment: ModelDeployment;
+      previous: DeploymentStatus | null;
+      current: DeploymentStatus;
+      vendorStatus: string | null;
+      changedFields: string[];
+      fingerprint: string;
+      at: number;
+    }
+  | { type: 'unavailable'; backend: string; code: string; message: string; retryInMs: number; at: number }
+  | { type: 'recovered'; backend: string; at: number };
+
+export const topicFor = (backend: string) => `model-gateway:deployments:${backend}`;
+
+/**
+ * JSON that keeps what the events carry exact across Redis: bigint (ZStack sizes) and Date.
+ * `this[key]` is the value before Date#toJSON ran.
+ */
+export const eventCodec = {
+  stringify(message: unknown): string {
+    return JSON.stringify(message, function (this: Record<string, unknown>, key, value) {
+      const original = this[key];
+      if (typeof original === 'bigint') return { $bigint: original.toString() };
+      if (original instanceof Date) return { $date: original.toISOString() };
+      return value;
+    });
+  },
+  parse(text: string): unknown {
+    return JSON.parse(text, (_key, value) => {
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        if (typeof value.$bigint === 'string' && Object.keys(value).length === 1) return BigInt(value.$bigint);
+        if (typeof value.$date === 'string' && Object.keys(value).length === 1) return new Date(value.$date);
+      }
+      return value;
+    });
+  },
+};

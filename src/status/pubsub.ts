@@ -1,0 +1,15 @@
+import { createPubSub } from 'graphql-yoga';
+import type { HubEvent } from './events.js';
+
+export type GatewayPubSub = ReturnType<typeof createPubSub<Record<string, [HubEvent]>>>;
+
+export interface PubSubHandle {
+  pubsub: GatewayPubSub;
+  kind: 'memory' | 'redis';
+  close(): Promise<void>;
+}
+
+/** In-process pubsub: the default when the config names no Redis. */
+export function createMemoryPubSub(): PubSubHandle {
+  return { pubsub: createPubSub<Record<string, [HubEvent]>>(), kind: 'memory', close: async () => {} };
+}
