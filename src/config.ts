@@ -56,7 +56,7 @@ export const ConfigSchema = z
       .strict()
       .optional(),
     status: z
-      .object({ pollIntervalMs: z.number().int().min(100).default(5000) })
+      .object({ pollIntervalMs: z.number().int().min(10).default(5000) })
       .strict()
       .default({ pollIntervalMs: 5000 }),
     pubsub: z

@@ -4,7 +4,7 @@ import type { ModelDeployment } from '../domain/deployment.js';
 import { NotFoundError } from '../domain/errors.js';
 import { requireScope } from '../auth.js';
 import { matchesFilter, selectBackends, listAcrossBackends } from '../deployments.js';
-import { topicFor, type HubEvent } from '../status/events.js';
+import type { HubEvent } from '../status/events.js';
 import { fingerprint } from '../status/hub.js';
 import type { GatewayBuilder, CoreRefs } from './builder.js';
 import type { GraphQLContext } from './context.js';
@@ -52,15 +52,7 @@ function subscribe(kind: Kind, args: { ids?: readonly (string | number)[] | null
       }
       void push(ev);
     };
-    const iterators = backendIds.map((b) => ctx.runtime.pubsub.subscribe(topicFor(b))[Symbol.asyncIterator]());
-    const unwatch = backendIds.map((b) => hub.watch({ backend: b, ids: ids ? [...ids].filter((id) => id.startsWith(`${b}:`)) : null }));
-    const pumps = iterators.map(async (it) => {
-      for (;;) {
-        const { value, done } = await it.next();
-        if (done) return;
-        deliver(value as HubEvent);
-      }
-    });
+    const unwatch = backendIds.map((b) => hub.watch({ backend: b, ids: ids ? [...ids].filter((id) => id.startsWith(`${b}:`)) : null }, deliver));
     if (args.emitCurrent) {
       try {
         const current = ids ? await Promise.all([...ids].map((id) => ctx.loaders.load(id).catch((e) => e))) : (await listAcrossBackends(ctx.runtime, filter, ctx.principal)).items;
@@ -80,8 +72,6 @@ function subscribe(kind: Kind, args: { ids?: readonly (string | number)[] | null
     }
     await stop;
     unwatch.forEach((u) => u());
-    await Promise.allSettled(iterators.map((it) => it.return?.()));
-    await Promise.allSettled(pumps);
   });
 }
 

@@ -27,9 +27,15 @@ interface Snapshot {
   fingerprint: string;
 }
 
+export type HubListener = (event: HubEvent) => void;
+
 interface BackendWatch {
   backend: Backend;
   watches: Map<symbol, WatchSpec>;
+  listeners: Map<symbol, HubListener>;
+  /** Watch tokens by deployment id; watches of the whole backend are in `all`. */
+  byId: Map<string, Set<symbol>>;
+  all: Set<symbol>;
   snapshot: Map<string, Snapshot>;
   timer: NodeJS.Timeout | null;
   polling: Promise<void> | null;
@@ -54,7 +60,9 @@ function changedFields(before: ModelDeployment | null, after: ModelDeployment): 
 const big = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
 
 /**
- * Turns polling into push. Polls only backends somebody watches, with one list (or one batch
+ * Turns polling into push. Every gateway instance subscribes once per watched backend to the
+ * pubsub topic and fans events out locally by deployment id, so 10,000 subscribers cost one
+ * pubsub listener and an index lookup per event. Polls only backends somebody watches, with one list (or one batch
  * read) per backend per interval whatever the number of subscribers; publishes only real
  * changes; backs off while a backend fails and says so with an event; stops when the last
  * watcher leaves.
@@ -71,25 +79,64 @@ export class WatchHub {
     private readonly options: HubOptions,
   ) {}
 
-  /** Starts (or joins) the polling of a backend; returns the function that leaves it. */
-  watch(spec: WatchSpec): () => void {
+  /**
+   * Starts (or joins) the polling of a backend; `listener` receives that backend's events for
+   * the watched ids (or all of them). Returns the function that leaves.
+   */
+  watch(spec: WatchSpec, listener: HubListener): () => void {
     const backend = this.backends.get(spec.backend);
     if (!backend || this.closed) return () => {};
     let bw = this.byBackend.get(spec.backend);
+    const fresh = !bw;
     if (!bw) {
-      bw = { backend, watches: new Map(), snapshot: new Map(), timer: null, polling: null, failures: 0, unavailable: false, stopSync: null, polls: 0 };
+      bw = {
+        backend,
+        watches: new Map(),
+        listeners: new Map(),
+        byId: new Map(),
+        all: new Set(),
+        snapshot: new Map(),
+        timer: null,
+        polling: null,
+        failures: 0,
+        unavailable: false,
+        stopSync: null,
+        polls: 0,
+      };
       this.byBackend.set(spec.backend, bw);
-      this.startSync(bw);
-      this.schedule(bw, 0);
     }
     const token = Symbol('watch');
     bw.watches.set(token, spec);
+    bw.listeners.set(token, listener);
+    if (spec.ids === null) bw.all.add(token);
+    else for (const id of spec.ids) (bw.byId.get(id) ?? bw.byId.set(id, new Set()).get(id)!).add(token);
+    if (fresh) {
+      this.startSync(bw);
+      this.schedule(bw, 0);
+    }
+    const owner = bw;
     return () => {
-      const current = this.byBackend.get(spec.backend);
-      if (!current) return;
-      current.watches.delete(token);
-      if (current.watches.size === 0) this.stopBackend(current);
+      owner.watches.delete(token);
+      owner.listeners.delete(token);
+      owner.all.delete(token);
+      for (const id of spec.ids ?? []) {
+        const set = owner.byId.get(id);
+        set?.delete(token);
+        if (set && set.size === 0) owner.byId.delete(id);
+      }
+      if (owner.watches.size === 0 && this.byBackend.get(spec.backend) === owner) this.stopBackend(owner);
     };
+  }
+
+  private dispatch(bw: BackendWatch, ev: HubEvent) {
+    const targets = ev.type === 'status' || ev.type === 'change' ? [...bw.all, ...(bw.byId.get(ev.id) ?? [])] : [...bw.listeners.keys()];
+    for (const token of targets) {
+      try {
+        bw.listeners.get(token)?.(ev);
+      } catch (err) {
+        this.logger.error({ err }, 'subscriber listener failed');
+      }
+    }
   }
 
   /** Backends being polled now and how many watches each has. */
@@ -137,10 +184,12 @@ export class WatchHub {
           const { value, done } = await iterator.next();
           if (done) return;
           const ev = value as HubEvent;
-          if ((ev.type === 'status' || ev.type === 'change') && this.byBackend.get(ev.backend) === bw) {
+          if (this.byBackend.get(bw.backend.id) !== bw) continue;
+          if (ev.type === 'status' || ev.type === 'change') {
             bw.snapshot.set(ev.id, { status: ev.current, fingerprint: ev.fingerprint });
             this.last.set(ev.id, ev.deployment);
           }
+          this.dispatch(bw, ev);
         }
       } catch (err) {
         this.logger.warn({ err }, 'status sync stopped');
