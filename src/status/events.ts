@@ -1,7 +1,20 @@
 import type { ModelDeployment } from '../domain/deployment.js';
 import type { DeploymentStatus } from '../domain/status.js';
 
-/** What the watch hub publishes, one topic per backend (`topicFor`). */
+/**
+ * What travels on the pubsub, one topic per backend (`topicFor`): observations of deployments,
+ * from any gateway instance's poll or mutation. Each instance turns them into events for its own
+ * subscribers by comparing with what it saw before, so one change is one event however many
+ * instances saw it.
+ */
+export interface Observation {
+  type: 'observed';
+  backend: string;
+  deployment: ModelDeployment;
+  at: number;
+}
+
+/** What a subscriber receives from the watch hub. */
 export type HubEvent =
   | {
       type: 'status';

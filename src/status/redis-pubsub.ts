@@ -2,7 +2,7 @@ import { createPubSub } from 'graphql-yoga';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { eventCodec, type HubEvent } from './events.js';
+import { eventCodec, type Observation } from './events.js';
 import type { PubSubHandle } from './pubsub.js';
 
 /** Pubsub through Redis, so that subscribers on any gateway instance see every instance's events. */
@@ -17,7 +17,7 @@ export async function createRedisPubSub(url: string, logger: Logger): Promise<Pu
   await Promise.all([publishClient.connect(), subscribeClient.connect()]);
   const eventTarget = createRedisEventTarget<CustomEvent>({ publishClient, subscribeClient, serializer: eventCodec });
   return {
-    pubsub: createPubSub<Record<string, [HubEvent]>>({ eventTarget: eventTarget as never }),
+    pubsub: createPubSub<Record<string, [Observation]>>({ eventTarget: eventTarget as never }),
     kind: 'redis',
     async close() {
       publishClient.disconnect();
