@@ -38,9 +38,27 @@ export const ConfigSchema = z
         introspection: z.boolean().default(true),
         /** Largest request body accepted. @default 1048576 */
         maxRequestBytes: z.number().int().min(1024).default(1024 * 1024),
+        /** Query limits (graphql-armor). */
+        limits: z
+          .object({
+            depth: z.number().int().min(1).default(12),
+            aliases: z.number().int().min(1).default(30),
+            directives: z.number().int().min(1).default(20),
+            tokens: z.number().int().min(100).default(5000),
+            cost: z.number().int().min(100).default(20000),
+          })
+          .strict()
+          .default({ depth: 12, aliases: 30, directives: 20, tokens: 5000, cost: 20000 }),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 4000, graphiql: true, introspection: true, maxRequestBytes: 1024 * 1024 }),
+      .default({
+        host: '127.0.0.1',
+        port: 4000,
+        graphiql: true,
+        introspection: true,
+        maxRequestBytes: 1024 * 1024,
+        limits: { depth: 12, aliases: 30, directives: 20, tokens: 5000, cost: 20000 },
+      }),
     /** Modules of extra adapters, relative to the config file. */
     adapters: z.array(z.string().min(1)).default([]),
     backends: z

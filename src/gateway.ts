@@ -4,6 +4,13 @@ import { resolve } from 'node:path';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useGraphQlJit } from '@envelop/graphql-jit';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import type { Logger } from 'pino';
 import { getOperationAST, type GraphQLError } from 'graphql';
 import { builtInAdapters } from '../adapters/index.js';
@@ -17,6 +24,7 @@ import { buildSchema, typeNameFor, type BuiltSchema } from './graphql/schema.js'
 import { DeploymentLoaders, type GraphQLContext } from './graphql/context.js';
 import { authenticate, sha256Hex, type ApiKeyEntry, type Principal } from './auth.js';
 import { createLogger } from './logger.js';
+import { requestScope } from './http/request-context.js';
 import { WatchHub } from './status/hub.js';
 import { createMemoryPubSub, type GatewayPubSub, type PubSubHandle } from './status/pubsub.js';
 import { createRedisPubSub } from './status/redis-pubsub.js';
@@ -95,6 +103,20 @@ export async function loadExternalAdapters(config: GatewayConfig): Promise<Adapt
     out.push(candidate as Adapter);
   }
   return out;
+}
+
+/** Runs each operation inside its request scope, so upstream calls carry its x-request-id. */
+function useRequestScope(): Plugin<GraphQLContext> {
+  return {
+    onExecute({ executeFn, setExecuteFn, args }) {
+      const requestId = (args.contextValue as GraphQLContext).requestId;
+      setExecuteFn((a) => requestScope.run({ requestId }, () => executeFn(a)));
+    },
+    onSubscribe({ subscribeFn, setSubscribeFn, args }) {
+      const requestId = (args.contextValue as GraphQLContext).requestId;
+      setSubscribeFn((a) => requestScope.run({ requestId }, () => subscribeFn(a)));
+    },
+  };
 }
 
 /** Masks what is not ours; logs the original with the request id. */
@@ -213,13 +235,18 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     ? config.auth.apiKeys.map((k) => ({ name: k.name, keySha256: k.keySha256 ?? sha256Hex(k.key!), scopes: k.scopes, backends: k.backends ?? null }))
     : null;
 
+  const limits = config.server.limits;
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: built.schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: config.server.graphiql ? { title: 'model-gateway', defaultQuery: DEFAULT_QUERY } : false,
     renderGraphiQL,
-    cors: config.server.cors ? { origin: config.server.cors.origins, credentials: true } : false,
+    // Only listed origins get a CORS grant (yoga would otherwise echo a lone listed origin to anyone).
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      return origin && config.server.cors?.origins.includes(origin) ? { origin: [origin], credentials: true } : (false as never);
+    },
     logging: {
       debug: (...a: unknown[]) => logger.debug(a.map(String).join(' ')),
       info: (...a: unknown[]) => logger.info(a.map(String).join(' ')),
@@ -239,9 +266,18 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     plugins: [
       useApiKeys(apiKeys),
+      // Browsers cannot send a "simple" cross-site GraphQL request without a preflight.
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-requested-with', 'apollo-require-preflight'] }),
+      ...(config.server.introspection ? [] : [useDisableIntrospection()]),
+      maxTokensPlugin({ n: limits.tokens }),
+      maxDepthPlugin({ n: limits.depth, flattenFragments: true }),
+      maxAliasesPlugin({ n: limits.aliases }),
+      maxDirectivesPlugin({ n: limits.directives }),
+      costLimitPlugin({ maxCost: limits.cost }),
       // graphql-jit compiles queries and mutations; subscriptions run on graphql-js.
       useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' }),
       useErrorLogging(logger),
+      useRequestScope(),
     ],
   });
 

@@ -1,6 +1,7 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Logger } from 'pino';
 import { UpstreamError, type ErrorCode, type WriteOutcome } from '../domain/errors.js';
+import { requestScope } from './request-context.js';
 
 export interface HttpClientOptions {
   /** Backend id: named in every error and log line. */
@@ -130,7 +131,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       ...(options.headers ? await options.headers() : {}),
       ...req.headers,
     };
-    if (req.requestId) headers['x-request-id'] = req.requestId;
+    const requestId = req.requestId ?? requestScope.getStore()?.requestId;
+    if (requestId) headers['x-request-id'] = requestId;
     let body: string | undefined;
     if (req.body !== undefined) {
       body = JSON.stringify(req.body);
@@ -159,7 +161,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       throw networkError(req, err, limit, isWrite);
     }
     const status = res.statusCode;
-    log.debug({ method: req.method, path: req.path, status, ms: Math.round(performance.now() - started), requestId: req.requestId }, 'upstream');
+    log.debug({ method: req.method, path: req.path, status, ms: Math.round(performance.now() - started), requestId }, 'upstream');
     const response: HttpResponse = {
       status,
       headers: res.headers,
