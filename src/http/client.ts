@@ -1,4 +1,5 @@
 import { Pool, errors as undiciErrors } from 'undici';
+import { bulkhead, circuitBreaker, ConsecutiveBreaker, handleWhen, BrokenCircuitError, BulkheadRejectedError, CircuitState } from 'cockatiel';
 import type { Logger } from 'pino';
 import { UpstreamError, type ErrorCode, type WriteOutcome } from '../domain/errors.js';
 import { requestScope } from './request-context.js';
@@ -20,6 +21,14 @@ export interface HttpClientOptions {
   retryBaseDelayMs?: number;
   /** A Retry-After longer than this is not waited for; the caller gets RATE_LIMITED. @default 2000 */
   maxRetryDelayMs?: number;
+  /** Requests in flight to this backend at once; more wait in a queue. @default connections */
+  maxConcurrent?: number;
+  /** Requests that may wait for a slot before being refused. @default 1000 */
+  maxQueued?: number;
+  /** Consecutive failures (unreachable, timeout, 502–504) that open the circuit. @default 5 */
+  breakerThreshold?: number;
+  /** How long an open circuit fails fast before one probe request is let through. @default 2000 */
+  breakerHalfOpenAfterMs?: number;
   /** Reads a vendor error body into the facts an UpstreamError carries. */
   parseError?: (status: number, text: string) => VendorErrorFacts | undefined;
 }
@@ -61,6 +70,8 @@ export interface HttpClient {
   request(req: HttpRequest): Promise<HttpResponse>;
   /** Full path as sent, for dry runs and call records (base path + path + query). */
   describe(req: Pick<HttpRequest, 'path' | 'query'>): string;
+  /** Whether the circuit breaker currently lets requests through. */
+  circuitOpen(): boolean;
   close(): Promise<void>;
 }
 
@@ -114,6 +125,29 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     bodyTimeout: timeoutMs,
   });
   const log = options.logger.child({ backend: options.backend });
+  // Per backend: a concurrency cap, and a breaker that fails fast while the vendor is down.
+  const limiter = bulkhead(options.maxConcurrent ?? options.connections ?? 32, options.maxQueued ?? 1000);
+  const breaker = circuitBreaker(
+    handleWhen((err) => err instanceof UpstreamError && (err.code === 'UPSTREAM_UNAVAILABLE' || err.code === 'UPSTREAM_TIMEOUT')),
+    { halfOpenAfter: options.breakerHalfOpenAfterMs ?? 2_000, breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5) },
+  );
+  breaker.onBreak(() => log.warn('circuit opened: failing fast until the backend answers again'));
+  breaker.onReset(() => log.info('circuit closed: backend answers again'));
+
+  async function guarded(req: HttpRequest): Promise<HttpResponse> {
+    try {
+      return await breaker.execute(() => limiter.execute(() => once(req)));
+    } catch (err) {
+      if (err instanceof BrokenCircuitError) {
+        throw fail(req, { code: 'UPSTREAM_UNAVAILABLE', message: 'is failing; not called while its circuit is open (retrying shortly)', retryable: false, outcome: isWriteReq(req) ? 'NOT_SENT' : null });
+      }
+      if (err instanceof BulkheadRejectedError) {
+        throw fail(req, { code: 'RATE_LIMITED', message: 'too many requests queued for this backend', retryable: true, outcome: isWriteReq(req) ? 'NOT_SENT' : null });
+      }
+      throw err;
+    }
+  }
+  const isWriteReq = (req: HttpRequest) => !(req.idempotent ?? req.method === 'GET');
 
   const describe = (req: Pick<HttpRequest, 'path' | 'query'>) => `${basePath}${req.path}${buildQuery(req.query)}`;
 
@@ -225,7 +259,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const idempotent = req.idempotent ?? req.method === 'GET';
       for (let attempt = 0; ; attempt++) {
         try {
-          return await once(req);
+          return await guarded(req);
         } catch (err) {
           if (!(err instanceof UpstreamError) || !idempotent || !err.retryable || attempt >= retries) throw err;
           const backoff = Math.min(maxDelay, baseDelay * 2 ** attempt) * (0.5 + Math.random() / 2);
@@ -236,6 +270,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
       }
     },
+    circuitOpen: () => breaker.state === CircuitState.Open,
     close: () => pool.close(),
   };
 }
