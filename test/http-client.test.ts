@@ -1,0 +1,131 @@
+/** The pooled upstream client against a real loopback server with injected faults. */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { createHttpClient, codeForStatus, parseRetryAfter } from '../src/http/client.js';
+import { startSimulatorServer, type SimulatorServer } from '../src/simulator/server.js';
+import { UpstreamError } from '../src/domain/errors.js';
+
+const logger = pino({ level: 'silent' });
+let sim: SimulatorServer;
+beforeAll(async () => {
+  sim = await startSimulatorServer({
+    name: 'plain',
+    errorBody: (status, message) => ({ error: { status, message } }),
+    routes: [
+      ['GET', '/thing', () => ({ status: 200, body: { ok: true } })],
+      ['POST', '/thing', () => ({ status: 200, body: { ok: true } })],
+    ],
+  });
+});
+afterAll(() => sim.close());
+beforeEach(() => {
+  sim.clearFaults();
+  sim.resetCalls();
+});
+
+const client = (o: Partial<Parameters<typeof createHttpClient>[0]> = {}) =>
+  createHttpClient({ backend: 'plain', baseUrl: sim.url, logger, timeoutMs: 300, retryBaseDelayMs: 5, ...o });
+
+async function failure(p: Promise<unknown>): Promise<UpstreamError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(UpstreamError);
+    return err as UpstreamError;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('status → code table', () => {
+  it.each([
+    [401, 'UPSTREAM_AUTH', 'credentials refused'],
+    [403, 'UPSTREAM_AUTH', 'permission refused'],
+    [404, 'UPSTREAM_ERROR', 'adapters turn 404 into NotFoundError themselves'],
+    [408, 'UPSTREAM_TIMEOUT', 'the vendor timed out'],
+    [429, 'RATE_LIMITED', 'rate limit'],
+    [500, 'UPSTREAM_ERROR', 'a bug upstream: not retried'],
+    [502, 'UPSTREAM_UNAVAILABLE', 'bad gateway'],
+    [503, 'UPSTREAM_UNAVAILABLE', 'unavailable'],
+    [504, 'UPSTREAM_UNAVAILABLE', 'gateway timeout'],
+  ])('%i → %s (%s)', (status, code) => {
+    expect(codeForStatus(status).code).toBe(code);
+  });
+
+  it('reads Retry-After as seconds or as a date', () => {
+    expect(parseRetryAfter('2')).toBe(2000);
+    expect(parseRetryAfter(new Date(Date.now() + 3000).toUTCString())).toBeGreaterThan(1000);
+    expect(parseRetryAfter('soon')).toBeNull();
+  });
+});
+
+describe('upstream client', () => {
+  it('retries an idempotent read on 503 and succeeds', async () => {
+    sim.inject({ fault: { kind: 'status', status: 503 }, times: 2 });
+    const res = await client().request({ method: 'GET', path: '/thing' });
+    expect(res.status).toBe(200);
+    expect(sim.count('GET')).toBe(3);
+  });
+
+  it('never retries a write', async () => {
+    sim.inject({ fault: { kind: 'status', status: 503 }, times: 1 });
+    const err = await failure(client().request({ method: 'POST', path: '/thing', body: {} }));
+    expect(err.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(err.outcome).toBe('UNKNOWN');
+    expect(sim.count('POST')).toBe(1);
+  });
+
+  it('waits for a short Retry-After and gives up on a long one', async () => {
+    sim.inject({ fault: { kind: 'rate-limit', retryAfterSeconds: 0 }, times: 1 });
+    expect((await client().request({ method: 'GET', path: '/thing' })).status).toBe(200);
+    sim.inject({ fault: { kind: 'rate-limit', retryAfterSeconds: 60 }, times: 1 });
+    const err = await failure(client().request({ method: 'GET', path: '/thing' }));
+    expect(err.code).toBe('RATE_LIMITED');
+    expect(err.retryAfterMs).toBe(60_000);
+  });
+
+  it('bounds a request that never gets an answer', async () => {
+    sim.inject({ kind: 'hang' });
+    const t0 = Date.now();
+    const err = await failure(client({ retries: 0 }).request({ method: 'GET', path: '/thing' }));
+    expect(err.code).toBe('UPSTREAM_TIMEOUT');
+    expect(Date.now() - t0).toBeLessThan(1500);
+  });
+
+  it.each([
+    ['reset', { kind: 'reset' as const }, 'UPSTREAM_UNAVAILABLE'],
+    ['truncated body', { kind: 'truncated' as const }, 'UPSTREAM_UNAVAILABLE'],
+  ])('turns a %s into a typed error', async (_n, fault, code) => {
+    sim.inject(fault);
+    const err = await failure(client({ retries: 0 }).request({ method: 'GET', path: '/thing' }));
+    expect(err.code).toBe(code);
+  });
+
+  it('reports garbled JSON as an upstream error naming the backend', async () => {
+    sim.inject({ kind: 'garbled' });
+    const res = await client().request({ method: 'GET', path: '/thing' });
+    expect(() => res.json()).toThrowError(/Backend plain: .*not valid JSON/);
+  });
+
+  it('opens the circuit after repeated failures, fails fast, then probes back', async () => {
+    const c = client({ retries: 0, breakerThreshold: 3, breakerHalfOpenAfterMs: 200 });
+    sim.inject({ kind: 'status', status: 503 });
+    for (let i = 0; i < 3; i++) await failure(c.request({ method: 'GET', path: '/thing' }));
+    expect(c.circuitOpen()).toBe(true);
+    const calls = sim.calls.length;
+    const fast = await failure(c.request({ method: 'GET', path: '/thing' }));
+    expect(fast.message).toMatch(/circuit is open/);
+    expect(sim.calls.length).toBe(calls);
+    sim.clearFaults();
+    await new Promise((r) => setTimeout(r, 250));
+    expect((await c.request({ method: 'GET', path: '/thing' })).status).toBe(200);
+    expect(c.circuitOpen()).toBe(false);
+  });
+
+  it('caps concurrent requests to one backend', async () => {
+    sim.inject({ kind: 'latency', ms: 50 });
+    const c = client({ maxConcurrent: 2, maxQueued: 1 });
+    const results = await Promise.allSettled([1, 2, 3, 4].map(() => c.request({ method: 'GET', path: '/thing' })));
+    const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code);
+    expect(refused).toEqual(['RATE_LIMITED']);
+  });
+});
