@@ -1,5 +1,7 @@
 import type { Clock } from '../src/domain/clock.js';
 import type { VendorSimulator } from '../src/simulator/server.js';
+import { createNorthflankSimulator } from './northflank/simulator.js';
+import { createNemoSimulator } from './nemo/simulator.js';
 
 export interface SimulatorOptions {
   clock?: Clock;
@@ -10,4 +12,7 @@ export interface SimulatorOptions {
 }
 
 /** The built-in simulators by vendor, spelled out like adapters/index.ts. */
-export const builtInSimulators: Record<string, (options?: SimulatorOptions) => Promise<VendorSimulator>> = {};
+export const builtInSimulators: Record<string, (options?: SimulatorOptions) => Promise<VendorSimulator>> = {
+  northflank: createNorthflankSimulator,
+  nemo: createNemoSimulator,
+};

@@ -32,7 +32,8 @@ function ruleOf(issue: z.core.$ZodIssue): string {
 
 /** Parses `input` with `schema` or throws a ValidationError whose paths start with `prefix`. */
 export function validate<T extends z.ZodType>(schema: T, input: unknown, prefix: (string | number)[] = []): z.output<T> {
-  const result = schema.safeParse(input);
+  // reportInput: zod 4 leaves `input` out otherwise, and a wrong type would read as "required".
+  const result = schema.safeParse(input, { reportInput: true });
   if (!result.success) throw new ValidationError(issuesFromZod(result.error, prefix));
   return result.data;
 }

@@ -1,0 +1,232 @@
+import { z } from 'zod';
+import { defineAdapter, type AdapterInstance, type BackendHealth, type PlanResult } from '../../src/domain/adapter.js';
+import { ConflictError, NotFoundError, UpstreamError, ValidationError, type ValidationIssue } from '../../src/domain/errors.js';
+import { parseSegments } from '../../src/domain/ids.js';
+import type { UpdatePatch } from '../../src/domain/patch.js';
+import { issuesFromZod } from '../../src/domain/validation.js';
+import { createZStackClient } from './client.js';
+import { UPDATE_BODY_FIELDS, UpdateModelBodySchema, UUID_PATTERN, type ModelInventory, type UpdateModelBody, type UserTagInventory } from './contract.js';
+import { registerTypes, TYPE_NAME } from './graphql.js';
+import { changesOf, fromVendor, toVendorPatch, unappliedFields, VENDOR, verifiable, type FieldOrigins, type ZStackModelDeployment, type ZStackUpdateInput } from './mapping.js';
+
+export const ZStackConfigSchema = z
+  .object({
+    id: z.string(),
+    vendor: z.literal(VENDOR),
+    baseUrl: z.url(),
+    /** Login account (with `password`); the alternative to a fixed `sessionUuid`. */
+    accountName: z.string().min(1).optional(),
+    /** Plain password; sent as its SHA-512 hex (CONVENTIONS.md 3.2). */
+    password: z.string().min(1).optional(),
+    /** A fixed session; with accountName/password as well it is renewed by logging in when it expires. */
+    sessionUuid: z.string().min(1).optional(),
+    /** UpdateModel body shape (CONVENTIONS.md 0.1). @default 'flat' */
+    updateBodyStyle: z.enum(['flat', 'wrapped']).default('flat'),
+    /** Bound on following a 202 job. @default 30000 */
+    asyncTimeoutMs: z.number().int().positive().optional(),
+    timeoutMs: z.number().int().positive().optional(),
+    /** Read models' user tags (the unified `tags`) with one QueryUserTag call per batch. @default true */
+    readUserTags: z.boolean().default(true),
+  })
+  .refine((c) => !!c.sessionUuid || (!!c.accountName && !!c.password), {
+    path: ['accountName'],
+    message: 'a zstack backend needs either sessionUuid, or accountName and password',
+  })
+  .refine((c) => !c.password || !!c.accountName, { path: ['accountName'], message: 'password is set but accountName is missing' });
+export type ZStackConfig = z.infer<typeof ZStackConfigSchema>;
+
+/** The native key is the model's 32-hex uuid (seed 004 path parameter). */
+const KEY_RULES = [{ name: 'uuid', pattern: UUID_PATTERN, maxLength: 32 }];
+
+/** uuids per query: `uuid?=a,b,...` keeps the URL well under common limits. */
+const BATCH = 100;
+const PAGE = 500;
+const MAX_PAGES = 10_000;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const remap = (issues: ValidationIssue[], origins: FieldOrigins): ValidationIssue[] =>
+  issues.map((i) => {
+    const [field, ...rest] = i.path;
+    const origin = typeof field === 'string' ? origins[field as keyof UpdateModelBody] : undefined;
+    return origin ? { ...i, path: [...origin, ...rest] } : i;
+  });
+
+export const zstackAdapter = defineAdapter({
+  vendor: VENDOR,
+  typeName: TYPE_NAME,
+  configSchema: ZStackConfigSchema,
+  capabilities: { updatableFields: ['name', 'description', 'tags'], batchGet: true, listFilters: ['status'] },
+  registerTypes,
+  create(config, ctx): AdapterInstance<string> {
+    const backend = ctx.backendId;
+    const style = config.updateBodyStyle ?? 'flat';
+    const readTags = config.readUserTags ?? true;
+    const client = createZStackClient(ctx, config);
+
+    const tagMap = (tags: UserTagInventory[]) => {
+      const m = new Map<string, string[]>();
+      for (const t of tags) {
+        const list = m.get(t.resourceUuid);
+        if (list) list.push(t.tag);
+        else m.set(t.resourceUuid, [t.tag]);
+      }
+      return m;
+    };
+
+    async function walk<T>(page: (start: number) => Promise<{ items: T[]; total?: number }>): Promise<T[]> {
+      const all: T[] = [];
+      for (let n = 0, start = 0; n < MAX_PAGES; n++) {
+        const { items, total } = await page(start);
+        all.push(...items);
+        start += items.length;
+        if (items.length < PAGE || (total !== undefined && start >= total)) break;
+      }
+      return all;
+    }
+
+    const userTagsOf = async (uuids: string[] | undefined, requestId?: string) =>
+      readTags
+        ? tagMap(
+            await walk(async (start) => ({ items: await client.queryUserTag({ resourceUuids: uuids, limit: PAGE, start }, requestId) })),
+          )
+        : null;
+
+    async function getChunk(uuids: string[], requestId?: string): Promise<ZStackModelDeployment[]> {
+      const [models, tags] = await Promise.all([
+        uuids.length === 1
+          ? client.getModel(uuids[0]!, requestId).then((m): ModelInventory[] => (m ? [m] : []))
+          : client.queryModel({ uuids, limit: uuids.length }, requestId).then((r) => r.inventories),
+        userTagsOf(uuids, requestId),
+      ]);
+      return models.map((m) => fromVendor(m, backend, tags?.get(m.uuid) ?? []));
+    }
+
+    async function getOne(uuid: string, requestId?: string): Promise<ZStackModelDeployment> {
+      const [d] = await getChunk([uuid], requestId);
+      if (!d) throw new NotFoundError(`${backend}:${uuid}`, backend);
+      return d;
+    }
+
+    /** Validates the patch and builds the UpdateModel body; nothing is sent. */
+    function bodyOf(patch: UpdatePatch): { body: UpdateModelBody; origins: FieldOrigins } {
+      const block = (patch.vendor ?? {}) as Record<string, unknown>;
+      const issues: ValidationIssue[] = [];
+      for (const k of Object.keys(block)) {
+        if (!(UPDATE_BODY_FIELDS as readonly string[]).includes(k) && block[k] !== undefined && block[k] !== null) {
+          issues.push({ path: [VENDOR, k], rule: 'unknown_field', message: `${k} is not an UpdateModel field` });
+        }
+      }
+      const { body, origins, conflicts } = toVendorPatch(patch as UpdatePatch<ZStackUpdateInput>);
+      for (const c of conflicts) issues.push({ path: c.path, rule: 'conflict', message: c.message });
+      const parsed = UpdateModelBodySchema.safeParse(body);
+      if (!parsed.success) issues.push(...remap(issuesFromZod(parsed.error), origins));
+      if (issues.length === 0 && Object.keys(body).length === 0) {
+        issues.push({ path: [], rule: 'required', message: 'the update sets no field' });
+      }
+      if (issues.length) throw new ValidationError(issues);
+      return { body: parsed.data!, origins };
+    }
+
+    async function plan(uuid: string, patch: UpdatePatch, requestId?: string): Promise<PlanResult & { body: UpdateModelBody; origins: FieldOrigins }> {
+      const { body, origins } = bodyOf(patch);
+      const current = await getOne(uuid, requestId);
+      return { current, changes: changesOf(body, current), requests: [client.updateModelRequest(uuid, body, style)], body, origins };
+    }
+
+    const applied = (body: UpdateModelBody, d: ZStackModelDeployment) => unappliedFields(body, d.raw, readTags ? d.tags : null);
+
+    return {
+      parseKey: (nativeKey) => parseSegments(nativeKey, KEY_RULES)[0]!,
+      formatKey: (key) => key,
+
+      async getMany(keys, opts) {
+        const unique = [...new Set(keys)];
+        const found = new Map<string, ZStackModelDeployment>();
+        const failed = new Map<string, Error>();
+        await Promise.all(
+          chunks(unique, BATCH).map(async (chunk) => {
+            try {
+              for (const d of await getChunk(chunk, opts?.requestId)) found.set(d.nativeId, d);
+            } catch (err) {
+              for (const k of chunk) failed.set(k, err as Error);
+            }
+          }),
+        );
+        return keys.map((k) => found.get(k) ?? failed.get(k) ?? new NotFoundError(`${backend}:${k}`, backend));
+      },
+
+      async list(filter, opts) {
+        // Every model present is READY (mapping.ts STATUS_TABLE).
+        if (filter.statuses && !filter.statuses.includes('READY')) return [];
+        const [models, tags] = await Promise.all([
+          walk(async (start) => {
+            const r = await client.queryModel({ limit: PAGE, start, replyWithCount: true, sort: '+uuid' }, opts?.requestId);
+            return { items: r.inventories, total: r.total };
+          }),
+          userTagsOf(undefined, opts?.requestId),
+        ]);
+        const seen = new Set<string>();
+        return models.filter((m) => !seen.has(m.uuid) && seen.add(m.uuid)).map((m) => fromVendor(m, backend, tags?.get(m.uuid) ?? []));
+      },
+
+      async planUpdate(key, patch, opts) {
+        const { body: _b, origins: _o, ...result } = await plan(key, patch, opts?.requestId);
+        return result;
+      },
+
+      async update(key, patch, opts) {
+        const p = await plan(key, patch, opts?.requestId);
+        if (opts?.expectedVersion !== undefined && opts.expectedVersion !== p.current.version) {
+          throw new ConflictError(p.current.id, opts.expectedVersion, p.current.version);
+        }
+        const request = p.requests[0]!;
+        try {
+          await client.updateModel(key, p.body, style, opts?.requestId);
+        } catch (err) {
+          if (err instanceof ValidationError) throw new ValidationError(remap(err.issues, p.origins), err.message);
+          if (err instanceof UpstreamError && err.outcome === 'UNKNOWN') {
+            // The write may or may not have happened: the re-read decides when it can.
+            const after = await getOne(key, opts?.requestId).catch(() => null);
+            if (after && verifiable(p.body, readTags) && applied(p.body, after).length === 0) return { deployment: after, requests: p.requests, changes: p.changes };
+            throw err;
+          }
+          throw err;
+        }
+        const after = await getOne(key, opts?.requestId);
+        const missing = applied(p.body, after);
+        if (missing.length) {
+          throw new UpstreamError({
+            backend,
+            code: 'UPSTREAM_ERROR',
+            request: { method: request.method, path: request.path },
+            status: 200,
+            outcome: 'NOT_APPLIED',
+            message:
+              `UpdateModel ${key} was accepted but not applied: ${missing.join(', ')} unchanged on the re-read model ` +
+              `(the server may expect the ${style === 'flat' ? 'wrapped' : 'flat'} body; see updateBodyStyle)`,
+          });
+        }
+        return { deployment: after, requests: p.requests, changes: p.changes };
+      },
+
+      async health(): Promise<BackendHealth> {
+        const started = performance.now();
+        try {
+          await client.countModels();
+          return { ok: true, message: null, latencyMs: Math.round(performance.now() - started) };
+        } catch (err) {
+          return { ok: false, message: err instanceof Error ? err.message : 'health check failed', latencyMs: null };
+        }
+      },
+
+      close: () => client.close(),
+    };
+  },
+});
+
+export default zstackAdapter;

@@ -1,0 +1,1 @@
+export async function subscriptionSection(_opts: { quick: boolean }): Promise<void> {}
