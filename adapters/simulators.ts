@@ -2,6 +2,7 @@ import type { Clock } from '../src/domain/clock.js';
 import type { VendorSimulator } from '../src/simulator/server.js';
 import { createNorthflankSimulator } from './northflank/simulator.js';
 import { createNemoSimulator } from './nemo/simulator.js';
+import { createZStackSimulator } from './zstack/simulator.js';
 
 export interface SimulatorOptions {
   clock?: Clock;
@@ -15,4 +16,5 @@ export interface SimulatorOptions {
 export const builtInSimulators: Record<string, (options?: SimulatorOptions) => Promise<VendorSimulator>> = {
   northflank: createNorthflankSimulator,
   nemo: createNemoSimulator,
+  zstack: createZStackSimulator,
 };

@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, createLRUCache, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import type { Logger } from 'pino';
-import { getOperationAST, type GraphQLError } from 'graphql';
+import { getOperationAST, NoSchemaIntrospectionCustomRule, type GraphQLError } from 'graphql';
 import { builtInAdapters } from '../adapters/index.js';
 import type { Adapter, AdapterInstance, BackendConfigBase } from './domain/adapter.js';
 import type { ModelDeployment } from './domain/deployment.js';
@@ -103,6 +102,15 @@ export async function loadExternalAdapters(config: GatewayConfig): Promise<Adapt
     out.push(candidate as Adapter);
   }
   return out;
+}
+
+/** Refuses introspection at validation, on every transport (HTTP fast path, Yoga, WebSocket). */
+function useNoIntrospection(): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
 }
 
 /** Runs each operation inside its request scope, so upstream calls carry its x-request-id. */
@@ -240,6 +248,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     schema: built.schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    maxRequestBodySize: config.server.maxRequestBytes,
     graphiql: config.server.graphiql ? { title: 'model-gateway', defaultQuery: DEFAULT_QUERY } : false,
     renderGraphiQL,
     // Only listed origins get a CORS grant (yoga would otherwise echo a lone listed origin to anyone).
@@ -268,14 +277,22 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       useApiKeys(apiKeys),
       // Browsers cannot send a "simple" cross-site GraphQL request without a preflight.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-requested-with', 'apollo-require-preflight'] }),
-      ...(config.server.introspection ? [] : [useDisableIntrospection()]),
+      ...(config.server.introspection ? [] : [useNoIntrospection()]),
       maxTokensPlugin({ n: limits.tokens }),
       maxDepthPlugin({ n: limits.depth, flattenFragments: true }),
       maxAliasesPlugin({ n: limits.aliases }),
       maxDirectivesPlugin({ n: limits.directives }),
       costLimitPlugin({ maxCost: limits.cost }),
       // graphql-jit compiles queries and mutations; subscriptions run on graphql-js.
-      useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' }),
+      useGraphQlJit(
+        // (customJSONSerializer is off: graphql-jit cannot serialize custom scalars such as DateTime.)
+        {},
+        {
+          enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription',
+          // Compiled queries keyed by their text: a document object is new for every request.
+          cache: createLRUCache({ max: 1000 }) as never,
+        },
+      ),
       useErrorLogging(logger),
       useRequestScope(),
     ],

@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { ExecutionArgs } from 'graphql';
 import type { Gateway } from './gateway.js';
+import { createFastPath } from './http/fast-path.js';
 
 export interface ServerOptions {
   /** @default 127.0.0.1 */
@@ -28,6 +29,7 @@ type EnvelopedRoot = { execute: (a: ExecutionArgs) => never; subscribe: (a: Exec
 export async function startServer(gateway: Gateway, options: ServerOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const maxBytes = gateway.runtime.config.server.maxRequestBytes;
+  const fastPath = createFastPath(gateway, maxBytes);
   const server = http.createServer((req, res) => {
     // Refuse oversized bodies from Content-Length before reading any of it.
     const length = Number(req.headers['content-length'] ?? 0);
@@ -37,6 +39,7 @@ export async function startServer(gateway: Gateway, options: ServerOptions = {})
       req.destroy();
       return;
     }
+    if (fastPath(req, res)) return;
     void gateway.yoga(req, res);
   });
   server.keepAliveTimeout = 65_000;

@@ -225,18 +225,18 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
   async function followJob(req: HttpRequest, location: string, sessionUuid: string, started: number): Promise<{ status: number; body: unknown }> {
     const path = jobPath(req, location);
     const deadline = started + asyncTimeoutMs;
+    const timedOut = () =>
+      upstream(req, {
+        code: 'UPSTREAM_TIMEOUT',
+        status: 202,
+        retryable: false,
+        outcome: 'UNKNOWN',
+        message: `${req.method} ${req.path}: the job did not finish within ${asyncTimeoutMs} ms`,
+      });
     let delay = 25;
     for (;;) {
       const left = deadline - performance.now();
-      if (left <= 0) {
-        throw upstream(req, {
-          code: 'UPSTREAM_TIMEOUT',
-          status: 202,
-          retryable: false,
-          outcome: 'UNKNOWN',
-          message: `${req.method} ${req.path}: the job did not finish within ${asyncTimeoutMs} ms`,
-        });
-      }
+      if (left <= 0) throw timedOut();
       await sleep(Math.min(delay, left));
       delay = Math.min(delay * 2, 1000);
       const poll: HttpRequest = {
@@ -244,12 +244,13 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
         path,
         headers: { authorization: `OAuth ${sessionUuid}` },
         allowStatus: [503],
-        timeoutMs: Math.max(1, Math.min(options.timeoutMs ?? 10_000, deadline - performance.now())),
+        timeoutMs: Math.ceil(Math.min(options.timeoutMs ?? 10_000, Math.max(100, deadline - performance.now()))),
       };
       let res: HttpResponse;
       try {
         res = await http.request(poll);
       } catch (err) {
+        if (performance.now() >= deadline) throw timedOut();
         if (err instanceof UpstreamError) throw err.withOutcome('UNKNOWN');
         throw err;
       }
@@ -310,8 +311,6 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
     backend,
     describe: (req: Pick<HttpRequest, 'path' | 'query'>) => http.describe(req),
     logInByAccount,
-    /** Whether a session is held (for health and tests; never the session itself). */
-    hasSession: () => session !== null,
 
     /** QueryModel by uuid path (`GET /zstack/v1/ai/models/{uuid}`): null when the inventories are empty (CONVENTIONS.md 0.3). */
     async getModel(uuid: string, requestId?: string): Promise<ModelInventory | null> {

@@ -2,21 +2,41 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
+import { registerDeployments } from './deployments.js';
+import { registerQuery } from './query.js';
+import { CliError, EXIT_FAILURE, EXIT_USAGE } from './client.js';
 
 const program = new Command()
   .name('model-gateway')
   .description('One GraphQL API over Northflank, NVIDIA NeMo Platform and ZStack model deployments.')
   .exitOverride()
-  .showHelpAfterError(false);
+  .showHelpAfterError(false)
+  .addHelpText(
+    'after',
+    '\nExit status: 0 success, 1 the operation failed (gateway errors, refused or failed items, unreachable gateway), 2 bad usage.',
+  );
 
 registerServe(program);
 registerSimulate(program);
+registerDeployments(program);
+registerQuery(program);
+
+// Commands that talk to a gateway end when their work is done, whatever sockets stay pooled.
+const longRunning = new Set(['serve', 'simulate']);
 
 try {
   await program.parseAsync(process.argv);
+  if (!longRunning.has(program.args[0] ?? '')) process.exit(0);
 } catch (err) {
-  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (err instanceof CommanderError) {
+    // Commander has printed its one line already (or the help, which is not a failure).
+    process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
+  }
+  if (err instanceof CliError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
   const message = err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`;
   process.stderr.write(`${message}\n`);
-  process.exit(1);
+  process.exit(EXIT_FAILURE);
 }

@@ -7,6 +7,7 @@ import { registerFilterInput, registerQueries } from './queries.js';
 import { registerBackendTypes } from './backends.js';
 import { registerMutations } from './mutations.js';
 import { registerSubscriptions } from './subscriptions.js';
+import { registerBulkMutations } from './bulk.js';
 
 export const GENERIC_TYPE_NAME = 'GenericModelDeployment';
 
@@ -41,6 +42,7 @@ export function buildSchema(adapters: readonly Adapter[]): BuiltSchema {
   registerBackendTypes(builder);
   const { vendorBlocks } = registerMutations(builder, refs, vendorInputs);
   registerSubscriptions(builder, refs, FilterInput);
+  registerBulkMutations(builder, FilterInput, vendorInputs);
   return { schema: lexicographicSortSchema(builder.toSchema()), vendorBlocks };
 }
 

@@ -1,0 +1,125 @@
+import type { Command } from 'commander';
+import { connect, CliError, EXIT_FAILURE, oneLine, usageError, withGatewayOptions, type GatewayOptions, type GraphQLResponse } from './client.js';
+import { parseStatuses } from './deployment-view.js';
+import { parseDuration } from './output.js';
+
+const WATCH = `subscription WatchDeployments($ids: [ID!]) {
+  modelDeploymentStatusChanged(ids: $ids, emitCurrent: true) {
+    __typename
+    ... on ModelDeploymentStatusTransition { deployment { id statusMessage } previous current vendorStatus at initial }
+    ... on BackendUnavailable { backend code message retryInMs at }
+    ... on BackendRecovered { backend at }
+  }
+}`;
+
+interface Current {
+  status: string;
+  vendorStatus: string | null;
+}
+
+interface WatchOptions extends GatewayOptions {
+  until?: string;
+  timeout?: string;
+  transport?: string;
+  json?: boolean;
+}
+
+/** One query for every id, so that a wrong or missing id fails before anything is watched. */
+function lookup(ids: string[]): { query: string; variables: Record<string, string> } {
+  const vars = ids.map((_, i) => `$id${i}: ID!`).join(', ');
+  const fields = ids.map((_, i) => `d${i}: modelDeployment(id: $id${i}) { id status vendorStatus }`).join('\n  ');
+  return { query: `query WatchTargets(${vars}) {\n  ${fields}\n}`, variables: Object.fromEntries(ids.map((id, i) => [`id${i}`, id])) };
+}
+
+export function registerDeploymentsWatch(parent: Command): void {
+  withGatewayOptions(
+    parent
+      .command('watch')
+      .description('Stream status transitions of deployments live, until they all reach --until (or Ctrl-C).')
+      .argument('<ids...>', 'deployment ids')
+      .option('--until <status>', 'exit 0 once every deployment is in this status, e.g. READY')
+      .option('--timeout <duration>', 'give up (exit 1) after this long, e.g. 90s or 10m')
+      .option('--transport <sse|ws>', 'subscription transport: server-sent events or WebSocket', 'sse')
+      .option('--json', 'print one JSON object per event'),
+  ).action(async (ids: string[], opts: WatchOptions) => {
+    const until = opts.until ? parseStatuses([opts.until], '--until')[0]! : null;
+    const timeoutMs = opts.timeout !== undefined ? parseDuration(opts.timeout) : null;
+    if (opts.timeout !== undefined && !timeoutMs) throw usageError(`--timeout ${JSON.stringify(opts.timeout)}: expected a duration such as 90s or 10m`);
+    if (opts.transport !== 'sse' && opts.transport !== 'ws') throw usageError(`--transport ${JSON.stringify(opts.transport)}: expected sse or ws`);
+    const transport = opts.transport;
+
+    const client = connect(opts);
+    const { query, variables } = lookup(ids);
+    const found = await client.request<Record<string, { id: string; status: string; vendorStatus: string | null } | null>>(query, variables);
+    if (found.errors?.length) throw new CliError(oneLine(found.errors));
+    const current = new Map<string, Current>();
+    ids.forEach((id, i) => {
+      const d = found.data?.[`d${i}`];
+      if (!d) throw new CliError(`${id} not found`);
+      current.set(d.id, { status: d.status, vendorStatus: d.vendorStatus });
+    });
+    const targets = [...current.keys()];
+    const print = (line: string, event: Record<string, unknown>) => process.stdout.write(opts.json ? `${JSON.stringify(event)}\n` : `${line}\n`);
+    const reached = () => until !== null && [...current.values()].every((c) => c.status === until);
+
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | null = null;
+      let dispose = () => {};
+      const end = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        process.off('SIGINT', onSigint);
+        dispose();
+        void client.close().finally(() => (err ? reject(err) : resolve()));
+      };
+      const onSigint = () => end(until ? new CliError(`interrupted before every deployment was ${until}`, 130) : undefined);
+      process.on('SIGINT', onSigint);
+      if (timeoutMs) {
+        timer = setTimeout(() => {
+          const waiting = [...current].filter(([, c]) => c.status !== until).map(([id, c]) => `${id} is ${c.status}`);
+          end(new CliError(`timed out after ${opts.timeout}${waiting.length ? `: ${waiting.join(', ')}` : ''}`, EXIT_FAILURE));
+        }, timeoutMs);
+      }
+      dispose = client.subscribe(WATCH, { ids: targets }, transport, {
+        next(res: GraphQLResponse<unknown>) {
+          if (res.errors?.length) return end(new CliError(oneLine(res.errors)));
+          const ev = (res.data as { modelDeploymentStatusChanged?: Record<string, any> } | null)?.modelDeploymentStatusChanged;
+          if (!ev) return;
+          if (ev.__typename === 'ModelDeploymentStatusTransition') {
+            const id = ev.deployment.id as string;
+            current.set(id, { status: ev.current, vendorStatus: ev.vendorStatus });
+            const vendor = ev.vendorStatus ? ` (${ev.vendorStatus})` : '';
+            const message = ev.deployment.statusMessage ? `: ${ev.deployment.statusMessage}` : '';
+            print(ev.initial ? `${ev.at}  ${id}  is ${ev.current}${vendor}` : `${ev.at}  ${id}  ${ev.previous ?? '?'} → ${ev.current}${vendor}${message}`, {
+              event: 'status',
+              id,
+              previous: ev.previous,
+              current: ev.current,
+              vendorStatus: ev.vendorStatus,
+              initial: ev.initial,
+              at: ev.at,
+            });
+          } else if (ev.__typename === 'BackendUnavailable') {
+            process.stderr.write(`warning: backend ${ev.backend} is not answering [${ev.code}]: ${ev.message}; retrying in ${ev.retryInMs} ms\n`);
+          } else if (ev.__typename === 'BackendRecovered') {
+            process.stderr.write(`backend ${ev.backend} answers again\n`);
+          }
+          if (reached()) {
+            if (!opts.json) process.stdout.write(`All ${targets.length} deployment${targets.length === 1 ? ' is' : 's are'} ${until}.\n`);
+            end();
+          }
+        },
+        error(err: unknown) {
+          const e = err as { message?: string } | GraphQLResponse<unknown>['errors'];
+          const text = Array.isArray(e) ? oneLine(e) : (e?.message ?? (err instanceof Event ? 'the connection failed' : String(err)));
+          end(new CliError(`subscription failed: ${text}`));
+        },
+        complete() {
+          end(reached() || !until ? undefined : new CliError('the gateway ended the subscription'));
+        },
+      });
+    });
+  });
+}

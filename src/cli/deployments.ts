@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { registerDeploymentsList } from './deployments-list.js';
+import { registerDeploymentsGet } from './deployments-get.js';
+import { registerDeploymentsUpdate } from './deployments-update.js';
+import { registerDeploymentsApply } from './deployments-apply.js';
+import { registerDeploymentsWatch } from './deployments-watch.js';
+
+export function registerDeployments(program: Command): void {
+  const deployments = program
+    .command('deployments')
+    .description('List, show, update and watch model deployments through a running gateway (--url, --token).');
+  registerDeploymentsList(deployments);
+  registerDeploymentsGet(deployments);
+  registerDeploymentsUpdate(deployments);
+  registerDeploymentsApply(deployments);
+  registerDeploymentsWatch(deployments);
+}

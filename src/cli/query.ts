@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import { getOperationAST, parse, type DocumentNode } from 'graphql';
+import type { Command } from 'commander';
+import { collect, connect, CliError, oneLine, parseAssignment, usageError, withGatewayOptions, type GatewayOptions, type GraphQLResponse } from './client.js';
+import { json } from './output.js';
+
+interface QueryOptions extends GatewayOptions {
+  var?: string[];
+  operation?: string;
+  transport?: string;
+}
+
+async function readDocument(source: string): Promise<string> {
+  if (source === '-') {
+    if (process.stdin.isTTY) throw usageError('query -: type or pipe the operation on stdin (end with Ctrl-D)');
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  try {
+    return await readFile(source, 'utf8');
+  } catch (err) {
+    throw usageError(`cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+export function registerQuery(program: Command): void {
+  withGatewayOptions(
+    program
+      .command('query')
+      .description('Run any GraphQL operation from a file (or - for stdin) and print the JSON response.')
+      .argument('<file>', 'a .graphql file, or - to read stdin')
+      .option('--var <key=value>', 'a variable; the value is read as JSON when it parses (5, true, ["a"]), else as text (repeatable)', collect)
+      .option('--operation <name>', 'which operation of the document to run')
+      .option('--transport <sse|ws>', 'for subscriptions: server-sent events or WebSocket', 'sse'),
+  ).action(async (file: string, opts: QueryOptions) => {
+    const text = await readDocument(file);
+    let doc: DocumentNode;
+    try {
+      doc = parse(text);
+    } catch (err) {
+      throw usageError(`${file === '-' ? 'stdin' : file} is not a GraphQL document: ${(err as Error).message.split('\n')[0]}`);
+    }
+    const op = getOperationAST(doc, opts.operation);
+    if (!op) {
+      throw usageError(opts.operation ? `no operation named ${opts.operation} in ${file}` : `${file} holds several operations: pick one with --operation`);
+    }
+    const variables = Object.fromEntries((opts.var ?? []).map((v) => parseAssignment('--var', v)));
+    const client = connect(opts);
+
+    if (op.operation !== 'subscription') {
+      const res = await client.request(text, variables, opts.operation);
+      process.stdout.write(json(res));
+      if (res.errors?.length) throw new CliError(oneLine(res.errors));
+      return;
+    }
+    // A subscription prints one JSON response per line until the server ends it (or Ctrl-C).
+    const transport = opts.transport === 'ws' ? 'ws' : 'sse';
+    await new Promise<void>((resolve, reject) => {
+      let dispose = () => {};
+      const end = (err?: Error) => {
+        process.off('SIGINT', onSigint);
+        dispose();
+        void client.close().finally(() => (err ? reject(err) : resolve()));
+      };
+      const onSigint = () => end();
+      process.on('SIGINT', onSigint);
+      dispose = client.subscribe(text, variables, transport, {
+        next(res: GraphQLResponse<unknown>) {
+          process.stdout.write(`${JSON.stringify(res)}\n`);
+          if (res.errors?.length && !res.data) end(new CliError(oneLine(res.errors)));
+        },
+        error(err: unknown) {
+          end(new CliError(`subscription failed: ${Array.isArray(err) ? oneLine(err) : ((err as Error)?.message ?? 'the connection failed')}`));
+        },
+        complete: () => end(),
+      }, opts.operation);
+    });
+  });
+}

@@ -1,0 +1,236 @@
+/** The ZStack adapter through GraphQL over HTTP, against its simulator. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startStack, dataOf, type Stack } from './helpers.js';
+import { builtInSimulators } from '../adapters/simulators.js';
+import { createManualClock } from '../src/domain/clock.js';
+import { zstackAdapter } from '../adapters/zstack/adapter.js';
+import { createZStackSimulator, type ZStackSimulator } from '../adapters/zstack/simulator.js';
+
+const QWEN = '1bb3ef7d600d4d30b21b8ffd299c37b5';
+const ID = `zstack:${QWEN}`;
+const TWO_HOURS = 2 * 60 * 60 * 1000;
+
+async function startZStackStack(overrides: Record<string, unknown> = {}): Promise<Stack> {
+  const backendOverrides = { zstack: overrides };
+  if (builtInSimulators.zstack) return startStack({ vendors: ['zstack'], backendOverrides });
+  const clock = createManualClock();
+  const sim = await createZStackSimulator({ clock });
+  return startStack({ vendors: [], clock, extraSims: { zstack: sim }, adapters: [zstackAdapter], backendOverrides });
+}
+
+const DETAIL = `
+  __typename id name description tags status vendorStatus version createdAt updatedAt
+  model { name revision engine path }
+  resources { gpuType gpuCount gpuCounts gpuMemoryBytes }
+  ... on ZStackModel {
+    uuid installPath parameters modelCenterUuid logo modelVendor modelId introduction size modelVersion type
+    minGpuMemory recommendedGpuMemory recommendedGpuNum gpuConstraintDescription versionSemver isLatestVersion
+    artifactChecksum artifactSizeBytes architectureType frameworkVersion requiredAccelerator pipelineTag
+    modelServiceRefs { uuid modelUuid modelServiceUuid createDate lastOpDate }
+    extraGpuMemRequest sampleSize createDate lastOpDate
+  }`;
+
+const UPDATE = `mutation($input: UpdateModelDeploymentInput!) {
+  updateModelDeployment(input: $input) {
+    __typename
+    ... on UpdateModelDeploymentSuccess {
+      dryRun
+      requests { method path body }
+      changes { field before after }
+      deployment { id name description tags ... on ZStackModel { installPath recommendedGpuNum modelId } }
+    }
+    ... on ValidationError { message issues { path rule message } }
+    ... on NotFoundError { id }
+    ... on ConflictError { expectedVersion actualVersion }
+    ... on UpstreamError { message backend status vendorCode vendorMessage retryable outcome detail }
+  }
+}`;
+
+let stack: Stack | undefined;
+const sim = () => stack!.sims.zstack as unknown as ZStackSimulator;
+const puts = () => sim().server.calls.filter((c) => c.method === 'PUT' && c.path.startsWith('/zstack/v1/ai/models/'));
+
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+describe('ZStackModel through GraphQL', () => {
+  it('exposes every ModelInventory field of seed 004, typed', async () => {
+    stack = await startZStackStack();
+    const d = dataOf(await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { ${DETAIL} } }`, { id: ID })).modelDeployment;
+    expect(d).toEqual({
+      __typename: 'ZStackModel',
+      id: ID,
+      name: 'example',
+      description: 'test model',
+      tags: ['moe', 'demo'],
+      status: 'READY',
+      vendorStatus: null,
+      version: '1.0.0',
+      createdAt: '2025-12-01T09:30:05.000Z',
+      updatedAt: '2025-12-03T10:12:44.000Z',
+      model: { name: 'test-model-id', revision: '1.0.0', engine: null, path: '/usr/local/test-model' },
+      resources: { gpuType: 'cuda:12.1', gpuCount: null, gpuCounts: [1, 2], gpuMemoryBytes: 4295991296 },
+      uuid: QWEN,
+      installPath: '/usr/local/test-model',
+      parameters: 'test parameters',
+      modelCenterUuid: 'ebf96ce1de2c46fa8af9d503c29bb93d',
+      logo: 'BASE64data',
+      modelVendor: 'ZStack',
+      modelId: 'test-model-id',
+      introduction: 'This is a md5 format string',
+      size: 1024000,
+      modelVersion: 'CustomizeVersion',
+      type: 'System',
+      minGpuMemory: 4295991296,
+      recommendedGpuMemory: 4295991296,
+      recommendedGpuNum: [1, 2],
+      gpuConstraintDescription: 'Ampere or newer',
+      versionSemver: '1.0.0',
+      isLatestVersion: true,
+      artifactChecksum: 'This is a sha256 format string',
+      artifactSizeBytes: 1024000,
+      architectureType: 'Qwen3MoeForCausalLM',
+      frameworkVersion: 'PyTorch 2.0.1+cu118',
+      requiredAccelerator: 'cuda:12.1',
+      pipelineTag: 'text-generation',
+      modelServiceRefs: [
+        { uuid: '3f0c1d2e4b5a69788796a5b4c3d2e1f0', modelUuid: QWEN, modelServiceUuid: '8c1f2a3b4d5e6f708192a3b4c5d6e7f8', createDate: '2025-12-03T10:12:44.000Z', lastOpDate: '2025-12-03T10:12:44.000Z' },
+      ],
+      extraGpuMemRequest: 4294967296,
+      sampleSize: 1000,
+      createDate: '2025-12-01T09:30:05.000Z',
+      lastOpDate: '2025-12-03T10:12:44.000Z',
+    });
+  });
+
+  it('keeps 64-bit values beyond 2^53 exact (BigInt as a string), also in raw', async () => {
+    stack = await startZStackStack();
+    const big = 'b'.repeat(32);
+    sim().addModel({ uuid: big, name: 'huge', minGpuMemory: 9007199254740993n, artifactSizeBytes: 9223372036854775807n });
+    const r = await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { raw resources { gpuMemoryBytes } ... on ZStackModel { minGpuMemory artifactSizeBytes } } }`, { id: `zstack:${big}` });
+    const d = dataOf(r).modelDeployment;
+    expect(d.minGpuMemory).toBe('9007199254740993');
+    expect(d.artifactSizeBytes).toBe('9223372036854775807');
+    expect(d.resources.gpuMemoryBytes).toBe('9007199254740993');
+    expect(d.raw).toMatchObject({ minGpuMemory: '9007199254740993', artifactSizeBytes: '9223372036854775807' });
+  });
+
+  it('reads 20 models asked for in one GraphQL query with ONE upstream model query', async () => {
+    stack = await startZStackStack();
+    const uuids = [QWEN];
+    for (let i = 0; i < 19; i++) {
+      const uuid = `${i.toString(16).padStart(2, '0')}${'c'.repeat(30)}`;
+      sim().addModel({ uuid, name: `m${i}` });
+      uuids.push(uuid);
+    }
+    await stack.gql(`{ modelDeployment(id: "${ID}") { id } }`); // log in first
+    sim().server.resetCalls();
+    const query = `{ ${uuids.map((u, i) => `m${i}: modelDeployment(id: "zstack:${u}") { id name }`).join(' ')} }`;
+    const data = dataOf(await stack.gql(query));
+    expect(Object.values(data).map((d: any) => d.id)).toEqual(uuids.map((u) => `zstack:${u}`));
+    const models = sim().server.calls.filter((c) => c.path === '/zstack/v1/ai/models');
+    expect(models).toHaveLength(1);
+    expect(new URLSearchParams(models[0]!.query).get('q')).toBe(`uuid?=${uuids.join(',')}`);
+    expect(sim().server.calls.filter((c) => c.path.startsWith('/zstack/v1/ai/models/'))).toHaveLength(0);
+  });
+
+  it('survives session expiry without the caller noticing', async () => {
+    stack = await startZStackStack();
+    dataOf(await stack.gql(`{ modelDeployment(id: "${ID}") { id } }`));
+    stack.clock.advance(TWO_HOURS + 1);
+    const d = dataOf(await stack.gql(`{ modelDeployment(id: "${ID}") { id name } }`)).modelDeployment;
+    expect(d.name).toBe('example');
+    expect(sim().logins()).toBe(2);
+  });
+
+  it('a wrong password is an UPSTREAM_AUTH error naming the backend, with no secret in the response', async () => {
+    stack = await startZStackStack({ password: 'definitely-wrong' });
+    const r = await stack.gql(`{ modelDeployment(id: "${ID}") { id } }`);
+    expect(r.body.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_AUTH', backend: 'zstack', vendorCode: 'ID.1000' });
+    expect(r.body.errors?.[0]?.message).toContain('Backend zstack: login as account "admin" failed');
+    expect(JSON.stringify(r.body)).not.toContain('definitely-wrong');
+  });
+});
+
+describe('updateModelDeployment on ZStack', () => {
+  it('sends the flat UpdateModel body of seed 004 with the zstack block and common fields', async () => {
+    stack = await startZStackStack();
+    const r = dataOf(
+      await stack.gql(UPDATE, {
+        input: { id: ID, description: 'via graphql', tags: ['prod'], zstack: { installPath: '/m/qwen3', recommendedGpuNum: '2,4', clearDefaultModelService: true, systemTags: null } },
+      }),
+    ).updateModelDeployment;
+    const body = { installPath: '/m/qwen3', description: 'via graphql', recommendedGpuNum: '2,4', clearDefaultModelService: true, userTags: ['prod'] };
+    expect(r).toMatchObject({
+      __typename: 'UpdateModelDeploymentSuccess',
+      dryRun: false,
+      requests: [{ method: 'PUT', path: `/zstack/v1/ai/models/${QWEN}`, body }],
+      deployment: { id: ID, description: 'via graphql', tags: ['prod'], installPath: '/m/qwen3', recommendedGpuNum: [2, 4] },
+    });
+    expect(puts().map((c) => c.body)).toEqual([body]);
+    expect(puts()[0]!.headers.authorization).toMatch(/^OAuth [0-9a-f]{32}$/);
+  });
+
+  it('plans in a dry run and sends nothing', async () => {
+    stack = await startZStackStack();
+    const r = dataOf(await stack.gql(UPDATE, { input: { id: ID, name: 'renamed', dryRun: true } })).updateModelDeployment;
+    expect(r).toMatchObject({ dryRun: true, requests: [{ method: 'PUT', body: { name: 'renamed' } }], changes: [{ field: 'name', before: 'example', after: 'renamed' }] });
+    expect(puts()).toHaveLength(0);
+  });
+
+  it.each([
+    ['a bad GPU list', { zstack: { recommendedGpuNum: 'two' } }, ['zstack', 'recommendedGpuNum'], 'pattern'],
+    ['an empty name', { name: '' }, ['name'], 'min_length'],
+    ['a bad model center uuid', { zstack: { modelCenterUuid: 'EBF96CE1' } }, ['zstack', 'modelCenterUuid'], 'pattern'],
+    ['tags that disagree with userTags', { tags: ['a'], zstack: { userTags: ['b'] } }, ['zstack', 'userTags'], 'conflict'],
+  ])('refuses %s with a ValidationError naming the field', async (_why, input, path, rule) => {
+    stack = await startZStackStack();
+    const r = dataOf(await stack.gql(UPDATE, { input: { id: ID, ...input } })).updateModelDeployment;
+    expect(r.__typename).toBe('ValidationError');
+    expect(r.issues).toContainEqual(expect.objectContaining({ path: path.map(String), rule }));
+    expect(puts()).toHaveLength(0);
+  });
+
+  it('with updateBodyStyle wrapped sends the wrapped body', async () => {
+    stack = await startZStackStack({ updateBodyStyle: 'wrapped' });
+    sim().setBodyStyle('wrapped');
+    const r = dataOf(await stack.gql(UPDATE, { input: { id: ID, description: 'wrapped', tags: ['w'] } })).updateModelDeployment;
+    expect(r.__typename).toBe('UpdateModelDeploymentSuccess');
+    expect(puts().map((c) => c.body)).toEqual([{ updateModel: { description: 'wrapped' }, userTags: ['w'] }]);
+  });
+
+  it('a flat body the server ignores is "accepted but not applied", not success', async () => {
+    stack = await startZStackStack();
+    sim().setBodyStyle('wrapped');
+    const r = dataOf(await stack.gql(UPDATE, { input: { id: ID, description: 'ignored' } })).updateModelDeployment;
+    expect(r).toMatchObject({ __typename: 'UpstreamError', backend: 'zstack', outcome: 'NOT_APPLIED', status: 200 });
+    expect(r.message).toContain('accepted but not applied');
+  });
+
+  it('an ErrorCode reply is an UpstreamError with vendor code and cause chain', async () => {
+    stack = await startZStackStack();
+    sim().failNextUpdate({ code: 'SYS.1006', description: 'Operation failed', details: 'model busy', cause: { code: 'SYS.1000', description: 'internal' } });
+    const r = dataOf(await stack.gql(UPDATE, { input: { id: ID, description: 'x' } })).updateModelDeployment;
+    expect(r).toMatchObject({ __typename: 'UpstreamError', status: 503, vendorCode: 'SYS.1006', outcome: 'NOT_APPLIED', retryable: false });
+    expect(r.detail).toMatchObject({ code: 'SYS.1006', details: 'model busy', cause: { code: 'SYS.1000', description: 'internal' } });
+  });
+
+  it('a never-finishing async job is UPSTREAM_TIMEOUT with outcome UNKNOWN, in bounded time', async () => {
+    stack = await startZStackStack({ asyncTimeoutMs: 300 });
+    sim().setAsync(true, { hang: true });
+    const t0 = performance.now();
+    const r = dataOf(await stack.gql(UPDATE, { input: { id: ID, description: 'never' } })).updateModelDeployment;
+    expect(r).toMatchObject({ __typename: 'UpstreamError', outcome: 'UNKNOWN', status: 202 });
+    expect(r.message).toContain('did not finish within 300 ms');
+    expect(performance.now() - t0).toBeLessThan(3_000);
+  });
+
+  it('an async job that finishes is followed to success', async () => {
+    stack = await startZStackStack();
+    sim().setAsync(true, { polls: 2 });
+    const r = dataOf(await stack.gql(UPDATE, { input: { id: ID, description: 'async ok' } })).updateModelDeployment;
+    expect(r).toMatchObject({ __typename: 'UpdateModelDeploymentSuccess', deployment: { description: 'async ok' } });
+  });
+});
