@@ -83,6 +83,13 @@ describe('upstream client', () => {
     expect(err.retryAfterMs).toBe(60_000);
   });
 
+  it('reads x-ratelimit-reset when a 429 has no Retry-After', async () => {
+    sim.inject({ fault: { kind: 'status', status: 429, headers: { 'x-ratelimit-reset': '42' } }, times: 1 });
+    const err = await failure(client().request({ method: 'GET', path: '/thing' }));
+    expect(err.code).toBe('RATE_LIMITED');
+    expect(err.retryAfterMs).toBe(42_000);
+  });
+
   it('bounds a request that never gets an answer', async () => {
     sim.inject({ kind: 'hang' });
     const t0 = Date.now();

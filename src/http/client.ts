@@ -216,7 +216,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if ((status >= 200 && status < 300) || req.allowStatus?.includes(status)) return response;
     const table = codeForStatus(status);
     const facts = safeParseError(options.parseError, status, text);
-    const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+    // Northflank documents x-ratelimit-reset (seconds to reset), not Retry-After (CONVENTIONS.md 0.5, 1.6).
+    const retryAfterMs =
+      parseRetryAfter(res.headers['retry-after']) ?? (status === 429 ? parseRetryAfter(res.headers['x-ratelimit-reset']) : null);
     throw fail(req, {
       code: facts?.code ?? table.code,
       status,

@@ -192,7 +192,8 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
               'retry-after': String(fault.retryAfterSeconds),
               'x-ratelimit-limit': '1000',
               'x-ratelimit-remaining': '0',
-              'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + fault.retryAfterSeconds),
+              // Seconds until the window resets (CONVENTIONS.md 1.6).
+              'x-ratelimit-reset': String(fault.retryAfterSeconds),
             },
           });
         case 'garbled':
