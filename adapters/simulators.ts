@@ -15,6 +15,7 @@ export interface SimulatorOptions {
 /** The built-in simulators by vendor, spelled out like adapters/index.ts. */
 export const builtInSimulators: Record<string, (options?: SimulatorOptions) => Promise<VendorSimulator>> = {
   northflank: createNorthflankSimulator,
-  nemo: createNemoSimulator,
+  // Auth is optional on NeMo installations; the demo runs with it on, as production usually does.
+  nemo: (options) => createNemoSimulator({ token: 'nemo-simulator-token', ...options }),
   zstack: createZStackSimulator,
 };
