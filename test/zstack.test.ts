@@ -134,6 +134,15 @@ describe('ZStackModel through GraphQL', () => {
     expect(models).toHaveLength(1);
     expect(new URLSearchParams(models[0]!.query).get('q')).toBe(`uuid?=${uuids.join(',')}`);
     expect(sim().server.calls.filter((c) => c.path.startsWith('/zstack/v1/ai/models/'))).toHaveLength(0);
+    // Exactly one upstream request in all: tags were not asked for, so no user-tag query.
+    expect(sim().server.calls).toHaveLength(1);
+
+    // Asking for tags too costs one more query for all 20, not one per model.
+    sim().server.resetCalls();
+    const withTags = `{ ${uuids.map((u, i) => `m${i}: modelDeployment(id: "zstack:${u}") { id tags }`).join(' ')} }`;
+    const tagged = dataOf(await stack.gql(withTags));
+    expect(tagged.m0.tags).toEqual(expect.any(Array));
+    expect(sim().server.calls.map((c) => c.path)).toEqual(['/zstack/v1/ai/models', '/zstack/v1/user-tags']);
   });
 
   it('survives session expiry without the caller noticing', async () => {

@@ -97,14 +97,15 @@ describe('keys', () => {
 describe('reads', () => {
   it('reads one model by its uuid path with the OAuth header, logging in once', async () => {
     const d = await one(QWEN);
-    expect(d).toMatchObject({ id: `zs:${QWEN}`, name: 'example', status: 'READY', tags: ['moe', 'demo'], version: '1.0.0' });
+    expect(d).toMatchObject({ id: `zs:${QWEN}`, name: 'example', status: 'READY', tagsDeferred: true, version: '1.0.0' });
+    expect(await adapter.loadTags!([QWEN])).toEqual([['moe', 'demo']]);
     expect(modelQueries().map((c) => c.path + c.query)).toEqual([`/zstack/v1/ai/models/${QWEN}`]);
     expect(modelQueries()[0]!.headers.authorization).toMatch(/^OAuth [0-9a-f]{32}$/);
     expect(logins()).toHaveLength(1);
     expect(logins()[0]!.body).toEqual({ logInByAccount: { accountName: 'admin', password: sha512Hex(sim.password) } });
   });
 
-  it('reads 20 models with ONE model query (uuid?=…) and one user-tag query, missing ones as NotFoundError in place', async () => {
+  it('reads 20 models with ONE model query (uuid?=…), missing ones as NotFoundError in place; their tags with one more query when asked', async () => {
     const uuids = [QWEN, LLAMA];
     for (let i = 0; i < 17; i++) {
       const uuid = `${i.toString(16).padStart(2, '0')}${'e'.repeat(30)}`;
@@ -119,9 +120,13 @@ describe('reads', () => {
     expect(result.filter((r) => !(r instanceof Error))).toHaveLength(19);
     expect(result[19]).toBeInstanceOf(NotFoundError);
     expect((result[19] as NotFoundError).id).toBe(`zs:${MISSING}`);
-    expect((result[2] as ModelDeployment).tags).toEqual(['t0']);
+    expect((result[2] as ModelDeployment).tagsDeferred).toBe(true);
     expect(modelQueries()).toHaveLength(1);
     expect(new URLSearchParams(modelQueries()[0]!.query).getAll('q')).toEqual([`uuid?=${uuids.join(',')}`]);
+    expect(sim.server.calls).toHaveLength(1);
+    const tags = await adapter.loadTags!(uuids);
+    expect(tags[2]).toEqual(['t0']);
+    expect(tags[19]).toEqual([]);
     expect(calls('GET', '/user-tags')).toHaveLength(1);
     expect(sim.server.calls).toHaveLength(2);
   });
@@ -178,8 +183,8 @@ describe('sessions (CONVENTIONS.md 3.2)', () => {
     expect(d.name).toBe('Llama-3.1-8B-Instruct');
     expect(sim.logins()).toBe(2);
     const seq = sim.server.calls.map((c) => `${c.method} ${c.path.replace(/[0-9a-f]{32}/, '{uuid}')} ${c.status}`).sort();
-    // model + tag reads failed with ID.1001 (503), one login, both replayed.
-    expect(seq).toEqual(['GET /zstack/v1/ai/models/{uuid} 200', 'GET /zstack/v1/ai/models/{uuid} 503', 'GET /zstack/v1/user-tags 200', 'GET /zstack/v1/user-tags 503', 'PUT /zstack/v1/accounts/login 200']);
+    // The read failed with ID.1001 (503), one login, then it was replayed.
+    expect(seq).toEqual(['GET /zstack/v1/ai/models/{uuid} 200', 'GET /zstack/v1/ai/models/{uuid} 503', 'PUT /zstack/v1/accounts/login 200']);
   });
 
   it('concurrent calls share one login', async () => {

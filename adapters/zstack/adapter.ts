@@ -96,14 +96,22 @@ export const zstackAdapter = defineAdapter({
           )
         : null;
 
-    async function getChunk(uuids: string[], requestId?: string): Promise<ZStackModelDeployment[]> {
+    /**
+     * One model query for many uuids. User tags live apart from ModelInventory: with `withTags` one
+     * more query (for the whole chunk) reads them; without, they are left to `loadTags`, which
+     * GraphQL calls only when a query asks for `tags`.
+     */
+    async function getChunk(uuids: string[], requestId?: string, withTags = true): Promise<ZStackModelDeployment[]> {
       const [models, tags] = await Promise.all([
         uuids.length === 1
           ? client.getModel(uuids[0]!, requestId).then((m): ModelInventory[] => (m ? [m] : []))
           : client.queryModel({ uuids, limit: uuids.length }, requestId).then((r) => r.inventories),
-        userTagsOf(uuids, requestId),
+        withTags ? userTagsOf(uuids, requestId) : null,
       ]);
-      return models.map((m) => fromVendor(m, backend, tags?.get(m.uuid) ?? []));
+      return models.map((m) => {
+        const d = fromVendor(m, backend, tags?.get(m.uuid) ?? []);
+        return !withTags && readTags ? { ...d, tagsDeferred: true } : d;
+      });
     }
 
     async function getOne(uuid: string, requestId?: string): Promise<ZStackModelDeployment> {
@@ -144,6 +152,13 @@ export const zstackAdapter = defineAdapter({
       parseKey: (nativeKey) => parseSegments(nativeKey, KEY_RULES)[0]!,
       formatKey: (key) => key,
 
+      async loadTags(keys, opts) {
+        if (!readTags) return keys.map(() => []);
+        const unique = [...new Set(keys)];
+        const maps = await Promise.all(chunks(unique, BATCH).map((chunk) => userTagsOf(chunk, opts?.requestId)));
+        return keys.map((k) => maps.find((m) => m?.has(k))?.get(k) ?? []);
+      },
+
       async getMany(keys, opts) {
         const unique = [...new Set(keys)];
         const found = new Map<string, ZStackModelDeployment>();
@@ -151,7 +166,7 @@ export const zstackAdapter = defineAdapter({
         await Promise.all(
           chunks(unique, BATCH).map(async (chunk) => {
             try {
-              for (const d of await getChunk(chunk, opts?.requestId)) found.set(d.nativeId, d);
+              for (const d of await getChunk(chunk, opts?.requestId, false)) found.set(d.nativeId, d);
             } catch (err) {
               for (const k of chunk) failed.set(k, err as Error);
             }

@@ -84,6 +84,8 @@ export interface AdapterInstance<K = unknown> {
   /** Applies the patch; ConflictError when expectedVersion is stale; UpstreamError with an outcome on failure. */
   update(key: K, patch: UpdatePatch, opts?: UpdateOptions): Promise<UpdateResult>;
   health(): Promise<BackendHealth>;
+  /** Tags of many deployments in one upstream call, for deployments read with `tagsDeferred`. */
+  loadTags?(keys: readonly K[], opts?: { requestId?: string }): Promise<(string[] | Error)[]>;
   close?(): Promise<void>;
 }
 

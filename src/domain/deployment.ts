@@ -33,6 +33,11 @@ export interface ModelDeployment<Raw = unknown> {
   name: string;
   description: string | null;
   tags: string[];
+  /**
+   * The vendor keeps tags apart from the resource (ZStack user tags): `tags` is empty here and the
+   * GraphQL field loads them, batched per request, through the adapter's `loadTags` only when asked.
+   */
+  tagsDeferred?: boolean;
   status: DeploymentStatus;
   vendorStatus: string | null;
   statusMessage: string | null;

@@ -84,7 +84,7 @@ export function createBuilder() {
       nativeId: t.exposeString('nativeId', { description: 'The key inside the backend.' }),
       name: t.exposeString('name'),
       description: t.exposeString('description', { nullable: true }),
-      tags: t.exposeStringList('tags'),
+      tags: t.stringList({ resolve: (d, _args, ctx) => ctx.loaders.tags(d) }),
       status: t.field({ type: DeploymentStatusEnum, resolve: (d) => d.status }),
       vendorStatus: t.exposeString('vendorStatus', { nullable: true }),
       statusMessage: t.exposeString('statusMessage', { nullable: true }),

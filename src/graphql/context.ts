@@ -20,6 +20,7 @@ export interface GraphQLContext {
  */
 export class DeploymentLoaders {
   private readonly byBackend = new Map<string, DataLoader<string, ModelDeployment>>();
+  private readonly tagsByBackend = new Map<string, DataLoader<string, string[]>>();
   constructor(
     private readonly runtime: GatewayRuntime,
     private readonly requestId: string,
@@ -69,8 +70,24 @@ export class DeploymentLoaders {
     if (backend) this.loader(backend).prime(deployment.nativeId, deployment);
   }
 
+  /** Tags of a deployment whose adapter keeps them apart (`tagsDeferred`): one batched call per request. */
+  tags(d: ModelDeployment): Promise<string[]> | string[] {
+    const backend = this.runtime.backends.get(d.backend);
+    const instance = backend?.instance;
+    if (!d.tagsDeferred || !backend || !instance?.loadTags) return d.tags;
+    let loader = this.tagsByBackend.get(backend.id);
+    if (!loader) {
+      loader = new DataLoader<string, string[]>((keys) => instance.loadTags!(keys.map((k) => instance.parseKey(k)), { requestId: this.requestId }), {
+        maxBatchSize: 100,
+      });
+      this.tagsByBackend.set(backend.id, loader);
+    }
+    return loader.load(d.nativeId);
+  }
+
   /** Forgets a deployment after a write, so the re-read is fresh. */
   clear(backendId: string, nativeKey: string): void {
     this.byBackend.get(backendId)?.clear(nativeKey);
+    this.tagsByBackend.get(backendId)?.clear(nativeKey);
   }
 }

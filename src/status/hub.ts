@@ -46,9 +46,14 @@ interface BackendWatch {
 
 /** The fields whose change is worth telling (not `raw`: it is derived from the rest). */
 export function fingerprint(d: ModelDeployment): string {
-  return JSON.stringify([d.name, d.description, d.tags, d.status, d.vendorStatus, d.statusMessage, d.version, d.updatedAt, d.model, d.resources], big);
+  return JSON.stringify([d.name, d.description, d.tagsDeferred ? null : d.tags, d.status, d.vendorStatus, d.statusMessage, d.version, d.updatedAt, d.model, d.resources], big);
 }
 const big = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
+
+/** A batch read without tags (ZStack) says nothing about them: keep the ones last seen. */
+function withKnownTags(d: ModelDeployment, prev: { deployment: ModelDeployment } | undefined): ModelDeployment {
+  return d.tagsDeferred && prev && !prev.deployment.tagsDeferred ? { ...d, tags: prev.deployment.tags, tagsDeferred: false } : d;
+}
 
 const CHANGE_FIELDS = ['name', 'description', 'tags', 'status', 'vendorStatus', 'statusMessage', 'version', 'updatedAt', 'model', 'resources'] as const;
 function changedFields(before: ModelDeployment, after: ModelDeployment): string[] {
@@ -189,6 +194,7 @@ export class WatchHub {
 
   private compare(bw: BackendWatch, d: ModelDeployment, at: number) {
     const prev = bw.seen.get(d.id);
+    d = withKnownTags(d, prev);
     const fp = fingerprint(d);
     if (prev && prev.fingerprint === fp) return;
     bw.seen.set(d.id, { status: d.status, fingerprint: fp, deployment: d });
@@ -252,7 +258,10 @@ export class WatchHub {
     }
     bw.failures = 0;
     const publishes: Promise<unknown>[] = [];
-    for (const d of found) if (bw.seen.get(d.id)?.fingerprint !== fingerprint(d)) publishes.push(this.publish(d, at));
+    for (const d of found) {
+      const prev = bw.seen.get(d.id);
+      if (prev?.fingerprint !== fingerprint(withKnownTags(d, prev))) publishes.push(this.publish(d, at));
+    }
     for (const id of missing) {
       // A watched deployment that no longer exists is DELETED (ZStack: gone means deleted, DESIGN.md).
       const last = bw.seen.get(id);
