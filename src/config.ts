@@ -45,10 +45,10 @@ export const ConfigSchema = z
             aliases: z.number().int().min(1).default(30),
             directives: z.number().int().min(1).default(20),
             tokens: z.number().int().min(100).default(5000),
-            cost: z.number().int().min(100).default(20000),
+            cost: z.number().int().min(100).default(250000),
           })
           .strict()
-          .default({ depth: 12, aliases: 30, directives: 20, tokens: 5000, cost: 20000 }),
+          .default({ depth: 12, aliases: 30, directives: 20, tokens: 5000, cost: 250000 }),
       })
       .strict()
       .default({
@@ -57,7 +57,7 @@ export const ConfigSchema = z
         graphiql: true,
         introspection: true,
         maxRequestBytes: 1024 * 1024,
-        limits: { depth: 12, aliases: 30, directives: 20, tokens: 5000, cost: 20000 },
+        limits: { depth: 12, aliases: 30, directives: 20, tokens: 5000, cost: 250000 },
       }),
     /** Modules of extra adapters, relative to the config file. */
     adapters: z.array(z.string().min(1)).default([]),
