@@ -43,6 +43,8 @@ export async function serve(opts: ServeOptions, env = process.env): Promise<void
   if (host) config.server.host = host;
 
   const logger = createLogger(config.logging.level);
+  // A bug must not take the gateway down with it: log it (masked for clients already) and serve on.
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   const gateway = await createGateway(config, { logger });
   const server = await startServer(gateway, { host: config.server.host, port: config.server.port });
   const out = process.stdout;

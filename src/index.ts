@@ -1,0 +1,23 @@
+export { createGateway, type Gateway, type GatewayOptions, type GatewayRuntime, type Backend } from './gateway.js';
+export { startServer, type ServerOptions, type RunningServer } from './server.js';
+export { loadConfigFile, parseConfig, ConfigError, type GatewayConfig, type GatewayConfigInput } from './config.js';
+export { defineAdapter, type Adapter, type AdapterInstance, type AdapterContext, type Capabilities, type ListFilter, type BackendConfigBase, type BackendHealth, type PlanResult, type UpdateResult } from './domain/adapter.js';
+export type { ModelDeployment, ModelInfo, ResourceInfo } from './domain/deployment.js';
+export { DEPLOYMENT_STATUSES, type DeploymentStatus } from './domain/status.js';
+export type { UpdatePatch, PlannedRequest, FieldChange, UpdateOptions } from './domain/patch.js';
+export {
+  GatewayError,
+  ValidationError,
+  NotFoundError,
+  ConflictError,
+  UnsupportedFieldError,
+  UpstreamError,
+  ERROR_CODES,
+  type ErrorCode,
+  type ValidationIssue,
+  type WriteOutcome,
+} from './domain/errors.js';
+export { parseId, formatId, parseSegments, pathSegment } from './domain/ids.js';
+export { validate, issuesFromZod } from './domain/validation.js';
+export { createManualClock, systemClock, type Clock, type ManualClock } from './domain/clock.js';
+export { startSimulatorServer, type SimulatorServer, type VendorSimulator, type Fault } from './simulator/server.js';
