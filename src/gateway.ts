@@ -27,6 +27,7 @@ import { requestScope } from './http/request-context.js';
 import { WatchHub } from './status/hub.js';
 import { createMemoryPubSub, type GatewayPubSub, type PubSubHandle } from './status/pubsub.js';
 import { createRedisPubSub } from './status/redis-pubsub.js';
+import { closePlans } from './plans.js';
 
 export interface Backend {
   id: string;
@@ -309,6 +310,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     async close() {
       await hub.close();
+      await closePlans(runtime);
       await pubsubHandle.close();
       await Promise.allSettled([...backends.values()].map((b) => b.instance.close?.()));
     },

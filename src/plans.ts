@@ -121,20 +121,14 @@ export function createMemoryPlanStore(options: PlanStoreOptions): PlanStore {
  * claimed with HSETNX so that two instances never apply one plan twice.
  */
 export function createRedisPlanStore(url: string, logger: Logger, options: PlanStoreOptions): PlanStore {
+  // Connects on the first command: a gateway that never plans never opens the connection.
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
   // ioredis reconnects by itself; log without the URL (it may hold a password).
   redis.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'redis connection error (plans)'));
   const key = (id: string) => `model-gateway:plan:${id}`;
   const stateKey = (id: string) => `model-gateway:plan:${id}:apply`;
   const ttlOf = (plan: Pick<StoredPlan, 'expiresAt'>) => Math.max(1, plan.expiresAt - options.clock.now());
-  let connecting: Promise<void> | null = null;
-  const ready = () => {
-    if (redis.status === 'ready') return Promise.resolve();
-    if (redis.status === 'wait') connecting ??= redis.connect();
-    return connecting ?? Promise.resolve();
-  };
   const read = async (id: string): Promise<StoredPlan | null> => {
-    await ready();
     const text = await redis.get(key(id));
     if (!text) return null;
     const plan = decodePlan(text);
@@ -143,7 +137,6 @@ export function createRedisPlanStore(url: string, logger: Logger, options: PlanS
   return {
     kind: 'redis',
     async save(plan) {
-      await ready();
       await redis.set(key(plan.id), encodePlan(plan), 'PX', ttlOf(plan));
     },
     async get(id) {

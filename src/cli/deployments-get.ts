@@ -5,6 +5,11 @@ import { json, show } from './output.js';
 
 const GET = `query GetDeployment($id: ID!) { modelDeployment(id: $id) { ${DEPLOYMENT_FIELDS} raw } }`;
 
+function resourcesOf(r: Record<string, unknown> | null): Record<string, unknown> | null {
+  const known = Object.entries(r ?? {}).filter(([, v]) => v !== null);
+  return known.length ? Object.fromEntries(known) : null;
+}
+
 export function registerDeploymentsGet(parent: Command): void {
   withGatewayOptions(
     parent
@@ -33,7 +38,7 @@ export function registerDeploymentsGet(parent: Command): void {
       ['updated', d.updatedAt],
       ['model', d.model ? [d.model.name, d.model.revision && `rev ${d.model.revision}`, d.model.engine && `on ${d.model.engine}`].filter(Boolean).join(' ') || null : null],
       ['model path', d.model?.path ?? null],
-      ['resources', d.resources ? Object.fromEntries(Object.entries(d.resources).filter(([, v]) => v !== null)) : null],
+      ['resources', resourcesOf(d.resources)],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
     process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(width)}  ${show(v)}`).join('\n')}\n`);

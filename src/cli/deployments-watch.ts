@@ -84,6 +84,7 @@ export function registerDeploymentsWatch(parent: Command): void {
       }
       dispose = client.subscribe(WATCH, { ids: targets }, transport, {
         next(res: GraphQLResponse<unknown>) {
+          if (settled) return;
           if (res.errors?.length) return end(new CliError(oneLine(res.errors)));
           const ev = (res.data as { modelDeploymentStatusChanged?: Record<string, any> } | null)?.modelDeploymentStatusChanged;
           if (!ev) return;

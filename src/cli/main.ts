@@ -1,7 +1,5 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
-import { registerServe } from './serve.js';
-import { registerSimulate } from './simulate.js';
 import { registerDeployments } from './deployments.js';
 import { registerQuery } from './query.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './client.js';
@@ -16,17 +14,21 @@ const program = new Command()
     '\nExit status: 0 success, 1 the operation failed (gateway errors, refused or failed items, unreachable gateway), 2 bad usage.',
   );
 
-registerServe(program);
-registerSimulate(program);
+// The client commands skip loading the gateway and the vendor adapters: they start in a fraction of the time.
+const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
+if (command !== 'deployments' && command !== 'query') {
+  const [{ registerServe }, { registerSimulate }] = await Promise.all([import('./serve.js'), import('./simulate.js')]);
+  registerServe(program);
+  registerSimulate(program);
+}
 registerDeployments(program);
 registerQuery(program);
 
-// Commands that talk to a gateway end when their work is done, whatever sockets stay pooled.
-const longRunning = new Set(['serve', 'simulate']);
-
 try {
   await program.parseAsync(process.argv);
-  if (!longRunning.has(program.args[0] ?? '')) process.exit(0);
+  // Commands that talk to a gateway end when their work is done, whatever sockets stay pooled;
+  // serve and simulate keep running until interrupted.
+  if (command === 'deployments' || command === 'query') process.exit(0);
 } catch (err) {
   if (err instanceof CommanderError) {
     // Commander has printed its one line already (or the help, which is not a failure).

@@ -333,7 +333,8 @@ export async function applyPlan(ctx: GraphQLContext, planId: string, vendorBlock
   requireScope(ctx.principal, 'write');
   const store = plansFor(ctx.runtime);
   const plan = await store.get(planId);
-  const missing = () => new NotFoundError(planId, null, `Plan ${planId} not found: plans expire ${Math.round(DEFAULT_PLAN_TTL_MS / 60_000)} minutes after they are made and belong to the key that made them`);
+  const ttlMinutes = Math.round((options.planTtlMs ?? DEFAULT_PLAN_TTL_MS) / 60_000);
+  const missing = () => new NotFoundError(planId, null, `Plan ${planId} not found: plans expire ${ttlMinutes} minutes after they are made and belong to the key that made them`);
   if (!plan || plan.owner !== ownerOf(ctx)) throw missing();
   // Plan ids are canonical `<backend>:<key>`; an id the config no longer serves fails in its own item.
   const backendOf = (item: PlannedItem) => item.id.slice(0, item.id.indexOf(':'));
@@ -361,7 +362,7 @@ export async function applyPlan(ctx: GraphQLContext, planId: string, vendorBlock
         });
         return { id: item.id, outcome: 'CHANGED', success, error: null };
       } catch (err) {
-        return { id: item.id, outcome: 'FAILED', success: null, error: asItemError(ctx, item.id, null, err) };
+        return { id: item.id, outcome: 'FAILED', success: null, error: asItemError(ctx, item.id, backendOf(item), err) };
       } finally {
         await store.step(planId).catch(() => {});
       }
