@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { createYoga, createLRUCache, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, createLRUCache, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -11,12 +11,12 @@ import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import type { Logger } from 'pino';
-import { getOperationAST, NoSchemaIntrospectionCustomRule, type GraphQLError } from 'graphql';
+import { getOperationAST, NoSchemaIntrospectionCustomRule, GraphQLError, type ExecutionResult } from 'graphql';
 import { builtInAdapters } from '../adapters/index.js';
 import type { Adapter, AdapterInstance, BackendConfigBase } from './domain/adapter.js';
 import type { ModelDeployment } from './domain/deployment.js';
 import { systemClock, type Clock } from './domain/clock.js';
-import { GatewayError } from './domain/errors.js';
+import { GatewayError, isErrorCode, type ErrorCode } from './domain/errors.js';
 import { createHttpClient } from './http/client.js';
 import { ConfigError, zodConfigIssues, type GatewayConfig } from './config.js';
 import { buildSchema, typeNameFor, type BuiltSchema } from './graphql/schema.js';
@@ -64,6 +64,8 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Replaces the built-in adapters (tests). External adapters from the config are added to these. */
   adapters?: Adapter[];
+  /** How long a backend's health answer is reused. @default 5000 */
+  healthTtlMs?: number;
 }
 
 export interface Gateway {
@@ -75,7 +77,7 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const HEALTH_TTL_MS = 5_000;
+const DEFAULT_HEALTH_TTL_MS = 5_000;
 let builtInSchema: BuiltSchema | null = null;
 
 /** Loads `adapters:` modules of the config; each must export an Adapter (default or `adapter`). */
@@ -152,6 +154,78 @@ function useErrorLogging(logger: Logger): Plugin<GraphQLContext> {
   };
 }
 
+/** Codes Yoga, graphql-js and graphql-armor use, in terms of our fixed set. */
+const FOREIGN_CODES: Record<string, ErrorCode> = {
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_VALIDATION',
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION',
+  OPERATION_RESOLUTION_FAILURE: 'GRAPHQL_VALIDATION',
+  BAD_USER_INPUT: 'GRAPHQL_VALIDATION',
+  PERSISTED_QUERY_NOT_FOUND: 'BAD_REQUEST',
+  INTERNAL_SERVER_ERROR: 'INTERNAL',
+};
+
+function fixedCodeOf(error: GraphQLError): ErrorCode {
+  const ext = error.extensions ?? {};
+  if (isErrorCode(ext.code)) return ext.code;
+  if (typeof ext.code === 'string' && FOREIGN_CODES[ext.code]) return FOREIGN_CODES[ext.code]!;
+  if (ext.unexpected) return 'INTERNAL';
+  const status = (ext.http as { status?: number } | undefined)?.status;
+  if (status === 401) return 'UNAUTHENTICATED';
+  if (status === 403) return 'FORBIDDEN';
+  if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status !== undefined && status >= 400 && status < 500) return 'BAD_REQUEST';
+  if (status !== undefined && status >= 500) return 'INTERNAL';
+  // With a path it arose while producing the result (e.g. a value the schema cannot serialize);
+  // without one it is about the request (variables, query limits).
+  return error.path ? 'INTERNAL' : 'GRAPHQL_VALIDATION';
+}
+
+/**
+ * Gives an error a code of the fixed set (ERROR_CODES). The error keeps its identity where it can,
+ * since Yoga logs every error its mask function replaces as a server fault; a frozen one
+ * (graphql-jit's) is copied.
+ */
+function withFixedCode<E>(error: E): E {
+  if (!(error instanceof GraphQLError)) return error;
+  const code = fixedCodeOf(error);
+  // Yoga's development mode would send the original error, stack included.
+  const { originalError: hidden, ...rest } = (error.extensions ?? {}) as Record<string, unknown>;
+  if (rest.code === code && hidden === undefined) return error;
+  const extensions = { ...rest, code };
+  if (!Object.isFrozen(error) && Object.getOwnPropertyDescriptor(error, 'extensions')?.writable !== false) {
+    (error as { extensions: Record<string, unknown> }).extensions = extensions;
+    return error;
+  }
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions }) as E;
+}
+
+/** A client's own mistake: not worth an error line in the server log. */
+const isClientError = (v: unknown) => v instanceof GraphQLError && ['GRAPHQL_VALIDATION', 'BAD_REQUEST'].includes(fixedCodeOf(v));
+
+function withFixedCodes<R extends ExecutionResult>(result: R): R {
+  if (!result.errors?.length) return result;
+  return { ...result, errors: result.errors.map(withFixedCode) };
+}
+
+/**
+ * Every error a client sees carries a code of the fixed set. Execution errors get theirs in the
+ * mask function (every transport); these hooks cover validation (returned, not thrown, also over
+ * WebSocket) and anything added after masking.
+ */
+function useFixedErrorCodes(): Plugin {
+  return {
+    onValidate() {
+      return ({ result, setResult }) => {
+        if (result.length) setResult(result.map(withFixedCode));
+      };
+    },
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result)) setResult(result.map(withFixedCodes));
+      else if (!(Symbol.asyncIterator in (result as object))) setResult(withFixedCodes(result as ExecutionResult));
+    },
+  };
+}
+
 function useApiKeys(keys: ApiKeyEntry[] | null): Plugin {
   return {
     onRequest({ request, endResponse, url }) {
@@ -211,6 +285,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const hub = new WatchHub(backends, pubsubHandle.pubsub, logger, { intervalMs: config.status.pollIntervalMs });
 
   const healthCache = new Map<string, { at: number; view: Promise<HealthView> }>();
+  const healthTtlMs = options.healthTtlMs ?? DEFAULT_HEALTH_TTL_MS;
   const listeners = new Set<(d: ModelDeployment) => void>();
   const runtime: GatewayRuntime = {
     backends,
@@ -220,7 +295,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     health(backend) {
       const cached = healthCache.get(backend.id);
       const now = Date.now();
-      if (cached && now - cached.at < HEALTH_TTL_MS) return cached.view;
+      if (cached && now - cached.at < healthTtlMs) return cached.view;
       const view = backend.instance.health().then(
         (h) => ({ ...h, checkedAt: new Date() }),
         (err) => ({ ok: false, message: err instanceof GatewayError ? err.message : 'health check failed', latencyMs: null, checkedAt: new Date() }),
@@ -250,6 +325,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     graphqlEndpoint: '/graphql',
     landingPage: false,
     maxRequestBodySize: config.server.maxRequestBytes,
+    // Never in development mode: a masked error must not carry the original's message or stack.
+    maskedErrors: { maskError: (error, message) => withFixedCode(yogaMaskError(error, message, false)) as Error },
     graphiql: config.server.graphiql ? { title: 'model-gateway', defaultQuery: DEFAULT_QUERY } : false,
     renderGraphiQL,
     // Only listed origins get a CORS grant (yoga would otherwise echo a lone listed origin to anyone).
@@ -261,7 +338,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       debug: (...a: unknown[]) => logger.debug(a.map(String).join(' ')),
       info: (...a: unknown[]) => logger.info(a.map(String).join(' ')),
       warn: (...a: unknown[]) => logger.warn(a.map(String).join(' ')),
-      error: (...a: unknown[]) => logger.error(a.map(String).join(' ')),
+      error: (...a: unknown[]) => (a.length === 1 && isClientError(a[0]) ? logger.debug(String(a[0])) : logger.error(a.map(String).join(' '))),
     },
     context: ({ request }): GraphQLContext => {
       const requestId = sanitizeRequestId(request.headers.get('x-request-id')) ?? randomUUID();
@@ -296,6 +373,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       ),
       useErrorLogging(logger),
       useRequestScope(),
+      useFixedErrorCodes(),
     ],
   });
 

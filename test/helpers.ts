@@ -6,6 +6,7 @@ import { builtInSimulators } from '../adapters/simulators.js';
 import type { VendorSimulator } from '../src/simulator/server.js';
 import { createLogger } from '../src/logger.js';
 import type { Adapter } from '../src/domain/adapter.js';
+import type { Logger } from 'pino';
 
 export interface GqlResult<T = any> {
   status: number;
@@ -37,6 +38,10 @@ export interface StackOptions {
   backendOverrides?: Record<string, Record<string, unknown>>;
   adapters?: Adapter[];
   env?: Record<string, string>;
+  /** The gateway's logger. @default silent (or TEST_LOG_LEVEL) */
+  logger?: Logger;
+  /** How long backend health is cached. @default the gateway's */
+  healthTtlMs?: number;
 }
 
 /** Simulators + a gateway listening on port 0, with a manual clock shared by all of them. */
@@ -59,8 +64,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   );
   const gateway = await createGateway(config, {
     clock,
-    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    logger: options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     adapters: options.adapters,
+    healthTtlMs: options.healthTtlMs,
   });
   const server = await startServer(gateway, { port: 0 });
   const url = server.url;

@@ -164,7 +164,11 @@ export const nemoAdapter = defineAdapter<NemoBackendConfig, NemoKey>({
       if (after) {
         return err.withOutcome('UNKNOWN', `${stripBackend(err)}; version ${after.entity_version} exists but points to ${after.config} v${after.config_version}, not ours`);
       }
-      return err.withOutcome('NOT_APPLIED', `${stripBackend(err)}; no version ${before.entity_version + 1} exists as of the re-read`);
+      // Without an answer (timeout, reset, 504) the POST may still be handled after the re-read.
+      const answered = err.status !== null && err.status !== 504;
+      return answered
+        ? err.withOutcome('NOT_APPLIED', `${stripBackend(err)}; no version ${before.entity_version + 1} exists as of the re-read`)
+        : err.withOutcome('UNKNOWN', `${stripBackend(err)}; no version ${before.entity_version + 1} exists as of the re-read, but the request may still land: re-read before retrying`);
     }
 
     const instance: NemoAdapterInstance = {

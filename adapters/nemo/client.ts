@@ -87,6 +87,15 @@ export function issuesFromNemo422(items: NemoValidationError[]): ValidationIssue
   return items.map((i) => ({ path: inputPathOf(i.loc), rule: RULE_OF_TYPE[i.type] ?? i.type, message: i.msg }));
 }
 
+/** A vendor error that quotes our token back (some do) must not carry it on to clients or logs. */
+function withoutSecret<T>(value: T, secret: string | undefined): T {
+  if (!secret) return value;
+  if (typeof value === 'string') return value.split(secret).join('[redacted]') as T;
+  if (Array.isArray(value)) return value.map((v) => withoutSecret(v, secret)) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutSecret(v, secret)])) as T;
+  return value;
+}
+
 export type NemoClient = ReturnType<typeof createNemoClient>;
 
 /** One method per NeMo models v2 endpoint (CONVENTIONS.md 2.2, 2.3); every reply checked by contract.ts. */
@@ -97,7 +106,7 @@ export function createNemoClient(ctx: AdapterContext, options: NemoClientOptions
     baseUrl: options.baseUrl,
     timeoutMs: options.timeoutMs,
     headers: token ? () => ({ authorization: `Bearer ${token}` }) : undefined,
-    parseError: parseNemoError,
+    parseError: (status, text) => withoutSecret(parseNemoError(status, text), token),
   });
 
   const deploymentsPath = (ws: string) => `${BASE}/${pathSegment(ws)}/deployments`;

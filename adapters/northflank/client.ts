@@ -24,13 +24,22 @@ export function parseNorthflankError(_status: number, text: string): VendorError
   return { vendorCode: typeof e.id === 'string' ? e.id : null, message: e.message, detail: e.details ?? null };
 }
 
+/** A vendor error that quotes our token back (some do) must not carry it on to clients or logs. */
+function withoutSecret<T>(value: T, secret: string | undefined): T {
+  if (!secret) return value;
+  if (typeof value === 'string') return value.split(secret).join('[redacted]') as T;
+  if (Array.isArray(value)) return value.map((v) => withoutSecret(v, secret)) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutSecret(v, secret)])) as T;
+  return value;
+}
+
 /** One method per Northflank AI-model endpoint used by the adapter; every reply checked by contract.ts. */
 export function createNorthflankClient(options: NorthflankClientOptions, ctx: AdapterContext) {
   const http = ctx.http({
     baseUrl: options.baseUrl,
     timeoutMs: options.timeoutMs,
     headers: () => ({ authorization: `Bearer ${options.token}` }),
-    parseError: parseNorthflankError,
+    parseError: (status, text) => withoutSecret(parseNorthflankError(status, text), options.token),
   });
   const scope = options.teamId ? `/v1/teams/${pathSegment(options.teamId)}` : '/v1';
   const collectionPath = (projectId: string) => `${scope}/projects/${pathSegment(projectId)}/llm-model-deployments`;

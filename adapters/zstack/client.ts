@@ -177,9 +177,12 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
     const res = await http.request(req);
     if (res.status === 503) {
       const e = errorCodeOf(res.text);
+      // Only an ID.* ErrorCode is a refusal of our credentials; anything else is ZStack failing.
+      const code: UpstreamErrorInit['code'] = !e ? 'UPSTREAM_UNAVAILABLE' : e.code.startsWith('ID.') ? 'UPSTREAM_AUTH' : e.code === 'SYS.1001' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_ERROR';
       throw upstream(req, {
-        code: 'UPSTREAM_AUTH',
+        code,
         status: 503,
+        retryable: code === 'UPSTREAM_UNAVAILABLE' || code === 'UPSTREAM_TIMEOUT',
         vendorCode: e?.code ?? null,
         vendorMessage: e ? scrub(errorText(e)) : null,
         detail: e ? errorDetail(e, scrub) : null,

@@ -16,8 +16,19 @@ export const ERROR_CODES = [
   'UPSTREAM_TIMEOUT',
   'UPSTREAM_AUTH',
   'UPSTREAM_ERROR',
+  /** The request is not a valid GraphQL operation for this schema: syntax, validation, query limits, variables. */
+  'GRAPHQL_VALIDATION',
+  /** The HTTP request itself is unusable (not JSON, no query, wrong method). */
+  'BAD_REQUEST',
+  'PAYLOAD_TOO_LARGE',
+  /** A fault of the gateway itself; the detail is in the server log only. */
+  'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
 
 export class GatewayError extends GraphQLError {
   readonly code: ErrorCode;

@@ -56,7 +56,7 @@ export function createFastPath(gateway: Gateway, maxBytes: number) {
       const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
       run(req, res, body, contentType).catch((err) => {
         gateway.runtime.logger.error({ err }, 'fast path failed');
-        if (!res.headersSent) send(res, 500, contentType, JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
+        if (!res.headersSent) send(res, 500, contentType, JSON.stringify({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL' } }] }));
       });
     });
     return true;

@@ -1,0 +1,421 @@
+/**
+ * Thousands of random and hostile IDs and update inputs (huge strings, unicode, path tricks,
+ * wrong types, deep nesting), batched into GraphQL requests over HTTP against the simulators:
+ * never a 5xx, every error typed with a code of the fixed set, no secret in any answer, and
+ * nothing reaches a vendor but its own routes with bodies its own contract accepts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { z } from 'zod';
+import { startStack, dataOf, type Stack } from './helpers.js';
+import { ERROR_CODES } from '../src/domain/errors.js';
+import type { RecordedCall } from '../src/simulator/server.js';
+import { UpdateBodySchema as NorthflankUpdateBody } from '../adapters/northflank/contract.js';
+import { UpdateModelDeploymentRequestSchema as NemoUpdateBody } from '../adapters/nemo/contract.js';
+import { LogInByAccountBodySchema, UpdateModelBodySchema as ZStackUpdateBody } from '../adapters/zstack/contract.js';
+import { sha512Hex } from '../adapters/zstack/client.js';
+
+const VENDORS = ['northflank', 'nemo', 'zstack'] as const;
+type Vendor = (typeof VENDORS)[number];
+
+// ---- What may reach a vendor -------------------------------------------------------------------
+
+const SLUG = '[a-z0-9]+(?:-[a-z0-9]+)*';
+const ENTITY = '(?!\\.\\.?(?:/|$))[A-Za-z0-9_.-]+';
+interface Route {
+  method: string;
+  path: RegExp;
+  body?: z.ZodType;
+}
+/** The vendors' route tables (adapters/<vendor>/simulator.ts), with each segment's own rule. */
+const ROUTES: Record<Vendor, Route[]> = {
+  northflank: [
+    { method: 'GET', path: new RegExp(`^/v1(?:/teams/${SLUG})?/projects/${SLUG}/llm-model-deployments(?:/${SLUG})?$`) },
+    { method: 'POST', path: new RegExp(`^/v1(?:/teams/${SLUG})?/projects/${SLUG}/llm-model-deployments/${SLUG}$`), body: NorthflankUpdateBody },
+  ],
+  nemo: [
+    { method: 'GET', path: new RegExp(`^/apis/models/v2/workspaces/${ENTITY}/(?:deployments|deployment-configs)(?:/${ENTITY}(?:/versions(?:/[1-9][0-9]*)?)?)?$`) },
+    { method: 'POST', path: new RegExp(`^/apis/models/v2/workspaces/${ENTITY}/deployments/${ENTITY}$`), body: NemoUpdateBody },
+  ],
+  zstack: [
+    { method: 'PUT', path: /^\/zstack\/v1\/accounts\/login$/, body: LogInByAccountBodySchema },
+    { method: 'GET', path: /^\/zstack\/v1\/(?:ai\/models(?:\/[0-9a-f]{32})?|user-tags|api-jobs\/[A-Za-z0-9-]{1,64})$/ },
+    { method: 'PUT', path: /^\/zstack\/v1\/ai\/models\/[0-9a-f]{32}$/, body: ZStackUpdateBody },
+  ],
+};
+const UUIDS = '[0-9a-f]{32}(?:,[0-9a-f]{32})*';
+/** ZStack query conditions the adapter may send (`q=`): only uuids it has checked. */
+const ZSTACK_Q = new RegExp(`^(?:resourceType=ModelVO|(?:uuid|resourceUuid)(?:=|\\?=)${UUIDS})$`);
+
+function checkCall(vendor: Vendor, call: Pick<RecordedCall, 'method' | 'path' | 'query' | 'body'>) {
+  const what = `${vendor} ${call.method} ${call.path}${call.query}`;
+  const route = ROUTES[vendor].find((r) => r.method === call.method && r.path.test(call.path));
+  if (!route) throw new Error(`request outside the vendor's routes: ${what}`);
+  if (route.body) {
+    const parsed = route.body.safeParse(call.body);
+    if (!parsed.success) throw new Error(`body refused by the ${vendor} contract: ${what} ${JSON.stringify(call.body).slice(0, 300)}: ${parsed.error.message}`);
+  } else if (call.body !== undefined) {
+    throw new Error(`body on a read: ${what}`);
+  }
+  if (vendor === 'zstack') {
+    for (const q of new URLSearchParams(call.query).getAll('q')) if (!ZSTACK_Q.test(q)) throw new Error(`unchecked query condition: ${what}`);
+  }
+}
+
+// ---- Inputs ------------------------------------------------------------------------------------
+
+const TRICKS = [
+  '..', '.', '%2e%2e', '%2E%2E', '.%2e', '%2f', '%2F', '%5c', '/', '//', '\\', '..\\', '?', '#', '?#', '?x=1#y', '&', '=', ';', '%',
+  '%%', '%00', '\u0000', '\r\n', '\t', ' ', '@', '@evil.example', '//evil.example', 'http://evil.example/', 'evil.example:80', ':',
+  '\u202e', '\ufeff', '\u00a0', '\ud800', '😀', 'İ', 'ﬀ', 'é', 'e\u0301', '${NORTHFLANK_TOKEN}', '<script>', '"', "'", '`', '*', '~',
+];
+const KNOWN = ['default-project', 'ml-research', 'deepseek-v3-deployment', 'research-team-alpha', 'prod-inference', 'llama-3.1-8b', '1bb3ef7d600d4d30b21b8ffd299c37b5', 'llama-config-v3'];
+
+const huge = fc
+  .tuple(fc.constantFrom('a', 'A-', '/', '..', '%2e', 'é', '😀', '\\', ' '), fc.integer({ min: 300, max: 70_000 }))
+  .map(([s, n]) => s.repeat(Math.ceil(n / s.length)).slice(0, n));
+const hostile: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...TRICKS) },
+  { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
+  { weight: 3, arbitrary: fc.string({ unit: 'grapheme', maxLength: 60 }) },
+  { weight: 3, arbitrary: fc.array(fc.oneof(fc.constantFrom(...TRICKS), fc.constantFrom(...KNOWN), fc.stringMatching(/^[a-z0-9-]{1,10}$/)), { maxLength: 6 }).map((a) => a.join('')) },
+  { weight: 1, arbitrary: huge },
+);
+/** Values that pass some rule and break another (lengths, patterns). */
+const nearValid = fc.oneof(
+  fc.constantFrom(...KNOWN),
+  fc.stringMatching(/^[a-z0-9]{1,12}(-[a-z0-9]{1,8}){0,3}$/),
+  fc.stringMatching(/^[A-Za-z0-9 ._-]{0,12}$/),
+  fc.integer({ min: 0, max: 300 }).map((n) => 'x'.repeat(n)),
+);
+const str = fc.oneof({ weight: 3, arbitrary: hostile }, { weight: 2, arbitrary: nearValid });
+const words = (...w: string[]) => fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...w) }, { weight: 1, arbitrary: str });
+const int32 = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: -2, max: 70_000 }));
+const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: null, freq: 6 });
+const obj = <T extends Record<string, fc.Arbitrary<unknown>>>(model: T) => fc.record(model, { requiredKeys: [] });
+
+const nodeId = (backend: fc.Arbitrary<string>) => fc.tuple(backend, fc.array(fc.oneof(str, fc.constantFrom('/', '\\', '%2f', '..')), { maxLength: 5 })).map(([b, k]) => `${b}:${k.join('')}`);
+const anyId = fc.oneof(
+  { weight: 5, arbitrary: nodeId(fc.constantFrom(...VENDORS)) },
+  { weight: 1, arbitrary: nodeId(fc.oneof(fc.constantFrom('nowhere', 'Northflank', '', 'zstack ', 'nemo/..'), str)) },
+  { weight: 1, arbitrary: str },
+);
+
+const northflankBlock = obj({
+  ports: maybe(
+    fc.array(
+      obj({
+        name: maybe(words('api', 'p', 'http-1')),
+        internalPort: maybe(int32),
+        protocol: maybe(words('HTTP', 'HTTP/2', 'TCP', 'UDP')),
+        public: maybe(fc.boolean()),
+        domains: maybe(fc.array(words('models.example.com'), { maxLength: 3 })),
+        disableNfDomain: maybe(fc.boolean()),
+      }),
+      { maxLength: 3 },
+    ),
+  ),
+  spec: maybe(
+    obj({
+      configuration: maybe(
+        obj({
+          name: maybe(str),
+          engine: maybe(words('vllm')),
+          revision: maybe(str),
+          nodeConfiguration: maybe(
+            obj({
+              gpu: maybe(obj({ enabled: maybe(fc.boolean()), configuration: maybe(obj({ gpuType: maybe(str), gpuCount: maybe(int32), timesliced: maybe(fc.boolean()) })) })),
+              storage: maybe(obj({ accessMode: maybe(words('ReadWriteMany')), storageClass: maybe(words('nvme', 'ssd')), storageSize: maybe(int32), shmSize: maybe(int32) })),
+            }),
+          ),
+          architecture: maybe(
+            obj({
+              type: maybe(words('aggregated')),
+              workerConfig: maybe(
+                obj({
+                  replicas: maybe(int32),
+                  gpuMemoryUtilization: maybe(fc.double({ noNaN: true, noDefaultInfinity: true })),
+                  dataType: maybe(words('auto', 'float16', 'bfloat16')),
+                  quantization: maybe(words('fp8', 'awq', 'gptq', 'int4')),
+                  sequenceLengthConfig: maybe(obj({ maxModelLength: maybe(fc.oneof(int32, fc.constant('auto'))), maxInputLength: maybe(int32) })),
+                  parallelismConfig: maybe(obj({ tensorParallelism: maybe(int32) })),
+                  trustRemoteCode: maybe(fc.boolean()),
+                }),
+              ),
+            }),
+          ),
+        }),
+      ),
+    }),
+  ),
+});
+const nemoBlock = fc.record({ config: words('llama-config-v3', 'llama-config-v1', 'no-such-config'), configVersion: fc.option(int32, { nil: undefined }) }, { requiredKeys: ['config'] });
+const zstackBlock = obj({
+  name: maybe(str),
+  description: maybe(str),
+  installPath: maybe(str),
+  vendor: maybe(str),
+  parameters: maybe(str),
+  modelCenterUuid: maybe(words('0123456789abcdef0123456789abcdef')),
+  modelClassifications: maybe(fc.array(str, { maxLength: 3 })),
+  recommendedGpuNum: maybe(words('1,2,4', '8')),
+  gpuConstraintDescription: maybe(str),
+  modelId: maybe(str),
+  defaultModelServiceUuid: maybe(words('0123456789abcdef0123456789abcdef')),
+  clearDefaultModelService: maybe(fc.boolean()),
+  systemTags: maybe(fc.array(str, { maxLength: 3 })),
+  userTags: maybe(fc.array(str, { maxLength: 3 })),
+});
+const BLOCKS: Record<Vendor, fc.Arbitrary<unknown>> = { northflank: northflankBlock, nemo: nemoBlock, zstack: zstackBlock };
+
+/** Inputs the vendor's rules accept, so that writes do reach the vendors (with unicode and odd but legal values). */
+const slugWord = fc.stringMatching(/^[a-z0-9]{3,8}(-[a-z0-9]{1,5}){0,2}$/);
+const PLAUSIBLE: Record<Vendor, fc.Arbitrary<Record<string, unknown>>> = {
+  northflank: obj({
+    name: fc.stringMatching(/^[A-Za-z0-9]{3,10}( [A-Za-z0-9]{1,10}){0,2}$/),
+    description: fc.string({ unit: 'grapheme', maxLength: 200 }),
+    tags: fc.array(slugWord, { maxLength: 3 }),
+    northflank: obj({
+      ports: fc.array(
+        fc.record({ name: fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/), internalPort: fc.integer({ min: 1, max: 65_535 }), protocol: fc.constantFrom('HTTP', 'HTTP/2', 'TCP', 'UDP'), public: fc.boolean() }),
+        { maxLength: 2 },
+      ),
+      spec: fc.record({
+        configuration: obj({
+          engine: fc.constant('vllm'),
+          revision: fc.string({ unit: 'grapheme-ascii', maxLength: 20 }),
+          nodeConfiguration: fc.record({ storage: obj({ storageClass: fc.stringMatching(/^[a-z][a-z0-9]{2,10}$/), storageSize: fc.integer({ min: 1, max: 100_000 }) }) }),
+          architecture: fc.record({ workerConfig: obj({ replicas: fc.integer({ min: 0, max: 8 }), dataType: fc.constantFrom('auto', 'float16', 'bfloat16') }) }),
+        }),
+      }),
+    }),
+  }),
+  nemo: fc.record({ nemo: fc.record({ config: fc.constantFrom('llama-config-v3', 'llama-config-v1'), configVersion: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }) }) }),
+  zstack: obj({
+    name: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }),
+    description: fc.string({ unit: 'grapheme', maxLength: 300 }),
+    tags: fc.array(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }), { maxLength: 3 }),
+    zstack: obj({
+      vendor: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }),
+      parameters: fc.string({ unit: 'grapheme', maxLength: 300 }),
+      recommendedGpuNum: fc.constantFrom('1', '1,2,4', '8'),
+      gpuConstraintDescription: fc.string({ maxLength: 40 }),
+      clearDefaultModelService: fc.boolean(),
+      systemTags: fc.array(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }), { maxLength: 2 }),
+    }),
+  }),
+};
+
+/** Nested arrays or objects `depth` deep. */
+const deep = fc.tuple(fc.integer({ min: 20, max: 3000 }), fc.boolean()).map(([depth, arrays]) => {
+  let v: unknown = 'x';
+  for (let i = 0; i < depth; i++) v = arrays ? [v] : { a: v };
+  return v;
+});
+/** Values of any JSON type, for fields of another type. */
+const wrongValue = fc.oneof(
+  fc.jsonValue({ maxDepth: 4 }),
+  deep,
+  fc.constantFrom(2 ** 31, -(2 ** 31) - 1, 2 ** 53, 1.5, -0, 1e308, true, false, null, [], {}, [null], JSON.parse('{"__proto__": {"polluted": true}}'), { constructor: { prototype: {} } }),
+);
+
+// ---- The stack ----------------------------------------------------------------------------------
+
+let stack: Stack;
+let existing: Record<Vendor, string[]>;
+let secrets: string[];
+const seen = { requests: 0, inputs: 0 };
+
+function collectSecrets(): string[] {
+  const s = stack.sims as Record<string, any>;
+  const sessions = new Set<string>();
+  for (const c of s.zstack.server.calls as RecordedCall[]) {
+    const auth = c.headers.authorization;
+    if (typeof auth === 'string' && auth.startsWith('OAuth ')) sessions.add(auth.slice(6));
+  }
+  return [s.northflank.token, s.nemo.token, s.zstack.password, sha512Hex(s.zstack.password), ...sessions].filter((x): x is string => typeof x === 'string' && x.length >= 8);
+}
+
+beforeAll(async () => {
+  stack = await startStack({
+    // Hostile batches are big: the limits are raised here so that each request carries many inputs.
+    config: { server: { port: 0, maxRequestBytes: 32 * 1024 * 1024, limits: { aliases: 200, tokens: 50_000 } } },
+  });
+  const list = dataOf(await stack.gql(`{ modelDeployments(first: 500) { edges { node { id backend } } } }`)).modelDeployments.edges.map((e: any) => e.node);
+  existing = Object.fromEntries(VENDORS.map((v) => [v, list.filter((n: any) => n.backend === v).map((n: any) => n.id)])) as Record<Vendor, string[]>;
+  for (const v of VENDORS) expect(existing[v].length).toBeGreaterThan(0);
+  secrets = collectSecrets();
+  expect(secrets.length).toBeGreaterThanOrEqual(5);
+});
+afterAll(() => stack?.close());
+
+const callCounts = () => Object.fromEntries(VENDORS.map((v) => [v, stack.sims[v]!.server.calls.length])) as Record<Vendor, number>;
+
+/** Sends one request and checks what every answer must satisfy; returns the parsed body. */
+async function send(query: string, variables: Record<string, unknown>): Promise<{ status: number; body: any }> {
+  const before = callCounts();
+  const res = await fetch(stack.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const text = await res.text();
+  seen.requests++;
+  let body: any;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`answer ${res.status} is not JSON: ${text.slice(0, 200)}`);
+  }
+  const errors: any[] = body.errors ?? [];
+  if (res.status >= 500) throw new Error(`answer ${res.status}: ${text.slice(0, 500)}`);
+  for (const e of errors) {
+    if (!ERROR_CODES.includes(e.extensions?.code)) throw new Error(`error without a code of the fixed set: ${JSON.stringify(e).slice(0, 500)}`);
+    if (e.extensions.code === 'INTERNAL') throw new Error(`internal error on hostile input: ${JSON.stringify(e)}`);
+  }
+  for (const secret of secrets) if (text.includes(secret)) throw new Error(`a secret reached a client: ${secret.slice(0, 4)}…`);
+  for (const v of VENDORS) for (const call of stack.sims[v]!.server.calls.slice(before[v])) checkCall(v, call);
+  return { status: res.status, body };
+}
+
+const vars = (values: unknown[]) => Object.fromEntries(values.map((v, i) => [`v${i}`, v]));
+
+/** Every alias has its data or an error at its path. */
+function expectAnswered(body: any, count: number, prefix: string) {
+  const failed = new Set((body.errors ?? []).map((e: any) => e.path?.[0]));
+  for (let i = 0; i < count; i++) {
+    const key = `${prefix}${i}`;
+    if (body.data?.[key] == null && !failed.has(key)) throw new Error(`${key} has neither data nor an error: ${JSON.stringify(body).slice(0, 300)}`);
+  }
+}
+
+const outcomes: Record<string, number> = {};
+const UNION = new Set(['UpdateModelDeploymentSuccess', 'ValidationError', 'NotFoundError', 'ConflictError', 'UnsupportedFieldError', 'UpstreamError']);
+const UPDATE_SELECTION = `__typename ... on Error { code } ... on UpdateModelDeploymentSuccess { dryRun requests { method path body } }`;
+
+function checkUpdateResults(body: any, count: number, targetVendor: (i: number) => string | undefined) {
+  expectAnswered(body, count, 'u');
+  for (let i = 0; i < count; i++) {
+    const r = body.data?.[`u${i}`];
+    if (!r) continue;
+    if (!UNION.has(r.__typename)) throw new Error(`unexpected result ${JSON.stringify(r)}`);
+    const kind = r.__typename === 'UpdateModelDeploymentSuccess' ? (r.dryRun ? 'planned' : 'applied') : r.code;
+    outcomes[kind] = (outcomes[kind] ?? 0) + 1;
+    if (r.__typename !== 'UpdateModelDeploymentSuccess') {
+      if (!ERROR_CODES.includes(r.code)) throw new Error(`result without a code of the fixed set: ${JSON.stringify(r)}`);
+      continue;
+    }
+    // A dry run's planned requests must be as valid as real ones.
+    const vendor = targetVendor(i) as Vendor | undefined;
+    if (vendor && (VENDORS as readonly string[]).includes(vendor)) {
+      for (const req of r.requests) checkCall(vendor, { method: req.method, path: req.path.split('?')[0], query: '', body: req.body });
+    }
+  }
+}
+
+// fast-check's seed is printed on failure; a run is reproducible with `seed` and `path`.
+const RUNS = { ids: 30, updates: 12, wrongTypes: 40 };
+
+describe('hostile input through GraphQL over HTTP', () => {
+  it('IDs: never a 5xx or an untyped error, never a request outside the vendors’ routes', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(anyId, { minLength: 60, maxLength: 120 }), async (ids) => {
+        seen.inputs += ids.length;
+        const q = `query(${ids.map((_, i) => `$v${i}: ID!`).join(', ')}) { ${ids.map((_, i) => `a${i}: modelDeployment(id: $v${i}) { id }`).join(' ')} }`;
+        const { body } = await send(q, vars(ids));
+        expectAnswered(body, ids.length, 'a');
+        for (const e of body.errors ?? []) {
+          if (!['VALIDATION', 'NOT_FOUND'].includes(e.extensions.code)) throw new Error(`unexpected error for an id: ${JSON.stringify(e)}`);
+        }
+      }),
+      { numRuns: RUNS.ids },
+    );
+  });
+
+  it.each(VENDORS)('%s update input: typed results only, and only contract-valid bodies sent', async (vendor) => {
+    const hostileInput = fc.record(
+      {
+        id: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...existing[vendor]) }, { weight: 1, arbitrary: fc.constantFrom(...VENDORS.flatMap((v) => existing[v])) }, { weight: 2, arbitrary: anyId }),
+        name: maybe(str),
+        description: maybe(str),
+        tags: maybe(fc.array(str, { maxLength: 4 })),
+        expectedVersion: maybe(fc.oneof(str, fc.constantFrom('1', '2', '3'))),
+        dryRun: maybe(fc.boolean()),
+        [vendor]: maybe(BLOCKS[vendor]),
+        // Now and then the block of another vendor as well.
+        [VENDORS[(VENDORS.indexOf(vendor) + 1) % 3]!]: fc.option(BLOCKS[VENDORS[(VENDORS.indexOf(vendor) + 1) % 3]!], { nil: undefined, freq: 8 }),
+      },
+      { requiredKeys: ['id'] },
+    );
+    const plausible = fc.record({ id: fc.constantFrom(...existing[vendor]), dryRun: fc.boolean(), rest: PLAUSIBLE[vendor] }).map(({ rest, ...x }) => ({ ...rest, ...x }));
+    // One hostile value in an otherwise acceptable input.
+    const oneBad = fc.tuple(plausible, hostileInput).chain(([good, bad]) => {
+      const keys = Object.keys(bad).filter((k) => k !== 'id');
+      return keys.length ? fc.constantFrom(...keys).map((k) => ({ ...good, [k]: bad[k] })) : fc.constant(good);
+    });
+    const input: fc.Arbitrary<Record<string, unknown> & { id: unknown }> = fc.oneof(hostileInput, plausible, oneBad);
+    await fc.assert(
+      fc.asyncProperty(fc.array(input, { minLength: 40, maxLength: 80 }), async (inputs) => {
+        seen.inputs += inputs.length;
+        const q = `mutation(${inputs.map((_, i) => `$v${i}: UpdateModelDeploymentInput!`).join(', ')}) { ${inputs.map((_, i) => `u${i}: updateModelDeployment(input: $v${i}) { ${UPDATE_SELECTION} }`).join(' ')} }`;
+        const { body } = await send(q, vars(inputs));
+        checkUpdateResults(body, inputs.length, (i) => String(inputs[i]!.id).split(':')[0]);
+      }),
+      { numRuns: RUNS.updates },
+    );
+  });
+
+  it('wrong types and deep nesting in variables: refused as GRAPHQL_VALIDATION before any upstream call', async () => {
+    const fields = ['id', 'name', 'description', 'tags', 'expectedVersion', 'dryRun', 'northflank', 'nemo', 'zstack'];
+    const wrongInput = fc.record({
+      base: fc.record({ id: fc.constantFrom(...VENDORS.flatMap((v) => existing[v])), name: fc.constant('renamed') }),
+      field: fc.constantFrom(...fields, 'northflank.ports', 'northflank.spec.configuration', 'nemo.configVersion', 'zstack.userTags', 'unknownField'),
+      value: wrongValue,
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.record({ kind: fc.constant('id' as const), value: wrongValue }), fc.record({ kind: fc.constant('input' as const), value: wrongInput })), async (c) => {
+        seen.inputs++;
+        const before = callCounts();
+        let r: { status: number; body: any };
+        if (c.kind === 'id') {
+          r = await send(`query($v0: ID!) { a0: modelDeployment(id: $v0) { id } }`, { v0: c.value });
+        } else {
+          const input: Record<string, any> = { ...c.value.base };
+          const [head, ...rest] = c.value.field.split('.');
+          if (rest.length === 0) input[head!] = c.value.value;
+          else {
+            let at = (input[head!] = {} as Record<string, any>);
+            for (const k of rest.slice(0, -1)) at = at[k] = {};
+            at[rest.at(-1)!] = c.value.value;
+          }
+          r = await send(`mutation($v0: UpdateModelDeploymentInput!) { u0: updateModelDeployment(input: $v0) { ${UPDATE_SELECTION} } }`, { v0: input });
+        }
+        // A value GraphQL accepts after all (a string or a number as an ID) is an ordinary input.
+        if (r.body.data) return;
+        expect(r.body.errors.map((e: any) => e.extensions.code)).toEqual(r.body.errors.map(() => 'GRAPHQL_VALIDATION'));
+        expect(callCounts()).toEqual(before);
+      }),
+      { numRuns: RUNS.wrongTypes * 10 },
+    );
+  });
+
+  it('deeply nested selections are refused by the query limits, typed', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 13, max: 400 }), async (depth) => {
+        const { body } = await send(`{ backends ${'{ health '.repeat(depth)}{ ok }${' }'.repeat(depth)} }`, {});
+        expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION');
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('ran thousands of inputs, and every upstream call of the run was valid', () => {
+    expect(seen.inputs).toBeGreaterThan(3000);
+    // The run reached every vendor with writes, and also refused much.
+    for (const v of VENDORS) expect(stack.sims[v]!.server.calls.filter((c) => c.method !== 'GET' && !c.path.endsWith('/login')).length).toBeGreaterThan(10);
+    expect(outcomes).toMatchObject({ applied: expect.any(Number), planned: expect.any(Number), VALIDATION: expect.any(Number) });
+    for (const v of VENDORS) for (const call of stack.sims[v]!.server.calls) checkCall(v, call);
+    // A new ZStack session during the run is a secret too: nothing above may have shown it.
+    expect(collectSecrets().length).toBeGreaterThanOrEqual(secrets.length);
+  });
+});
