@@ -271,13 +271,38 @@ export class WatchHub {
     this.schedule(bw, this.nextDelay(bw));
   }
 
+  /**
+   * A batch read without tags (ZStack) would leave a first-seen deployment's tags unknown, and a
+   * later observation that carries them (a mutation's re-read) would then list `tags` among the
+   * changed fields of a plain rename. One tag read for the newcomers, at first sight only, keeps
+   * later polls to the one batch call.
+   */
+  private async withBaselineTags(bw: BackendWatch, found: ModelDeployment[], keyOf: (id: string) => unknown): Promise<ModelDeployment[]> {
+    const loadTags = bw.backend.instance.loadTags?.bind(bw.backend.instance);
+    const fresh = found.filter((d) => d.tagsDeferred && !bw.seen.has(d.id));
+    if (!loadTags || fresh.length === 0) return found;
+    let tags: (string[] | Error)[];
+    try {
+      tags = await loadTags(fresh.map((d) => keyOf(d.id)));
+    } catch (err) {
+      this.logger.debug({ err, backend: bw.backend.id }, 'reading the tags of new watches failed; they stay unknown');
+      return found;
+    }
+    const known = new Map(fresh.map((d, i) => [d.id, tags[i]] as const));
+    return found.map((d) => {
+      const t = known.get(d.id);
+      return Array.isArray(t) ? { ...d, tags: t, tagsDeferred: false } : d;
+    });
+  }
+
   /** One upstream read for everything watched on the backend. */
   private async read(bw: BackendWatch): Promise<{ found: ModelDeployment[]; missing: string[] }> {
     const specs = [...bw.listeners.values()].map((l) => l.spec);
     const idsOnly = specs.every((s) => s.ids !== null);
     if (idsOnly && bw.backend.adapter.capabilities.batchGet) {
       const ids = [...bw.byId.keys()];
-      const results = await bw.backend.instance.getMany(ids.map((id) => bw.backend.instance.parseKey(id.slice(bw.backend.id.length + 1))));
+      const keyOf = (id: string) => bw.backend.instance.parseKey(id.slice(bw.backend.id.length + 1));
+      const results = await bw.backend.instance.getMany(ids.map(keyOf));
       const found: ModelDeployment[] = [];
       const missing: string[] = [];
       results.forEach((r, i) => {
@@ -285,7 +310,7 @@ export class WatchHub {
         else if (r instanceof Error) throw r;
         else found.push(r);
       });
-      return { found, missing };
+      return { found: await this.withBaselineTags(bw, found, keyOf), missing };
     }
     const found = await bw.backend.instance.list({});
     const present = new Set(found.map((d) => d.id));
