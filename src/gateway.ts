@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { createYoga, createLRUCache, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
@@ -328,7 +327,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     // Never in development mode: a masked error must not carry the original's message or stack.
     maskedErrors: { maskError: (error, message) => withFixedCode(yogaMaskError(error, message, false)) as Error },
     graphiql: config.server.graphiql ? { title: 'model-gateway', defaultQuery: DEFAULT_QUERY } : false,
-    renderGraphiQL,
+    // The self-contained GraphiQL bundle (~9 MB) is loaded only when GraphiQL is on.
+    renderGraphiQL: config.server.graphiql ? (await import('@graphql-yoga/render-graphiql')).renderGraphiQL : undefined,
     // Only listed origins get a CORS grant (yoga would otherwise echo a lone listed origin to anyone).
     cors: (request) => {
       const origin = request.headers.get('origin');
