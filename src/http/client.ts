@@ -11,7 +11,7 @@ export interface HttpClientOptions {
   logger: Logger;
   /** Whole-request bound (connect + headers + body). @default 10000 */
   timeoutMs?: number;
-  /** Pooled keep-alive connections to the vendor. @default 32 */
+  /** Pooled keep-alive connections to the vendor. @default 64 */
   connections?: number;
   /** Auth and other headers, computed per request (tokens may be renewed). Never logged. */
   headers?: () => Record<string, string> | Promise<Record<string, string>>;
@@ -117,7 +117,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const baseDelay = options.retryBaseDelayMs ?? 100;
   const maxDelay = options.maxRetryDelayMs ?? 2_000;
   const pool = new Pool(url.origin, {
-    connections: options.connections ?? 32,
+    connections: options.connections ?? 64,
     pipelining: 1,
     keepAliveTimeout: 30_000,
     connect: { timeout: Math.min(timeoutMs, 5_000) },
@@ -126,7 +126,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   });
   const log = options.logger.child({ backend: options.backend });
   // Per backend: a concurrency cap, and a breaker that fails fast while the vendor is down.
-  const limiter = bulkhead(options.maxConcurrent ?? options.connections ?? 32, options.maxQueued ?? 1000);
+  const limiter = bulkhead(options.maxConcurrent ?? options.connections ?? 64, options.maxQueued ?? 1000);
   const breaker = circuitBreaker(
     handleWhen((err) => err instanceof UpstreamError && (err.code === 'UPSTREAM_UNAVAILABLE' || err.code === 'UPSTREAM_TIMEOUT')),
     { halfOpenAfter: options.breakerHalfOpenAfterMs ?? 2_000, breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5) },
