@@ -1,21 +1,13 @@
 /** The NVIDIA NeMo Platform adapter through GraphQL over HTTP, against its simulator. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startStack, dataOf, type Stack } from './helpers.js';
-import { builtInSimulators } from '../adapters/simulators.js';
-import { createManualClock } from '../src/domain/clock.js';
-import { nemoAdapter } from '../adapters/nemo/adapter.js';
-import { createNemoSimulator, type NemoSimulator } from '../adapters/nemo/simulator.js';
+import type { NemoSimulator } from '../adapters/nemo/simulator.js';
 
 const PHASE = 1000;
 const LLAMA = 'nemo:research-team-alpha/llama-3.1-8b';
 const A = '/apis/models/v2/workspaces/research-team-alpha';
 
-async function startNemoStack(): Promise<Stack> {
-  if (builtInSimulators.nemo) return startStack({ vendors: ['nemo'], phaseMs: PHASE });
-  const clock = createManualClock();
-  const sim = await createNemoSimulator({ clock, phaseMs: PHASE });
-  return startStack({ vendors: [], clock, extraSims: { nemo: sim }, adapters: [nemoAdapter] });
-}
+const startNemoStack = (): Promise<Stack> => startStack({ vendors: ['nemo'], phaseMs: PHASE });
 
 const DETAIL = `
   __typename id name status vendorStatus statusMessage version

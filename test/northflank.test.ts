@@ -1,21 +1,13 @@
 /** The Northflank adapter through GraphQL over HTTP, against its simulator. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startStack, dataOf, type Stack } from './helpers.js';
-import { builtInSimulators } from '../adapters/simulators.js';
-import { createManualClock } from '../src/domain/clock.js';
-import { northflankAdapter } from '../adapters/northflank/adapter.js';
-import { createNorthflankSimulator, type NorthflankSimulator } from '../adapters/northflank/simulator.js';
+import type { NorthflankSimulator } from '../adapters/northflank/simulator.js';
 
 const PHASE = 1000;
 const DS = 'northflank:default-project/deepseek-v3-deployment';
 const DS_PATH = '/v1/projects/default-project/llm-model-deployments/deepseek-v3-deployment';
 
-async function startNorthflankStack(): Promise<Stack> {
-  if (builtInSimulators.northflank) return startStack({ vendors: ['northflank'], phaseMs: PHASE });
-  const clock = createManualClock();
-  const sim = await createNorthflankSimulator({ clock, phaseMs: PHASE });
-  return startStack({ vendors: [], clock, extraSims: { northflank: sim }, adapters: [northflankAdapter] });
-}
+const startNorthflankStack = (): Promise<Stack> => startStack({ vendors: ['northflank'], phaseMs: PHASE });
 
 const DETAIL = `
   __typename id backend vendor nativeId name description tags status vendorStatus statusMessage version createdAt updatedAt
