@@ -322,6 +322,48 @@ describe('updates (seed 004, CONVENTIONS.md 0.1)', () => {
     expect(sim.model(QWEN)!.description).toBe('test model');
   });
 
+  it.each([
+    ['modelClassifications', { vendor: { modelClassifications: ['text-generation'] } }],
+    ['clearDefaultModelService', { vendor: { clearDefaultModelService: true } }],
+    ['defaultModelServiceUuid', { vendor: { defaultModelServiceUuid: 'b'.repeat(32) } }],
+  ])('against a wrapped server, a flat body of %s (not shown in the inventory) is never reported as success', async (_field, patch) => {
+    sim.setBodyStyle('wrapped');
+    const before = sim.hidden(QWEN);
+    clock.advance(5_000);
+    const err = await caught(adapter.update(QWEN, patch as never));
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err).toMatchObject({ code: 'UPSTREAM_ERROR', outcome: 'UNKNOWN' });
+    expect(err.message).toContain('cannot be confirmed');
+    expect(err.message).toContain('updateBodyStyle');
+    expect(puts()).toHaveLength(1);
+    expect(sim.hidden(QWEN)).toEqual(before);
+  });
+
+  it('confirms an update of fields the inventory does not show by its lastOpDate', async () => {
+    clock.advance(5_000);
+    const r = await adapter.update(QWEN, { vendor: { modelClassifications: ['text-generation'] } } as never);
+    expect(r.deployment.id).toBe(`zs:${QWEN}`);
+    expect(sim.hidden(QWEN)!.modelClassifications).toEqual(['text-generation']);
+  });
+
+  it('a garbled answer to the PUT leaves the outcome to the re-read (UNKNOWN when it cannot tell)', async () => {
+    sim.server.inject({ fault: { kind: 'garbled' }, method: 'PUT', pathIncludes: '/ai/models/', times: 1 });
+    const queriesBefore = modelQueries().length;
+    const err = await caught(adapter.update(QWEN, { description: 'garbled' }));
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err).toMatchObject({ code: 'UPSTREAM_ERROR', outcome: 'UNKNOWN' });
+    // Read for the plan, then the re-read after the unclear answer.
+    expect(modelQueries().length - queriesBefore).toBe(2);
+  });
+
+  it('a plain-text 500 to the PUT is re-read, and UNKNOWN while the re-read cannot show the change', async () => {
+    sim.server.inject({ fault: { kind: 'status', status: 500, body: 'java.lang.NullPointerException' }, method: 'PUT', pathIncludes: '/ai/models/', times: 1 });
+    const err = await caught(adapter.update(QWEN, { description: 'x' }));
+    // The injected 500 comes before the simulator applies anything: the re-read shows it missing.
+    expect(err).toMatchObject({ code: 'UPSTREAM_ERROR', outcome: 'UNKNOWN', status: 500 });
+    expect(sim.model(QWEN)!.description).toBe('test model');
+  });
+
   it('plans without sending (dry run)', async () => {
     const plan = await adapter.planUpdate(QWEN, { name: 'planned', vendor: { recommendedGpuNum: '4' } });
     expect(plan.requests).toEqual([{ method: 'PUT', path: `/zstack/v1/ai/models/${QWEN}`, body: { name: 'planned', recommendedGpuNum: '4' } }]);

@@ -147,6 +147,8 @@ export const zstackAdapter = defineAdapter({
     }
 
     const applied = (body: UpdateModelBody, d: ZStackModelDeployment) => unappliedFields(body, d.raw, readTags ? d.tags : null);
+    // Set once an update's effect was seen on the re-read: the server reads our body style.
+    let styleConfirmed = false;
 
     return {
       parseKey: (nativeKey) => parseSegments(nativeKey, KEY_RULES)[0]!,
@@ -214,6 +216,21 @@ export const zstackAdapter = defineAdapter({
         }
         const after = await getOne(key, opts?.requestId);
         const missing = applied(p.body, after);
+        if (!missing.length && !verifiable(p.body, readTags) && !styleConfirmed && after.raw.lastOpDate === (p.current as ZStackModelDeployment).raw.lastOpDate) {
+          // None of the fields sent shows in ModelInventory (seed 004), and the model's lastOpDate did
+          // not move: a server that reads the other body style would have ignored them (CONVENTIONS.md 0.1).
+          throw new UpstreamError({
+            backend,
+            code: 'UPSTREAM_ERROR',
+            request: { method: request.method, path: request.path },
+            status: 200,
+            outcome: 'UNKNOWN',
+            message:
+              `UpdateModel ${key} was accepted, but ZStack shows none of the fields sent (${Object.keys(p.body).join(', ')}) and the ` +
+              `model's lastOpDate did not move, so the change cannot be confirmed in place (check updateBodyStyle)`,
+          });
+        }
+        if (!missing.length) styleConfirmed = true;
         if (missing.length) {
           throw new UpstreamError({
             backend,

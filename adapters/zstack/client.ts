@@ -390,9 +390,17 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
         }
         const e = failureError(req, f, true);
         return f.phase === 'job' && !f.error ? e.withOutcome('UNKNOWN') : e;
+      }).catch((err: unknown) => {
+        // A 2xx whose body is garbled, or a plain-text 500 (an unhandled exception, which may come
+        // after the write, CONVENTIONS.md 3.5), says nothing of whether the change landed: the
+        // adapter re-reads. An ErrorCode reply means the API failed, so that stays NOT_APPLIED.
+        if (err instanceof UpstreamError && (err.outcome === null || (err.outcome === 'NOT_APPLIED' && (err.status ?? 0) >= 500 && err.vendorCode === null))) {
+          throw err.withOutcome('UNKNOWN');
+        }
+        throw err;
       });
       const reply = UpdateModelReplySchema.safeParse(r.body);
-      if (!reply.success) throw wrongShape(req, r.status, 'expected {"inventory": ModelInventory}');
+      if (!reply.success) throw wrongShape(req, r.status, 'expected {"inventory": ModelInventory}').withOutcome('UNKNOWN');
       const failed = reply.data.error ?? null;
       if (failed || reply.data.success === false || reply.data.success === 'false') {
         throw failureError(req, new ApiFailure(r.status, failed, '', 'request'), true);
