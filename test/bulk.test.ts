@@ -123,6 +123,7 @@ describe('a bulk update over every vendor', () => {
     ['tags with addTags', { ids: ['nemo:a/b'], patch: { tags: ['a'], addTags: ['b'] } }, ['patch', 'tags'], 'conflict'],
     ['a tag added and removed', { ids: ['nemo:a/b'], patch: { addTags: ['b'], removeTags: ['b'] } }, ['patch', 'removeTags'], 'conflict'],
     ['concurrency 0', { ids: ['nemo:a/b'], patch: { name: 'x' }, concurrency: 0 }, ['concurrency'], 'max'],
+    ['an explicit null (no vendor clears by null)', { ids: ['nemo:a/b'], patch: { description: null, addTags: ['b'] } }, ['patch', 'description'], 'not_null'],
   ])('refuses %s with a ValidationError before any call', async (_why, vars, path, rule) => {
     const before = Object.values(stack.sims).reduce((n, s) => n + s.server.calls.length, 0);
     const r = dataOf(await stack.gql(`mutation($where: ModelDeploymentFilter, $ids: [ID!], $patch: UpdateModelDeploymentsPatch!, $concurrency: Int) {
@@ -220,6 +221,22 @@ describe('plan, then apply', () => {
     expect((await get(stack, zs)).description).toBe('Set by the other writer');
     expect((await get(stack, other)).description).toBe('Planned text');
     expect(writes(stack, before).map((c) => c.path)).toEqual(['/v1/projects/default-project/llm-model-deployments/mistral-7b-instruct']);
+  });
+
+  it('refuses an item the plan found unchanged when another writer moved it since', async () => {
+    const nf = 'northflank:default-project/gemma-2-9b-it';
+    const current = await get(stack, nf);
+    const plan = await bulk(stack, { ids: [nf], patch: { description: current.description }, dryRun: true });
+    expect(plan.summary).toEqual({ matched: 1, changed: 0, unchanged: 1, failed: 0 });
+    stack.clock.advance(1000);
+    const moved = await stack.gql(`mutation($id: ID!) { updateModelDeployment(input: {id: $id, description: "Moved by another writer"}) { __typename } }`, { id: nf });
+    expect(dataOf(moved).updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
+    const before = mark(stack);
+    const applied = await apply(stack, plan.planId);
+    expect(outcomes(applied)).toEqual({ [nf]: 'FAILED' });
+    expect(applied.items[0].result).toMatchObject({ __typename: 'ConflictError', message: expect.stringContaining('changed since the plan was made') });
+    expect((await get(stack, nf)).description).toBe('Moved by another writer');
+    expect(writes(stack, before)).toEqual([]);
   });
 
   it('refuses an unknown plan, and a plan past its expiry', async () => {

@@ -159,7 +159,7 @@ describe('updateModelDeployment on ZStack', () => {
     stack = await startZStackStack();
     const r = dataOf(
       await stack.gql(UPDATE, {
-        input: { id: ID, description: 'via graphql', tags: ['prod'], zstack: { installPath: '/m/qwen3', recommendedGpuNum: '2,4', clearDefaultModelService: true, systemTags: null } },
+        input: { id: ID, description: 'via graphql', tags: ['prod'], zstack: { installPath: '/m/qwen3', recommendedGpuNum: '2,4', clearDefaultModelService: true } },
       }),
     ).updateModelDeployment;
     const body = { installPath: '/m/qwen3', description: 'via graphql', recommendedGpuNum: '2,4', clearDefaultModelService: true, userTags: ['prod'] };
@@ -171,6 +171,17 @@ describe('updateModelDeployment on ZStack', () => {
     });
     expect(puts().map((c) => c.body)).toEqual([body]);
     expect(puts()[0]!.headers.authorization).toMatch(/^OAuth [0-9a-f]{32}$/);
+  });
+
+  it.each([
+    ['a common field', { description: null }, ['description']],
+    ['a field of the zstack block', { zstack: { systemTags: null, installPath: '/m/x' } }, ['zstack', 'systemTags']],
+  ])('refuses an explicit null in %s (no vendor clears by null), sending nothing', async (_why, input, path) => {
+    stack = await startZStackStack();
+    const r = dataOf(await stack.gql(UPDATE, { input: { id: ID, ...input } })).updateModelDeployment;
+    expect(r.__typename).toBe('ValidationError');
+    expect(r.issues).toEqual([expect.objectContaining({ path, rule: 'not_null' })]);
+    expect(puts()).toHaveLength(0);
   });
 
   it('plans in a dry run and sends nothing', async () => {

@@ -17,7 +17,7 @@ import {
 } from '../plans.js';
 import type { GatewayBuilder } from './builder.js';
 import type { GraphQLContext } from './context.js';
-import { runUpdate, type UpdateInputShape, type UpdateSuccess } from './mutations.js';
+import { nullIssues, runUpdate, type UpdateInputShape, type UpdateSuccess } from './mutations.js';
 import { toListFilter, type registerFilterInput } from './queries.js';
 
 /** One patch for many deployments; vendor blocks apply to that vendor's deployments only. */
@@ -147,7 +147,7 @@ const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.
 
 /** Checks the bulk patch itself, before anything is read. */
 export function checkPatch(patch: BulkPatch, vendorBlocks: string[]): void {
-  const issues: ValidationError['issues'] = [];
+  const issues: ValidationError['issues'] = nullIssues(patch, ['name', 'description', 'tags', 'addTags', 'removeTags'], vendorBlocks, ['patch']);
   if (patch.tags != null && (patch.addTags != null || patch.removeTags != null)) {
     issues.push({ path: ['patch', 'tags'], rule: 'conflict', message: 'give tags (replaces the list) or addTags/removeTags, not both' });
   }
@@ -326,8 +326,9 @@ function drift(planned: PlannedItem, now: UpdateSuccess): string {
 /**
  * `applyModelDeploymentPlan`: sends exactly what a dry run showed. Each item is first re-planned
  * at the version the plan saw; a deployment whose version, current values or resulting requests
- * moved since is refused with ConflictError and left as it is. Items the plan refused or found
- * unchanged are reported again and not sent.
+ * moved since is refused with ConflictError and left as it is. Items the plan refused are
+ * reported again; items it found unchanged are reported again (a ConflictError if their version
+ * moved since) and not sent.
  */
 export async function applyPlan(ctx: GraphQLContext, planId: string, vendorBlocks: string[], options: BulkOptions = {}): Promise<BulkPayload> {
   requireScope(ctx.principal, 'write');
@@ -350,6 +351,10 @@ export async function applyPlan(ctx: GraphQLContext, planId: string, vendorBlock
         if (item.outcome === 'FAILED') return { id: item.id, outcome: 'FAILED', success: null, error: restoreError(item.error!) };
         if (item.outcome === 'UNCHANGED') {
           const deployment = await ctx.loaders.load(item.id);
+          // Found as the patch asks when planned; if another writer moved it since, that no longer holds.
+          if (deployment.version !== item.version) {
+            throw new ConflictError(item.id, item.version, deployment.version, `Model deployment ${item.id} changed since the plan was made (the plan found it already as the patch asks): make a new plan`);
+          }
           return { id: item.id, outcome: 'UNCHANGED', success: { deployment, requests: [], changes: [], dryRun: false }, error: null };
         }
         const input = { ...(item.input as Omit<UpdateInputShape, 'id'>), id: item.id, expectedVersion: item.version ?? undefined };

@@ -1,5 +1,5 @@
 import type { ModelDeployment } from '../domain/deployment.js';
-import { ConflictError, MUTATION_ERRORS, ValidationError } from '../domain/errors.js';
+import { ConflictError, MUTATION_ERRORS, ValidationError, type ValidationIssue } from '../domain/errors.js';
 import type { FieldChange, PlannedRequest, UpdatePatch } from '../domain/patch.js';
 import { requireScope } from '../auth.js';
 import type { Backend } from '../gateway.js';
@@ -23,8 +23,30 @@ export interface UpdateInputShape {
   [vendorBlock: string]: unknown;
 }
 
+/**
+ * Explicit nulls among the fields that change something: a common field given as null, or a null
+ * inside a vendor block. No vendor clears a field by null (each has its own way, e.g. ZStack's
+ * clearDefaultModelService), so dropping it would lose a change without a word: it is refused.
+ */
+export function nullIssues(input: Record<string, unknown>, commonFields: string[], vendorBlocks: string[], prefix: (string | number)[] = []): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const refuse = (path: (string | number)[]) =>
+    issues.push({ path, rule: 'not_null', message: `null does not clear ${path.filter((p) => typeof p === 'string').join('.')}; omit the field to leave it unchanged` });
+  const walk = (value: unknown, path: (string | number)[]) => {
+    if (value === null) refuse(path);
+    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
+    else if (typeof value === 'object') for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, [...path, k]);
+  };
+  for (const field of commonFields) if (field in input) walk(input[field], [...prefix, field]);
+  // A whole vendor block given as null sets nothing.
+  for (const block of vendorBlocks) if (input[block] != null) walk(input[block], [...prefix, block]);
+  return issues;
+}
+
 /** Builds the adapter's patch; a vendor block for another vendor than the target's is refused. */
 export function toPatch(input: UpdateInputShape, backend: Backend, vendorBlocks: string[]): UpdatePatch {
+  const nulls = nullIssues(input, ['name', 'description', 'tags'], vendorBlocks);
+  if (nulls.length) throw new ValidationError(nulls);
   const patch: UpdatePatch = {};
   if (input.name != null) patch.name = input.name;
   if (input.description != null) patch.description = input.description;
