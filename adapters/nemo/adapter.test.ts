@@ -263,6 +263,13 @@ describe('update', () => {
     ]);
   });
 
+  it.each(['.', '..'])('refuses the config name %j before any call', async (config) => {
+    const err = await rejection(nemo.update(key(LLAMA), { vendor: { config } }));
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues[0]).toMatchObject({ path: ['nemo', 'config'] });
+    expect(sim.server.calls).toHaveLength(0);
+  });
+
   it('maps the 422 form of an unknown config (simulator option) to nemo.config', async () => {
     await sim.close();
     sim = await createNemoSimulator({ clock, unknownConfigAnswer: '422' });

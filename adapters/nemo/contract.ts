@@ -24,7 +24,8 @@ export const UpdateModelDeploymentRequestSchema = z
       .string()
       .min(1, 'config must name a ModelDeploymentConfig')
       .max(ENTITY_NAME_MAX)
-      .regex(ENTITY_NAME_PATTERN, 'config may contain only letters, digits, "_", "-" and "."'),
+      .regex(ENTITY_NAME_PATTERN, 'config may contain only letters, digits, "_", "-" and "."')
+      .refine((s) => s !== '.' && s !== '..', 'config may not be "." or ".."'),
     config_version: z.number().int().min(1, 'config_version must be a positive integer').optional(),
   })
   .strict();
