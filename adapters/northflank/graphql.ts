@@ -61,6 +61,13 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
       protocol: t.string({ nullable: true, description: 'HTTP, HTTP/2, TCP or UDP.', resolve: (o) => str(o.protocol) }),
       public: t.boolean({ nullable: true, resolve: (o) => bool(o.public) }),
       dns: t.string({ nullable: true, resolve: (o) => str(o.dns) }),
+      // Seed 000 sets `domains` on a port; the GET shape of seed 002 does not list them, so this
+      // is null unless Northflank's answer carries them.
+      domains: t.stringList({
+        nullable: true,
+        description: 'Domains redirected to this port (seed 000). Not in the documented GET answer (seed 002): null unless Northflank returns them.',
+        resolve: (o) => strList(o.domains),
+      }),
       disableNfDomain: t.boolean({ nullable: true, resolve: (o) => bool(o.disableNfDomain) }),
     }),
   });

@@ -40,6 +40,31 @@ describe('auth (CONVENTIONS.md 1.1)', () => {
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ error: { status: 401, message, id: 'unauthorized' } });
   });
+
+  it.each([
+    ['lower case', (t: string) => `bearer ${t}`],
+    ['upper case', (t: string) => `BEARER ${t}`],
+    ['mixed case', (t: string) => `bEaReR ${t}`],
+    ['two spaces before the token', (t: string) => `Bearer  ${t}`],
+  ])('the Bearer scheme in %s is accepted (RFC 7235: schemes are case-insensitive)', async (_reason, header) => {
+    const res = await fetch(`${sim.url}${DS}`, { headers: { authorization: header(sim.token) } });
+    expect(res.status).toBe(200);
+  });
+
+  it.each([
+    ['the token in another case', (t: string) => `Bearer ${t.toUpperCase()}`],
+    ['the token with a suffix', (t: string) => `bearer ${t} extra`],
+  ])('the token itself is compared exactly: %s → 401 Invalid API token', async (_reason, header) => {
+    const res = await fetch(`${sim.url}${DS}`, { headers: { authorization: header(sim.token) } });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: { message: 'Invalid API token' } });
+  });
+
+  it('auth is checked before the body: a wrong token with an invalid update body is 401', async () => {
+    const r = await call('POST', DS, { ports: [{ name: 'p', internalPort: 70000, protocol: 'HTTP' }] }, { authorization: 'Bearer wrong' });
+    expect(r).toMatchObject({ status: 401, body: { error: { id: 'unauthorized' } } });
+    expect(sim.get('default-project/deepseek-v3-deployment')!.ports).toHaveLength(1);
+  });
 });
 
 describe('get (seed 002)', () => {
@@ -318,6 +343,33 @@ describe('faults and rate limits', () => {
       expect(await c.json()).toMatchObject({ error: { status: 429, id: 'rate-limited' } });
       clock.advance(60_000);
       expect((await get()).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('requests refused for their token are not counted and carry no x-ratelimit headers', async () => {
+    const limited = await createNorthflankSimulator({ clock, phaseMs: PHASE, rateLimit: { limit: 2, windowMs: 60_000 } });
+    try {
+      const get = (t: string) => fetch(`${limited.url}${DS}`, { headers: { authorization: `Bearer ${t}` } });
+      for (let i = 0; i < 5; i++) {
+        const bad = await get('wrong-token');
+        expect(bad.status).toBe(401);
+        expect(bad.headers.get('x-ratelimit-remaining')).toBeNull();
+      }
+      const unauthenticated = await fetch(`${limited.url}${DS}`);
+      expect(unauthenticated.status).toBe(401);
+      expect(unauthenticated.headers.get('x-ratelimit-limit')).toBeNull();
+      // The window starts at the first authenticated request, with the whole quota left.
+      clock.advance(30_000);
+      const a = await get(limited.token);
+      expect([a.status, a.headers.get('x-ratelimit-remaining'), a.headers.get('x-ratelimit-reset')]).toEqual([200, '1', '60']);
+      expect((await get(limited.token)).status).toBe(200);
+      expect((await get(limited.token)).status).toBe(429);
+      // With the quota used up, a wrong token is still told it is wrong (auth comes first).
+      const late = await get('wrong-token');
+      expect(late.status).toBe(401);
+      expect(await late.json()).toMatchObject({ error: { status: 401, id: 'unauthorized' } });
     } finally {
       await limited.close();
     }

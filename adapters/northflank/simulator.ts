@@ -234,6 +234,8 @@ export async function createNorthflankSimulator(options: NorthflankSimulatorOpti
       .sort((a, b) => a.seq - b.seq);
 
   // ---- rate limit (CONVENTIONS.md 1.6): fixed window from the first request ----
+  // ASSUMPTION(CONVENTIONS.md 1.6): the limit is per API token, so only requests whose token
+  // passed are counted (and start the window); a 401 carries no x-ratelimit-* headers.
   let windowStart: number | null = null;
   let used = 0;
   function rateLimit(): { headers: Record<string, string>; limited: boolean } {
@@ -259,16 +261,19 @@ export async function createNorthflankSimulator(options: NorthflankSimulatorOpti
     };
   }
 
-  /** Auth, team and project checks shared by every route. */
+  // The auth scheme is case-insensitive (RFC 7235 section 2.1); one or more spaces before the token.
+  const BEARER = /^bearer +(.+)$/i;
+
+  /** Auth, rate limit, team and project checks shared by every route, in that order. */
   const guarded =
     (handler: (req: SimRequest, projectId: string) => SimResponse): SimHandler =>
     (req) => {
+      // ASSUMPTION(CONVENTIONS.md 1.5): a missing or wrong token is 401 in the error envelope.
+      const presented = BEARER.exec(req.headers.authorization ?? '')?.[1];
+      if (presented === undefined) return fail(401, 'Missing API token: send Authorization: Bearer <token>');
+      if (presented !== token) return fail(401, 'Invalid API token');
       const rl = rateLimit();
       const respond = (r: SimResponse): SimResponse => ({ ...r, headers: { ...rl.headers, ...r.headers } });
-      // ASSUMPTION(CONVENTIONS.md 1.5): a missing or wrong token is 401 in the error envelope.
-      const auth = req.headers.authorization;
-      if (!auth || !auth.startsWith('Bearer ')) return respond(fail(401, 'Missing API token: send Authorization: Bearer <token>'));
-      if (auth.slice('Bearer '.length) !== token) return respond(fail(401, 'Invalid API token'));
       if (rl.limited) return respond(fail(429, 'Rate limit exceeded'));
       if (req.params.teamId !== undefined && req.params.teamId !== teamId) return respond(NOT_FOUND());
       const projectId = req.params.projectId!;

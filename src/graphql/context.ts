@@ -21,6 +21,12 @@ export interface GraphQLContext {
 export class DeploymentLoaders {
   private readonly byBackend = new Map<string, DataLoader<string, ModelDeployment>>();
   private readonly tagsByBackend = new Map<string, DataLoader<string, string[]>>();
+  /**
+   * Lists in flight, per backend: the items each will return, by native key (null if it failed).
+   * A batch of reads for such a backend waits for the list instead of asking upstream for what
+   * the list is about to bring.
+   */
+  private readonly listing = new Map<string, Promise<ReadonlyMap<string, ModelDeployment> | null>>();
   constructor(
     private readonly runtime: GatewayRuntime,
     private readonly requestId: string,
@@ -29,13 +35,58 @@ export class DeploymentLoaders {
   private loader(backend: Backend): DataLoader<string, ModelDeployment> {
     let loader = this.byBackend.get(backend.id);
     if (!loader) {
+      const getMany = (nativeKeys: readonly string[]) =>
+        backend.instance.getMany(nativeKeys.map((k) => backend.instance.parseKey(k)), { requestId: this.requestId });
       loader = new DataLoader<string, ModelDeployment>(
-        (nativeKeys) => backend.instance.getMany(nativeKeys.map((k) => backend.instance.parseKey(k)), { requestId: this.requestId }),
+        (nativeKeys) => {
+          // DataLoader dispatches once the pending microtasks have run, i.e. after every sibling
+          // resolver was called: a list started beside these reads, in either field order, is
+          // registered by now (and still running, as it needs upstream I/O).
+          const listed = this.listing.get(backend.id);
+          return listed ? this.afterList(listed, nativeKeys, getMany) : getMany(nativeKeys);
+        },
         { maxBatchSize: 100 },
       );
       this.byBackend.set(backend.id, loader);
     }
     return loader;
+  }
+
+  /** Takes what the list brought; reads upstream only the keys it did not (or all, if it failed). */
+  private async afterList(
+    listed: Promise<ReadonlyMap<string, ModelDeployment> | null>,
+    nativeKeys: readonly string[],
+    getMany: (keys: readonly string[]) => Promise<(ModelDeployment | Error)[]>,
+  ): Promise<(ModelDeployment | Error)[]> {
+    const found = await listed;
+    const out: (ModelDeployment | Error | undefined)[] = nativeKeys.map((k) => found?.get(k));
+    const missing = nativeKeys.filter((_k, i) => out[i] === undefined);
+    if (missing.length === 0) return out as ModelDeployment[];
+    const fetched = await getMany(missing);
+    let j = 0;
+    return out.map((d) => d ?? fetched[j++]!);
+  }
+
+  /**
+   * Registers a list across `backendIds` while it runs: reads of those backends made meanwhile
+   * wait for it and use its items; when it ends, its items are primed. Returns `list`.
+   */
+  trackList<T extends { items: ModelDeployment[] }>(backendIds: readonly string[], list: Promise<T>): Promise<T> {
+    const settled = list.then(
+      (r) => {
+        for (const d of r.items) this.prime(d);
+        return r.items;
+      },
+      () => null,
+    );
+    for (const id of backendIds) {
+      const entry = settled.then((items) => (items ? new Map(items.filter((d) => d.backend === id).map((d) => [d.nativeId, d])) : null));
+      this.listing.set(id, entry);
+      void entry.then(() => {
+        if (this.listing.get(id) === entry) this.listing.delete(id);
+      });
+    }
+    return list;
   }
 
   /** Resolves an ID to its backend and canonical native key; throws ValidationError. */

@@ -1,7 +1,7 @@
 import type { ListFilter } from '../domain/adapter.js';
 import { ValidationError } from '../domain/errors.js';
 import { requireScope } from '../auth.js';
-import { listAcrossBackends, failureError } from '../deployments.js';
+import { listAcrossBackends, failureError, selectBackends } from '../deployments.js';
 import type { GatewayBuilder, CoreRefs } from './builder.js';
 
 const DEFAULT_PAGE = 50;
@@ -82,9 +82,12 @@ export function registerQueries(builder: GatewayBuilder, refs: CoreRefs, FilterI
             throw new ValidationError([{ path: ['last'], rule: 'unsupported', message: 'only forward pagination (first/after) is supported' }]);
           }
           const after = args.after ? decodeCursor(args.after) : null;
-          const { items, failures } = await listAcrossBackends(ctx.runtime, toListFilter(args.filter), ctx.principal, ctx.requestId);
+          const filter = toListFilter(args.filter);
+          // Registered before the first await: a modelDeployment/node field of the same query
+          // waits for this list rather than reading its item upstream (and the items get primed).
+          const backendIds = selectBackends(ctx.runtime, filter, ctx.principal).map((b) => b.id);
+          const { items, failures } = await ctx.loaders.trackList(backendIds, listAcrossBackends(ctx.runtime, filter, ctx.principal, ctx.requestId));
           for (const f of failures) ctx.partialErrors.push(failureError(f));
-          for (const d of items) ctx.loaders.prime(d);
           const start = after === null ? 0 : items.findIndex((d) => d.id > after);
           const from = start === -1 ? items.length : start;
           const page = items.slice(from, from + first);
