@@ -145,6 +145,19 @@ interface SharedWatch {
   queue: Array<{ ev: HubEvent; key: string | null; members: Member[]; next: number }>;
   draining: boolean;
   unwatch: Array<() => void>;
+  /**
+   * emitCurrent: the present states, read once for all members and kept current by the watch's
+   * own events, so a thousand subscribers joining cost one upstream read, not a thousand.
+   */
+  baseline: Baseline | null;
+}
+
+interface Baseline {
+  /** When the read began: the states are reused for one poll interval after it. */
+  startedAt: number;
+  states: Map<string, ModelDeployment>;
+  /** Until the read is done. */
+  pending: Promise<Map<string, ModelDeployment>> | null;
 }
 
 const watchesOf = new WeakMap<WatchHub, Map<string, SharedWatch>>();
@@ -165,6 +178,8 @@ const keyOf = (kind: Kind, ev: { current: string; fingerprint: string }) => (kin
 const BATCH = 1024;
 
 function fanOut(w: SharedWatch, ev: HubEvent) {
+  // Every change (status ones included) comes as a `change` event too: it keeps the baseline current.
+  if (ev.type === 'change' && w.baseline) w.baseline.states.set(ev.id, ev.deployment);
   let key: string | null = null;
   if (ev.type === 'status' || ev.type === 'change') {
     if (ev.type !== w.kind || !w.wants(ev.deployment)) return;
@@ -240,7 +255,7 @@ function subscribe(kind: Kind, args: { ids?: readonly (string | number)[] | null
   const key = JSON.stringify([kind, ids ? [...ids].sort() : null, filter, backendIds]);
   const watch = watches.get(key) ?? startWatch(watches, key, hub, kind, ids, filter, backendIds);
   const member = new Member(watches, watch, Boolean(args.emitCurrent));
-  if (args.emitCurrent) void sendCurrent(kind, member, ids, filter, ctx);
+  if (args.emitCurrent) void sendCurrent(kind, member, watch, ids, filter, ctx);
   return member.feed;
 }
 
@@ -255,25 +270,52 @@ function startWatch(watches: Map<string, SharedWatch>, key: string, hub: WatchHu
     queue: [],
     draining: false,
     unwatch: [],
+    baseline: null,
   };
   watches.set(key, watch);
   watch.unwatch = backendIds.map((b) => hub.watch({ backend: b, ids: ids ? [...ids].filter((id) => id.startsWith(`${b}:`)) : null }, (ev) => fanOut(watch, ev)));
   return watch;
 }
 
-async function sendCurrent(kind: Kind, member: Member, ids: Set<string> | null, filter: ListFilter, ctx: GraphQLContext) {
-  const initial = member.initial!;
-  try {
+/** The watch's present states: a read shared by every member that joins while it runs or soon after. */
+function baselineOf(w: SharedWatch, ids: Set<string> | null, filter: ListFilter, ctx: GraphQLContext): Map<string, ModelDeployment> | Promise<Map<string, ModelDeployment>> {
+  const now = Date.now();
+  const b = w.baseline;
+  if (b && (b.pending || now - b.startedAt < ctx.runtime.config.status.pollIntervalMs)) return b.pending ?? b.states;
+  const fresh: Baseline = { startedAt: now, states: new Map(), pending: null };
+  fresh.pending = (async () => {
     const current = ids ? await Promise.all([...ids].map((id) => ctx.loaders.load(id).catch((e) => e))) : (await listAcrossBackends(ctx.runtime, filter, ctx.principal)).items;
-    const at = Date.now();
     for (const d of current) {
       if (d instanceof NotFoundError) continue;
       if (d instanceof Error) throw d;
+      // An event that came during the read is newer than what the read saw.
+      if (!fresh.states.has(d.id)) fresh.states.set(d.id, d);
+    }
+    return fresh.states;
+  })();
+  fresh.pending.then(
+    () => (fresh.pending = null),
+    () => {
+      if (w.baseline === fresh) w.baseline = null;
+    },
+  );
+  w.baseline = fresh;
+  return fresh.pending;
+}
+
+async function sendCurrent(kind: Kind, member: Member, watch: SharedWatch, ids: Set<string> | null, filter: ListFilter, ctx: GraphQLContext) {
+  const initial = member.initial!;
+  try {
+    const states = await baselineOf(watch, ids, filter, ctx);
+    // Named ids are sent whatever their status; a filter's statuses select the deployments.
+    const shown = ids ? { ...filter, statuses: undefined } : filter;
+    const at = Date.now();
+    for (const d of states.values()) {
       if (initial.has(d.id)) continue;
       const fp = fingerprint(d);
       initial.set(d.id, kind === 'status' ? d.status : fp);
       const base = { backend: d.backend, id: d.id, deployment: d, previous: null, current: d.status, vendorStatus: d.vendorStatus, fingerprint: fp, at, initial: true as const };
-      if (matchesFilter(d, { ...filter, statuses: undefined })) member.feed.push(kind === 'status' ? { type: 'status', ...base } : { type: 'change', ...base, changedFields: [] });
+      if (matchesFilter(d, shown)) member.feed.push(kind === 'status' ? { type: 'status', ...base } : { type: 'change', ...base, changedFields: [] });
     }
   } catch (err) {
     member.feed.fail(err);
