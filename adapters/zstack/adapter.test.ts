@@ -346,21 +346,24 @@ describe('updates (seed 004, CONVENTIONS.md 0.1)', () => {
     expect(sim.hidden(QWEN)!.modelClassifications).toEqual(['text-generation']);
   });
 
-  it('a garbled answer to the PUT leaves the outcome to the re-read (UNKNOWN when it cannot tell)', async () => {
+  it('a garbled answer to the PUT leaves the outcome to the re-read', async () => {
     sim.server.inject({ fault: { kind: 'garbled' }, method: 'PUT', pathIncludes: '/ai/models/', times: 1 });
     const queriesBefore = modelQueries().length;
     const err = await caught(adapter.update(QWEN, { description: 'garbled' }));
     expect(err).toBeInstanceOf(UpstreamError);
-    expect(err).toMatchObject({ code: 'UPSTREAM_ERROR', outcome: 'UNKNOWN' });
+    // The injected garble comes before the simulator applies anything: the re-read shows it missing.
+    expect(err).toMatchObject({ code: 'UPSTREAM_ERROR', outcome: 'NOT_APPLIED' });
+    expect(err.message).toContain('the re-read shows the update was not applied');
     // Read for the plan, then the re-read after the unclear answer.
     expect(modelQueries().length - queriesBefore).toBe(2);
   });
 
-  it('a plain-text 500 to the PUT is re-read, and UNKNOWN while the re-read cannot show the change', async () => {
+  it('a plain-text 500 to the PUT is re-read before it is called NOT_APPLIED', async () => {
     sim.server.inject({ fault: { kind: 'status', status: 500, body: 'java.lang.NullPointerException' }, method: 'PUT', pathIncludes: '/ai/models/', times: 1 });
+    const queriesBefore = modelQueries().length;
     const err = await caught(adapter.update(QWEN, { description: 'x' }));
-    // The injected 500 comes before the simulator applies anything: the re-read shows it missing.
-    expect(err).toMatchObject({ code: 'UPSTREAM_ERROR', outcome: 'UNKNOWN', status: 500 });
+    expect(err).toMatchObject({ code: 'UPSTREAM_ERROR', outcome: 'NOT_APPLIED', status: 500 });
+    expect(modelQueries().length - queriesBefore).toBe(2);
     expect(sim.model(QWEN)!.description).toBe('test model');
   });
 

@@ -209,7 +209,13 @@ export const zstackAdapter = defineAdapter({
           if (err instanceof UpstreamError && err.outcome === 'UNKNOWN') {
             // The write may or may not have happened: the re-read decides when it can.
             const after = await getOne(key, opts?.requestId).catch(() => null);
-            if (after && verifiable(p.body, readTags) && applied(p.body, after).length === 0) return { deployment: after, requests: p.requests, changes: p.changes };
+            if (after && verifiable(p.body, readTags)) {
+              if (applied(p.body, after).length === 0) return { deployment: after, requests: p.requests, changes: p.changes };
+              // UpdateModel is synchronous (seed 004): once ZStack has answered, even garbled or with a 500,
+              // it is done with the request, so what the re-read lacks was not applied.
+              const answered = err.status !== null && err.status !== 202 && err.code !== 'UPSTREAM_TIMEOUT';
+              if (answered) throw err.withOutcome('NOT_APPLIED', `${err.message.replace(`Backend ${backend}: `, '')}; the re-read shows the update was not applied`);
+            }
             throw err;
           }
           throw err;
