@@ -23,6 +23,7 @@ import { DeploymentLoaders, type GraphQLContext } from './graphql/context.js';
 import { authenticate, sha256Hex, type ApiKeyEntry, type Principal } from './auth.js';
 import { createLogger } from './logger.js';
 import { requestScope } from './http/request-context.js';
+import { useSharedSubscriptionExecution } from './graphql/shared-execution.js';
 import { WatchHub } from './status/hub.js';
 import { createMemoryPubSub, type GatewayPubSub, type PubSubHandle } from './status/pubsub.js';
 import { createRedisPubSub } from './status/redis-pubsub.js';
@@ -371,6 +372,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
           cache: createLRUCache({ max: 1000 }) as never,
         },
       ),
+      // One execution per event for identical subscriptions, however many subscribers.
+      useSharedSubscriptionExecution(),
       useErrorLogging(logger),
       useRequestScope(),
       useFixedErrorCodes(),

@@ -138,6 +138,8 @@ interface SharedWatch {
   key: string;
   kind: Kind;
   wants: (d: ModelDeployment) => boolean;
+  /** Whether the deployment is one this watch observes (whatever the filter says of it now). */
+  covers: (d: ModelDeployment) => boolean;
   members: Set<Member>;
   /** Per id, the key of the last event delivered: two gateway instances may both see one transition. */
   delivered: Map<string, string>;
@@ -251,7 +253,15 @@ function subscribe(kind: Kind, args: { ids?: readonly (string | number)[] | null
   }
 
   let watches = watchesOf.get(hub);
-  if (!watches) watchesOf.set(hub, (watches = new Map()));
+  if (!watches) {
+    const all = (watches = new Map());
+    watchesOf.set(hub, all);
+    // A write through this gateway is in every baseline at once, before its event comes round
+    // the pubsub: a subscriber who joins right after the mutation answered sees it.
+    ctx.runtime.onPublished((d) => {
+      for (const w of all.values()) if (w.baseline && w.covers(d)) w.baseline.states.set(d.id, d);
+    });
+  }
   const key = JSON.stringify([kind, ids ? [...ids].sort() : null, filter, backendIds]);
   const watch = watches.get(key) ?? startWatch(watches, key, hub, kind, ids, filter, backendIds);
   const member = new Member(watches, watch, Boolean(args.emitCurrent));
@@ -265,6 +275,7 @@ function startWatch(watches: Map<string, SharedWatch>, key: string, hub: WatchHu
     kind,
     // Statuses select the transitions: an event is delivered when the deployment enters one of them.
     wants: (d) => (!ids || ids.has(d.id)) && matchesFilter(d, filter),
+    covers: (d) => (ids ? ids.has(d.id) : backendIds.includes(d.backend)),
     members: new Set(),
     delivered: new Map(),
     queue: [],

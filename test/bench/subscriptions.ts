@@ -230,7 +230,7 @@ const f = (x: number, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : '
 const triple = (sorted: number[], last: number, digits = 0) => `${f(quantile(sorted, 0.5), digits)}/${f(quantile(sorted, 0.99), digits)}/${f(last, digits)}`;
 
 /** A bare node:http SSE server on core 1, for the floor line. */
-async function startFloor(fdWanted: number): Promise<{ url: string; fireUrl: string; stop(): void }> {
+async function startFloor(fdWanted: number): Promise<{ pid: number; url: string; fireUrl: string; stop(): void }> {
   const script = fileURLToPath(new URL('./sse-floor.ts', import.meta.url));
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const cmd = [...(canPin ? ['taskset', '-c', '1'] : []), process.execPath, '--import', 'tsx', script].map(quote).join(' ');
@@ -238,7 +238,7 @@ async function startFloor(fdWanted: number): Promise<{ url: string; fireUrl: str
   const line = await firstLine(proc, 'the floor server');
   const stop = () => proc.kill('SIGTERM');
   process.once('exit', stop);
-  return { ...(JSON.parse(line) as { url: string; fireUrl: string }), stop };
+  return { ...(JSON.parse(line) as { pid: number; url: string; fireUrl: string }), stop };
 }
 
 function firstLine(proc: ChildProcess, what: string): Promise<string> {
@@ -371,7 +371,7 @@ export async function subscriptionSection({ quick }: { quick: boolean }): Promis
     for (const n of levels) {
       await floorSwarm.grow(n);
       const d = await measureDelivery(floorSwarm, quick ? 2 : rounds, 20_000, 100, () => fetch(floor.fireUrl, { method: 'POST' }).then((r) => r.text()));
-      floorRows.push(`${triple(d.afterHub, d.lastAfterHub, 1)} at ${n}`);
+      floorRows.push(`${triple(d.afterHub, d.lastAfterHub, 1)} at ${n} (RSS ${f(memoryMb(floor.pid).rss)} MB)`);
       floorTop = d;
     }
   } finally {
