@@ -6,11 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { createToySimulator } from './fixtures/toy-adapter.js';
+import { topicFor } from '../src/status/events.js';
 import { sse } from './sub-clients.js';
 
 const hasRedis = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).status === 0;
@@ -29,6 +31,35 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** One PING over a fresh connection: true when the server answers +PONG. */
+function pingOnce(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    let reply = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (b) => {
+      reply += b.toString();
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+    socket.on('error', () => done(false));
+  });
+}
+
+/** Waits (bounded) until redis-server answers PING: it listens some time after it was spawned. */
+async function redisAnswers(port: number, proc: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await pingOnce(port))) {
+    if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`redis-server did not answer PING on port ${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 function startGateway(config: string): Promise<{ proc: ChildProcess; url: string }> {
@@ -55,11 +86,12 @@ describe.skipIf(!hasRedis)('two gateway instances over Redis', () => {
   let a: { proc: ChildProcess; url: string };
   let b: { proc: ChildProcess; url: string };
   let toy: Awaited<ReturnType<typeof createToySimulator>>;
+  let redisUrl: string;
 
   beforeAll(async () => {
     const port = await freePort();
     redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 300));
+    await redisAnswers(port, redis);
     toy = await createToySimulator();
     const dir = mkdtempSync(join(tmpdir(), 'mg-redis-'));
     const config = join(dir, 'gateway.json');
@@ -68,7 +100,7 @@ describe.skipIf(!hasRedis)('two gateway instances over Redis', () => {
       JSON.stringify({
         adapters: [toyModule],
         backends: [{ id: 'toybox', vendor: 'toy', baseUrl: toy.url }],
-        pubsub: { redis: `redis://127.0.0.1:${port}` },
+        pubsub: { redis: (redisUrl = `redis://127.0.0.1:${port}`) },
         // Polls are rare: what reaches A must come through Redis.
         status: { pollIntervalMs: 600000 },
         logging: { level: 'warn' },
@@ -85,9 +117,14 @@ describe.skipIf(!hasRedis)('two gateway instances over Redis', () => {
   });
 
   it('a subscriber on A sees a change made through B', async () => {
+    // A's first poll publishes beta's baseline through Redis; A takes it from there, as this listener does.
+    const listener = new Redis(redisUrl);
+    const baseline = new Promise<void>((resolve) => listener.on('message', (_channel: string, message: string) => message.includes('"toybox:beta"') && resolve()));
+    await listener.subscribe(topicFor('toybox'));
     const sub = sse(a.url, `subscription { modelDeploymentChanged(ids: ["toybox:beta"]) { __typename ... on ModelDeploymentChange { changedFields deployment { id name } } } }`, {});
     try {
-      await new Promise((r) => setTimeout(r, 800)); // A has its baseline
+      await Promise.race([baseline, new Promise((_, reject) => setTimeout(() => reject(new Error('A published no baseline within 10 s')), 10_000))]);
+      listener.disconnect();
       const res = await fetch(b.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -98,6 +135,7 @@ describe.skipIf(!hasRedis)('two gateway instances over Redis', () => {
       expect(events.filter((e) => e.deployment?.name === 'Renamed via B')).toHaveLength(1);
       expect(events.find((e) => e.deployment?.name === 'Renamed via B').changedFields).toContain('name');
     } finally {
+      listener.disconnect();
       sub.stop();
     }
   }, 20_000);

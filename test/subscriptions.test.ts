@@ -3,9 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { startStack, type Stack } from './helpers.js';
 import { createToySimulator } from './fixtures/toy-adapter.js';
-import { sse, ws, transitions } from './sub-clients.js';
+import { sse, ws, transitions, type Collector } from './sub-clients.js';
+import { subscriptionStats } from '../src/graphql/subscriptions.js';
+import { POLL_JITTER } from '../src/status/hub.js';
+import type { RecordedCall } from '../src/simulator/server.js';
 
 const toyModule = fileURLToPath(new URL('./fixtures/toy-adapter.ts', import.meta.url));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A transition as `PREVIOUS->CURRENT`, anything else by its type name. */
+const describeEvent = (e: any) => (e.__typename === 'ModelDeploymentStatusTransition' ? `${e.previous}->${e.current}` : (e.__typename ?? `error: ${String(e.error)}`));
 
 const STATUS_SUB = `subscription($ids: [ID!], $emit: Boolean) {
   modelDeploymentStatusChanged(ids: $ids, emitCurrent: $emit) {
@@ -47,20 +55,75 @@ describe.each([
     }
   });
 
-  it('tells subscribers a backend is down, then resumes without reconnecting', async () => {
+  /** Resolves once the hub has finished a poll of the toy backend begun after this call. */
+  async function hubHasBaseline() {
+    const polls = () => stack.gateway.runtime.hub!.stats().toybox?.polls ?? 0;
+    const start = polls();
+    const deadline = Date.now() + 5000;
+    while (polls() < start + 2) {
+      if (Date.now() > deadline) throw new Error('the hub did not poll toybox');
+      await sleep(5);
+    }
+  }
+
+  /** Waits until the hub has made `n` more polls of the (failing) toy backend. */
+  async function morePolls(n: number) {
+    const polls = () => stack.gateway.runtime.hub!.stats().toybox?.polls ?? 0;
+    const target = polls() + n;
+    const deadline = Date.now() + 10_000;
+    while (polls() < target) {
+      if (Date.now() > deadline) throw new Error('the hub stopped polling toybox');
+      await sleep(10);
+    }
+  }
+
+  it('tells subscribers a backend is down once, then that it recovered, in order, without reconnecting', async () => {
+    toy.setState('beta', 'down');
     const sub = open(stack.url, STATUS_SUB, { ids: ['toybox:beta'] });
     try {
-      await new Promise((r) => setTimeout(r, 120));
+      await hubHasBaseline();
+      toy.setState('beta', 'up');
+      await sub.waitFor((ev) => transitions(ev).length === 1);
       toy.server.inject({ kind: 'status', status: 503 });
       await sub.waitFor((ev) => ev.some((e) => e.__typename === 'BackendUnavailable'));
-      expect(sub.events.find((e) => e.__typename === 'BackendUnavailable')).toEqual({ __typename: 'BackendUnavailable', backend: 'toybox', code: 'UPSTREAM_UNAVAILABLE' });
+      // Failing polls go on (with backoff); the subscriber is told once.
+      await morePolls(2);
       toy.server.clearFaults();
       await sub.waitFor((ev) => ev.some((e) => e.__typename === 'BackendRecovered'), 8000);
-      toy.setState('beta', 'up');
-      await sub.waitFor((ev) => transitions(ev).includes('FAILED->READY'));
       toy.setState('beta', 'down');
-      await sub.waitFor((ev) => transitions(ev).includes('READY->FAILED'));
+      await sub.waitFor((ev) => transitions(ev).length === 2);
+      await sleep(150); // nothing late, nothing twice
+
+      expect(sub.events.map(describeEvent)).toEqual(['FAILED->READY', 'BackendUnavailable', 'BackendRecovered', 'READY->FAILED']);
+      expect(sub.events.find((e) => e.__typename === 'BackendUnavailable')).toEqual({ __typename: 'BackendUnavailable', backend: 'toybox', code: 'UPSTREAM_UNAVAILABLE' });
+      // The same stream throughout: the clients never retry (retryAttempts: 0), so an error or an
+      // end of the stream would have stopped the events after it.
+      expect(sub.events.filter((e) => e.error)).toEqual([]);
     } finally {
+      toy.server.clearFaults();
+      sub.stop();
+    }
+  });
+
+  it('delivers a transition that happened while the backend was down once it answers again', async () => {
+    toy.setState('beta', 'down');
+    const sub = open(stack.url, STATUS_SUB, { ids: ['toybox:beta'] });
+    try {
+      await hubHasBaseline();
+      toy.server.inject({ kind: 'status', status: 503 });
+      await sub.waitFor((ev) => ev.some((e) => e.__typename === 'BackendUnavailable'));
+      toy.setState('beta', 'up');
+      await morePolls(1); // the hub retries while the backend is down; nothing is told meanwhile
+      expect(transitions(sub.events)).toEqual([]);
+      toy.server.clearFaults();
+      await sub.waitFor((ev) => transitions(ev).length === 1, 8000);
+      await sleep(150);
+
+      expect(sub.events.map(describeEvent)).toEqual(['BackendUnavailable', 'BackendRecovered', 'FAILED->READY']);
+      expect(sub.events.at(-1)).toMatchObject({ deployment: { id: 'toybox:beta', status: 'READY' }, vendorStatus: 'up', initial: false });
+      expect(sub.events.filter((e) => e.error)).toEqual([]);
+    } finally {
+      toy.server.clearFaults();
       sub.stop();
     }
   });
@@ -75,30 +138,6 @@ describe('the watch hub', () => {
   });
   afterAll(() => stack?.close());
 
-  it('polls once per interval for 500 subscribers, and stops when they leave', async () => {
-    const subs = Array.from({ length: 500 }, (_, i) => sse(stack.url, STATUS_SUB, { ids: [i % 2 ? 'toybox:alpha' : 'toybox:beta'] }));
-    try {
-      await new Promise((r) => setTimeout(r, 300));
-      toy.server.resetCalls();
-      const started = Date.now();
-      await new Promise((r) => setTimeout(r, 1000));
-      const elapsed = Date.now() - started;
-      const polls = toy.server.count('GET', '/items');
-      // 200 ms ± 10% jitter: at most ceil(elapsed / 180) polls, at least one.
-      expect(polls).toBeGreaterThanOrEqual(1);
-      expect(polls).toBeLessThanOrEqual(Math.ceil(elapsed / 180) + 1);
-      toy.setState('alpha', 'down');
-      await Promise.all(subs.filter((_, i) => i % 2).map((s) => s.waitFor((ev) => transitions(ev).includes('READY->FAILED'), 20_000)));
-    } finally {
-      subs.forEach((s) => s.stop());
-    }
-    await new Promise((r) => setTimeout(r, 400));
-    toy.server.resetCalls();
-    await new Promise((r) => setTimeout(r, 600));
-    expect(toy.server.count('GET')).toBe(0);
-    expect(stack.gateway.runtime.hub!.stats()).toEqual({});
-  }, 60_000);
-
   it('publishes a change made through the gateway at once', async () => {
     const sub = sse(stack.url, `subscription { modelDeploymentChanged(ids: ["toybox:beta"]) { __typename ... on ModelDeploymentChange { changedFields deployment { name } } } }`, {});
     try {
@@ -112,4 +151,143 @@ describe('the watch hub', () => {
       sub.stop();
     }
   });
+});
+
+/**
+ * The must-show: many subscribers, each watching a different subset of 10 deployments over the
+ * three vendors, cost each backend one poll (one list per project / workspace, one batch read)
+ * per interval, never two polls closer than the interval less its jitter; and nothing once they
+ * have left.
+ */
+describe('the watch hub under 500 subscribers', () => {
+  const INTERVAL = 200;
+  const MIN_GAP = INTERVAL * (1 - POLL_JITTER);
+  /**
+   * Polls are timed by the simulators' receipt of their first call, which lags the poll by the
+   * request's latency: a few ms when the gateway is idle. While 500 subscribers connect, a call
+   * can wait tens of ms in the busy event loop, so the spacing is checked on the quiet stretch and
+   * the joining is held to the number of polls (and of calls in each).
+   */
+  const LATENCY_SLACK = 15;
+  const VENDORS = ['northflank', 'nemo', 'zstack'] as const;
+  const ZS_SEED = '1bb3ef7d600d4d30b21b8ffd299c37b5';
+  const ZS_ADDED = ['0a1b2c3d4e5f60718293a4b5c6d7e8f9', 'f9e8d7c6b5a4938271605f4e3d2c1b0a'];
+  const IDS = [
+    'northflank:default-project/deepseek-v3-deployment',
+    'northflank:default-project/llama-3-1-70b-instruct',
+    'northflank:ml-research/llama-3-1-8b-instruct',
+    'northflank:default-project/mistral-7b-instruct',
+    'nemo:research-team-alpha/llama-3.1-8b',
+    'nemo:prod-inference/llama-3.1-70b-instruct',
+    'nemo:research-team-alpha/nemotron-mini-4b',
+    `zstack:${ZS_SEED}`,
+    ...ZS_ADDED.map((u) => `zstack:${u}`),
+  ];
+  /** One status change per backend, made upstream during the measurement. */
+  const CHANGED: Record<string, string> = {
+    'northflank:default-project/deepseek-v3-deployment': 'READY->FAILED',
+    'nemo:research-team-alpha/llama-3.1-8b': 'READY->FAILED',
+    [`zstack:${ZS_SEED}`]: 'READY->DELETED',
+  };
+  const QUERY = `subscription($ids: [ID!]) {
+    modelDeploymentStatusChanged(ids: $ids) { __typename ... on ModelDeploymentStatusTransition { previous current deployment { id } } }
+  }`;
+
+  let stack: Stack;
+  beforeAll(async () => {
+    // The manual clock never moves: every transition is one the test makes.
+    stack = await startStack({ vendors: [...VENDORS], config: { status: { pollIntervalMs: INTERVAL } } });
+    const zs = stack.sims.zstack;
+    const template = zs.model(ZS_SEED)!;
+    ZS_ADDED.forEach((uuid, i) => zs.addModel({ ...template, uuid, name: `watched-model-${i}` }));
+  });
+  afterAll(() => stack?.close());
+
+  /** Upstream calls grouped into polls (a poll's calls start together; polls are about an interval apart). */
+  function pollsOf(times: number[]): Array<{ start: number; calls: number }> {
+    const polls: Array<{ start: number; calls: number }> = [];
+    let last = -Infinity;
+    for (const t of [...times].sort((a, b) => a - b)) {
+      if (t - last > INTERVAL * 0.4) polls.push({ start: t, calls: 0 });
+      polls[polls.length - 1]!.calls += 1;
+      last = t;
+    }
+    return polls;
+  }
+
+  /** Upstream calls one poll needs: Northflank and NeMo list per project / workspace; ZStack reads its uuids in one batch. */
+  const needed = () => ({ northflank: stack.sims.northflank.projects.length, nemo: stack.sims.nemo.workspaces.length, zstack: 1 });
+  /** The list / batch calls of a poll, told from other calls (a ZStack login, the tags of newly watched models). */
+  const isPollCall: Record<(typeof VENDORS)[number], (c: RecordedCall) => boolean> = {
+    northflank: (c) => c.method === 'GET' && /^\/v1\/projects\/[^/]+\/llm-model-deployments$/.test(c.path),
+    nemo: (c) => c.method === 'GET' && /^\/apis\/models\/v2\/workspaces\/[^/]+\/deployments$/.test(c.path),
+    zstack: (c) => c.method === 'GET' && c.path.startsWith('/zstack/v1/ai/models'),
+  };
+
+  async function until(what: string, cond: () => boolean, timeoutMs: number) {
+    const deadline = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(20);
+    }
+  }
+
+  it('with 500 subscribers on 10 deployments, the simulators count at most one poll per backend per interval; after all unsubscribe, the counters stop rising', async () => {
+    const hub = stack.gateway.runtime.hub!;
+    const sims = stack.sims;
+    for (const v of VENDORS) sims[v]!.server.resetCalls();
+    const from = Date.now();
+    // 500 different non-empty subsets of the 10 ids: i * 619 runs through distinct residues mod 1023.
+    const subsets = Array.from({ length: 500 }, (_, i) => IDS.filter((_, bit) => ((((i * 619) % 1023) + 1) >> bit) & 1));
+    expect(new Set(subsets.map((s) => s.join())).size).toBe(500);
+    const subs = subsets.map((ids) => sse(stack.url, QUERY, { ids }));
+    try {
+      await until('500 subscribers', () => subscriptionStats(hub).subscribers === 500, 30_000);
+      expect(subscriptionStats(hub).watches).toBe(500);
+      expect(Object.keys(hub.stats()).sort()).toEqual([...VENDORS].sort());
+      // Every id has its baseline (ZStack reads the tags of newly watched models once).
+      await sleep(INTERVAL * 2);
+
+      // A quiet stretch of over 2 s: nothing changes, nobody joins.
+      const steadyFrom = Date.now();
+      await sleep(2200);
+      const steadyTo = Date.now();
+
+      sims.northflank!.setStatus('default-project/deepseek-v3-deployment', 'crashed');
+      sims.nemo!.setStatus('research-team-alpha/llama-3.1-8b', 'ERROR', 'failed on purpose');
+      expect(sims.zstack!.removeModel(ZS_SEED)).toBe(true);
+      const expected = subsets.map((ids) => ids.filter((id) => CHANGED[id]).map((id) => `${id} ${CHANGED[id]}`).sort());
+      const got = (c: Collector) => c.events.map((e) => (e.deployment ? `${e.deployment.id} ${e.previous}->${e.current}` : JSON.stringify(e))).sort();
+      await until('every subscriber to hear of its changes', () => subs.every((c, i) => c.events.length >= expected[i]!.length), 20_000);
+      await sleep(INTERVAL * 2); // nothing late, nothing twice
+      const to = Date.now();
+      // Each subscriber hears of the changes to its own subset, once; nobody of anything else.
+      expect(subs.map(got)).toEqual(expected);
+
+      for (const v of VENDORS) {
+        const calls = sims[v]!.server.calls.filter((c) => c.at >= from);
+        const polls = pollsOf(calls.filter(isPollCall[v]).map((c) => c.at));
+        // Every poll, joining included, makes exactly the list / batch calls the backend needs:
+        // no second poll hides inside one; and there are no more polls than the interval allows.
+        expect({ backend: v, calls: polls.map((p) => p.calls) }).toEqual({ backend: v, calls: polls.map(() => needed()[v]) });
+        expect(polls.length).toBeLessThanOrEqual(Math.ceil((to - from) / MIN_GAP) + 1);
+        // On the quiet stretch: consecutive polls at least the interval less its jitter apart,
+        // polling at the interval all along, and no call but the polls'.
+        const steady = polls.filter((p) => p.start >= steadyFrom && p.start <= steadyTo);
+        const gaps = steady.slice(1).map((p, i) => p.start - steady[i]!.start);
+        expect({ backend: v, short: gaps.filter((g) => g < MIN_GAP - LATENCY_SLACK) }).toEqual({ backend: v, short: [] });
+        expect(steady.length).toBeGreaterThanOrEqual(Math.floor((steadyTo - steadyFrom) / (INTERVAL * (1 + POLL_JITTER) + 50)));
+        expect(calls.filter((c) => c.at >= steadyFrom && !isPollCall[v](c))).toEqual([]);
+      }
+    } finally {
+      subs.forEach((s) => s.stop());
+    }
+
+    await until('every watch to end', () => Object.keys(hub.stats()).length === 0, 10_000);
+    expect(subscriptionStats(hub)).toEqual({ subscribers: 0, watches: 0 });
+    await sleep(50); // a poll already under way answers
+    for (const v of VENDORS) sims[v]!.server.resetCalls();
+    await sleep(INTERVAL * 3);
+    expect(Object.fromEntries(VENDORS.map((v) => [v, sims[v]!.server.count()]))).toEqual({ northflank: 0, nemo: 0, zstack: 0 });
+  }, 60_000);
 });

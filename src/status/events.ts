@@ -12,6 +12,14 @@ export interface Observation {
   backend: string;
   deployment: ModelDeployment;
   at: number;
+  /**
+   * When the read that showed this state began (a mutation: when it was observed). A receiver
+   * drops an observation older than the one it last took for the deployment: a poll in flight
+   * during a mutation may carry the state from before it. Absent: no order is known.
+   */
+  readAt?: number;
+  /** What made the observation: a poll, or a mutation through a gateway (which wins a tie). */
+  source?: 'poll' | 'mutation';
 }
 
 /** What a subscriber receives from the watch hub. */

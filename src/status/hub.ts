@@ -6,10 +6,16 @@ import type { Backend } from '../gateway.js';
 import { topicFor, type HubEvent, type Observation } from './events.js';
 import type { GatewayPubSub } from './pubsub.js';
 
+/** Fraction of the poll interval added or removed at random, unless the options say otherwise. */
+export const POLL_JITTER = 0.1;
+
+/** How much earlier than the state taken a read may have begun and still be dropped as stale. */
+const STALE_READ_MS = 60_000;
+
 export interface HubOptions {
   /** @default 5000 */
   intervalMs: number;
-  /** Fraction of the interval added or removed at random. @default 0.1 */
+  /** Fraction of the interval added or removed at random. @default POLL_JITTER */
   jitter?: number;
   /** Longest wait between polls of a failing backend. @default 30000 */
   maxBackoffMs?: number;
@@ -27,6 +33,8 @@ interface Seen {
   status: DeploymentStatus;
   fingerprint: string;
   deployment: ModelDeployment;
+  /** When the read that showed this state began (or the mutation was observed): older reads are stale. */
+  readAt: number | undefined;
 }
 
 interface BackendWatch {
@@ -37,7 +45,16 @@ interface BackendWatch {
   all: Set<symbol>;
   seen: Map<string, Seen>;
   timer: NodeJS.Timeout | null;
+  /** When `timer` fires (Date.now() time). */
+  dueAt: number;
   polling: Promise<void> | null;
+  /** Another poll was asked for while one was running (it may not have read the new ids). */
+  again: boolean;
+  /**
+   * What the last successful read told about: every deployment (a list), the ids it asked for
+   * (a batch read), or nothing yet. An id it covered has a baseline, or is known not to exist.
+   */
+  covered: 'all' | Set<string> | null;
   failures: number;
   unavailable: boolean;
   stopSync: () => void;
@@ -63,13 +80,18 @@ function changedFields(before: ModelDeployment, after: ModelDeployment): string[
 /**
  * Turns polling into push, Hasura-style: every subscription on a backend shares one poller,
  * which makes one list call (or one batch read) per interval however many subscribers there
- * are. Polls and mutations publish *observations* on the pubsub (memory, or Redis across
- * instances); each instance compares them with what it saw before and fans real transitions out
- * to its own subscribers by deployment id. A failing backend is polled with backoff and its
- * subscribers get BackendUnavailable, then BackendRecovered. Polling stops with the last watcher.
+ * are. Two polls of a backend are never closer than the interval less its jitter: a watch of
+ * new ids brings the next poll forward to that limit at most, and a mutation publishes what it
+ * read back without polling. Polls and mutations publish *observations* on the pubsub (memory,
+ * or Redis across instances); each instance compares them with what it saw before and fans real
+ * transitions out to its own subscribers by deployment id. A failing backend is polled with
+ * backoff and its subscribers get BackendUnavailable, then BackendRecovered. Polling stops with
+ * the last watcher.
  */
 export class WatchHub {
   private readonly byBackend = new Map<string, BackendWatch>();
+  /** When each backend's last poll began: outlives its watches, so churn cannot add polls. */
+  private readonly lastPollAt = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -96,7 +118,10 @@ export class WatchHub {
         all: new Set(),
         seen: new Map(),
         timer: null,
+        dueAt: 0,
         polling: null,
+        again: false,
+        covered: null,
         failures: 0,
         unavailable: false,
         stopSync: () => {},
@@ -108,13 +133,11 @@ export class WatchHub {
     bw.listeners.set(token, { spec, listener });
     if (spec.ids === null) bw.all.add(token);
     else for (const id of spec.ids) (bw.byId.get(id) ?? bw.byId.set(id, new Set()).get(id)!).add(token);
-    if (fresh) {
-      this.startSync(bw);
-      this.schedule(bw, 0);
-    } else if (spec.ids?.some((id) => !bw!.seen.has(id))) {
-      // New ids on a batch-reading backend: take their baseline now rather than at the next tick.
-      this.schedule(bw, 0);
-    }
+    if (fresh) this.startSync(bw);
+    // New ids on a batch-reading backend: their baseline at the earliest poll the interval allows,
+    // rather than at the next tick. A list has read every deployment there is: an id it did not
+    // show does not exist (yet), and neither does one a batch read did not find.
+    if (fresh || spec.ids?.some((id) => !this.covers(bw!, id))) this.pollSoon(bw);
     const owner = bw;
     return () => {
       owner.listeners.delete(token);
@@ -133,11 +156,13 @@ export class WatchHub {
     return Object.fromEntries([...this.byBackend].map(([id, bw]) => [id, { watches: bw.listeners.size, polls: bw.polls, unavailable: bw.unavailable }]));
   }
 
-  /** A deployment written through this gateway: every instance's subscribers hear of it at once. */
+  /**
+   * A deployment written through this gateway: every instance's subscribers hear of it at once.
+   * What the mutation read back is the refresh; the next regular poll takes it from there.
+   */
   observe(d: ModelDeployment): void {
-    void this.publish(d, Date.now());
-    const bw = this.byBackend.get(d.backend);
-    if (bw) this.schedule(bw, 0);
+    const now = Date.now();
+    void this.publish(d, now, now, 'mutation');
   }
 
   async close(): Promise<void> {
@@ -145,8 +170,8 @@ export class WatchHub {
     for (const bw of [...this.byBackend.values()]) this.stopBackend(bw);
   }
 
-  private publish(d: ModelDeployment, at: number) {
-    const observation: Observation = { type: 'observed', backend: d.backend, deployment: d, at };
+  private publish(d: ModelDeployment, at: number, readAt: number, source: Observation['source']) {
+    const observation: Observation = { type: 'observed', backend: d.backend, deployment: d, at, readAt, source };
     return Promise.resolve(this.pubsub.publish(topicFor(d.backend), observation)).catch((err) =>
       this.logger.warn({ err: { message: (err as Error).message } }, 'publishing an observation failed'),
     );
@@ -184,7 +209,7 @@ export class WatchHub {
           const { value, done } = await iterator.next();
           if (done || stopped) return;
           const o = value as Observation;
-          if (o?.type === 'observed' && o.deployment) this.compare(bw, o.deployment, o.at);
+          if (o?.type === 'observed' && o.deployment) this.compare(bw, o);
         }
       } catch (err) {
         this.logger.warn({ err }, 'status sync stopped');
@@ -192,29 +217,81 @@ export class WatchHub {
     })();
   }
 
-  private compare(bw: BackendWatch, d: ModelDeployment, at: number) {
+  private compare(bw: BackendWatch, o: Observation) {
+    let d = o.deployment;
+    const { at, readAt } = o;
     const prev = bw.seen.get(d.id);
+    // A poll that began before a newer observation (a mutation's, another instance's poll) may
+    // show the state from before it: telling that would be a transition back and forth. In the
+    // same millisecond a mutation's wins; a poll's is left to the next poll. Far older is a clock
+    // that was set back, not a read in flight: taken as it comes.
+    if (prev?.readAt !== undefined && o.readAt !== undefined) {
+      const older = prev.readAt - o.readAt;
+      if (older <= STALE_READ_MS && (older > 0 || (older === 0 && o.source !== 'mutation'))) return;
+    }
     d = withKnownTags(d, prev);
     const fp = fingerprint(d);
-    if (prev && prev.fingerprint === fp) return;
-    bw.seen.set(d.id, { status: d.status, fingerprint: fp, deployment: d });
+    if (prev && prev.fingerprint === fp) {
+      if (readAt !== undefined && (prev.readAt === undefined || readAt > prev.readAt)) prev.readAt = readAt;
+      return;
+    }
+    bw.seen.set(d.id, { status: d.status, fingerprint: fp, deployment: d, readAt });
     if (!prev) return; // first sight: the baseline
     const base = { backend: bw.backend.id, id: d.id, deployment: d, previous: prev.status, current: d.status, vendorStatus: d.vendorStatus, fingerprint: fp, at };
     if (prev.status !== d.status) this.dispatch(bw, { type: 'status', ...base });
     this.dispatch(bw, { type: 'change', ...base, changedFields: changedFields(prev.deployment, d) });
   }
 
+  private get jitter(): number {
+    return this.options.jitter ?? POLL_JITTER;
+  }
+
+  /** The shortest time between two polls of one backend: the interval less its jitter. */
+  private get minGapMs(): number {
+    return this.options.intervalMs * (1 - this.jitter);
+  }
+
+  private covers(bw: BackendWatch, id: string): boolean {
+    return bw.seen.has(id) || bw.covered === 'all' || (bw.covered?.has(id) ?? false);
+  }
+
+  /**
+   * A poll as soon as the limit allows: never sooner than the shortest gap after the backend's
+   * last poll (kept across watches, so subscribers coming and going cannot add polls), and never
+   * while a failing backend waits for its retry.
+   */
+  private pollSoon(bw: BackendWatch) {
+    if (this.closed || this.byBackend.get(bw.backend.id) !== bw || bw.failures > 0) return;
+    if (bw.polling) {
+      bw.again = true;
+      return;
+    }
+    const now = Date.now();
+    const due = Math.max(now, (this.lastPollAt.get(bw.backend.id) ?? -Infinity) + this.minGapMs);
+    if (bw.timer && bw.dueAt <= due) return;
+    this.schedule(bw, due - now);
+  }
+
   private schedule(bw: BackendWatch, delayMs: number) {
     if (this.closed || this.byBackend.get(bw.backend.id) !== bw) return;
     if (bw.timer) clearTimeout(bw.timer);
+    bw.dueAt = Date.now() + delayMs;
     bw.timer = setTimeout(() => {
       bw.timer = null;
       if (bw.polling) {
-        void bw.polling.then(() => this.schedule(bw, 0));
+        bw.again = true;
         return;
       }
-      bw.polling = this.poll(bw).finally(() => {
+      bw.polling = this.poll(bw).then((nextMs) => {
         bw.polling = null;
+        if (nextMs === null) return;
+        if (bw.again && bw.failures === 0) {
+          // Asked for during the poll: as soon as the limit allows, if that is sooner.
+          const early = (this.lastPollAt.get(bw.backend.id) ?? 0) + this.minGapMs - Date.now();
+          nextMs = Math.min(nextMs, Math.max(0, early));
+        }
+        bw.again = false;
+        this.schedule(bw, nextMs);
       });
     }, delayMs);
     bw.timer.unref?.();
@@ -222,21 +299,26 @@ export class WatchHub {
 
   private nextDelay(bw: BackendWatch): number {
     const base = bw.failures === 0 ? this.options.intervalMs : Math.min(this.options.maxBackoffMs ?? 30_000, this.options.intervalMs * 2 ** bw.failures);
-    const j = this.options.jitter ?? 0.1;
+    const j = this.jitter;
     return Math.max(5, Math.round(base * (1 - j + Math.random() * 2 * j)));
   }
 
-  private async poll(bw: BackendWatch): Promise<void> {
+  /** One poll; resolves to the wait before the next one, or null when the backend is no longer watched. */
+  private async poll(bw: BackendWatch): Promise<number | null> {
     bw.polls += 1;
+    const readAt = Date.now();
+    this.lastPollAt.set(bw.backend.id, readAt);
     let found: ModelDeployment[];
     let missing: string[];
+    let covered: BackendWatch['covered'];
     try {
-      ({ found, missing } = await this.read(bw));
+      ({ found, missing, covered } = await this.read(bw));
     } catch (err) {
       bw.failures += 1;
       const retryInMs = this.nextDelay(bw);
       if (!(err instanceof GatewayError)) this.logger.error({ err, backend: bw.backend.id }, 'status poll failed');
-      if (!bw.unavailable && this.byBackend.get(bw.backend.id) === bw) {
+      if (this.byBackend.get(bw.backend.id) !== bw) return null;
+      if (!bw.unavailable) {
         bw.unavailable = true;
         this.dispatch(bw, {
           type: 'unavailable',
@@ -247,28 +329,28 @@ export class WatchHub {
           at: Date.now(),
         });
       }
-      this.schedule(bw, retryInMs);
-      return;
+      return retryInMs;
     }
-    if (this.byBackend.get(bw.backend.id) !== bw) return;
+    if (this.byBackend.get(bw.backend.id) !== bw) return null;
     const at = Date.now();
     if (bw.unavailable) {
       bw.unavailable = false;
       this.dispatch(bw, { type: 'recovered', backend: bw.backend.id, at });
     }
     bw.failures = 0;
+    bw.covered = covered;
     const publishes: Promise<unknown>[] = [];
     for (const d of found) {
       const prev = bw.seen.get(d.id);
-      if (prev?.fingerprint !== fingerprint(withKnownTags(d, prev))) publishes.push(this.publish(d, at));
+      if (prev?.fingerprint !== fingerprint(withKnownTags(d, prev))) publishes.push(this.publish(d, at, readAt, 'poll'));
     }
     for (const id of missing) {
       // A watched deployment that no longer exists is DELETED (ZStack: gone means deleted, DESIGN.md).
       const last = bw.seen.get(id);
-      if (last && last.status !== 'DELETED') publishes.push(this.publish({ ...last.deployment, status: 'DELETED', statusMessage: 'no longer exists upstream' }, at));
+      if (last && last.status !== 'DELETED') publishes.push(this.publish({ ...last.deployment, status: 'DELETED', statusMessage: 'no longer exists upstream' }, at, readAt, 'poll'));
     }
     await Promise.all(publishes);
-    this.schedule(bw, this.nextDelay(bw));
+    return this.nextDelay(bw);
   }
 
   /**
@@ -296,7 +378,7 @@ export class WatchHub {
   }
 
   /** One upstream read for everything watched on the backend. */
-  private async read(bw: BackendWatch): Promise<{ found: ModelDeployment[]; missing: string[] }> {
+  private async read(bw: BackendWatch): Promise<{ found: ModelDeployment[]; missing: string[]; covered: BackendWatch['covered'] }> {
     const specs = [...bw.listeners.values()].map((l) => l.spec);
     const idsOnly = specs.every((s) => s.ids !== null);
     if (idsOnly && bw.backend.adapter.capabilities.batchGet) {
@@ -310,11 +392,11 @@ export class WatchHub {
         else if (r instanceof Error) throw r;
         else found.push(r);
       });
-      return { found: await this.withBaselineTags(bw, found, keyOf), missing };
+      return { found: await this.withBaselineTags(bw, found, keyOf), missing, covered: new Set(ids) };
     }
     const found = await bw.backend.instance.list({});
     const present = new Set(found.map((d) => d.id));
     const missing = [...bw.seen.keys()].filter((id) => !present.has(id));
-    return { found, missing };
+    return { found, missing, covered: 'all' };
   }
 }
