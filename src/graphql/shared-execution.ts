@@ -12,7 +12,7 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
 const resultsByEvent = new WeakMap<object, Map<string, Result>>();
 const printed = new WeakMap<DocumentNode, string>();
 /** Live groups: the arguments their members execute with, and how many members there are. */
-const groups = new Map<string, { key: string; args: ExecutionArgs; members: number }>();
+const groups = new Map<string, Group>();
 
 /** Same operation, variables and caller: the same result for the same event. */
 function groupOf(args: ExecutionArgs): string {
@@ -36,57 +36,92 @@ export function useSharedSubscriptionExecution(): Plugin<GraphQLContext> {
       setSubscribeFn(async (args: ExecutionArgs) => {
         const source = await createSourceEventStream(args);
         if (!(Symbol.asyncIterator in (source as object))) return source as ExecutionResult;
-        const group = groupOf(args);
+        const key = groupOf(args);
         // Members of a group execute with the group's arguments: a subscriber's own (its variables,
         // its context) are not kept for the life of its subscription.
-        let shared = groups.get(group);
-        if (!shared) groups.set(group, (shared = { key: group, args, members: 0 }));
-        shared.members += 1;
-        const g = shared;
-        const key = g.key;
-        const run = (payload: unknown): Result => {
-          if (payload === null || typeof payload !== 'object') return execute({ ...g.args, rootValue: payload });
-          let byGroup = resultsByEvent.get(payload);
-          if (!byGroup) resultsByEvent.set(payload, (byGroup = new Map()));
-          let result = byGroup.get(key);
-          if (!result) byGroup.set(key, (result = execute({ ...g.args, rootValue: payload })));
-          return result;
-        };
-        const leave = () => {
-          if (--g.members === 0 && groups.get(key) === g) groups.delete(key);
-        };
-        return mapEvents(source as AsyncIterableIterator<unknown>, run, leave);
+        let group = groups.get(key);
+        if (!group) groups.set(key, (group = { key, args, members: 0 }));
+        group.members += 1;
+        return new GroupEvents(source as AsyncIterableIterator<unknown>, group);
       });
     },
   };
 }
 
-function mapEvents(source: AsyncIterableIterator<unknown>, fn: (v: unknown) => Result, onEnd: () => void): AsyncIterableIterator<ExecutionResult> {
-  let ended = false;
-  const DONE: IteratorResult<ExecutionResult> = { value: undefined, done: true };
-  const end = <T>(r: IteratorResult<T>) => {
-    if (r.done && !ended) {
-      ended = true;
-      onEnd();
+interface Group {
+  key: string;
+  args: ExecutionArgs;
+  members: number;
+}
+
+const DONE: IteratorResult<ExecutionResult> = { value: undefined, done: true };
+
+/**
+ * One member's results: its source events, each executed once per group. A class, not closures:
+ * there is one of these per subscriber, for as long as it stays.
+ */
+class GroupEvents implements AsyncIterableIterator<ExecutionResult> {
+  private ended = false;
+  constructor(
+    private readonly source: AsyncIterableIterator<unknown>,
+    private readonly group: Group,
+  ) {}
+
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    return this.source.next().then(
+      (r) => this.map(r),
+      (err) => this.fail(err),
+    );
+  }
+
+  return(): Promise<IteratorResult<ExecutionResult>> {
+    if (!this.source.return) return Promise.resolve(this.end(DONE));
+    return this.source.return().then(
+      (r) => this.map(r),
+      (err) => this.fail(err),
+    );
+  }
+
+  throw(err: unknown): Promise<IteratorResult<ExecutionResult>> {
+    if (!this.source.throw) return Promise.reject(err);
+    return this.source.throw(err).then(
+      (r) => this.map(r),
+      (e) => this.fail(e),
+    );
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  // A shared result is usually there already: no promise is made for it.
+  private map(r: IteratorResult<unknown>): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> {
+    if (r.done) return this.end(r);
+    const value = this.run(r.value);
+    return value instanceof Promise ? value.then((v) => ({ value: v, done: false })) : { value, done: false };
+  }
+
+  private run(payload: unknown): Result {
+    const { args, key } = this.group;
+    if (payload === null || typeof payload !== 'object') return execute({ ...args, rootValue: payload });
+    let byGroup = resultsByEvent.get(payload);
+    if (!byGroup) resultsByEvent.set(payload, (byGroup = new Map()));
+    let result = byGroup.get(key);
+    if (!result) byGroup.set(key, (result = execute({ ...args, rootValue: payload })));
+    return result;
+  }
+
+  private fail(err: unknown): never {
+    this.end(DONE);
+    throw err;
+  }
+
+  private end<T>(r: IteratorResult<T>): IteratorResult<T> {
+    if (r.done && !this.ended) {
+      this.ended = true;
+      const g = this.group;
+      if (--g.members === 0 && groups.get(g.key) === g) groups.delete(g.key);
     }
     return r;
-  };
-  // A shared result is usually there already: no promise is made for it.
-  const map = (r: IteratorResult<unknown>): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> => {
-    if (r.done) return end(r);
-    const value = fn(r.value);
-    return value instanceof Promise ? value.then((v) => ({ value: v, done: false })) : { value, done: false };
-  };
-  const fail = (err: unknown): never => {
-    end(DONE);
-    throw err;
-  };
-  return {
-    next: () => source.next().then(map, fail),
-    return: () => (source.return ? source.return().then(map, fail) : Promise.resolve(end(DONE))),
-    throw: (err) => (source.throw ? source.throw(err).then(map, fail) : Promise.reject(err)),
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+  }
 }

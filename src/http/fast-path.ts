@@ -78,17 +78,7 @@ export function createFastPath(gateway: Gateway, maxBytes: number) {
     // A subscription keeps its variables for its whole life: identical ones are kept once.
     if (subscription && params.variables && typeof params.variables === 'object') params.variables = interned(params.variables as object);
     // What the context reads of the request (its headers), without building a Fetch Request.
-    const request = {
-      method: 'POST',
-      url: `http://localhost${endpoint}`,
-      headers: {
-        get: (name: string) => {
-          const v = req.headers[name.toLowerCase()];
-          return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
-        },
-        has: (name: string) => req.headers[name.toLowerCase()] !== undefined,
-      },
-    };
+    const request = { method: 'POST', url: `http://localhost${endpoint}`, headers: new NodeHeaders(req.headers) };
     const enveloped = gateway.yoga.getEnveloped({ request, params } as never);
     let document: DocumentNode;
     try {
@@ -165,6 +155,18 @@ export function createFastPath(gateway: Gateway, maxBytes: number) {
     } finally {
       stop();
     }
+  }
+}
+
+/** The part of Fetch's Headers that the context reads, over node's headers (a subscription keeps it). */
+class NodeHeaders {
+  constructor(private readonly headers: IncomingMessage['headers']) {}
+  get(name: string): string | null {
+    const v = this.headers[name.toLowerCase()];
+    return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+  }
+  has(name: string): boolean {
+    return this.headers[name.toLowerCase()] !== undefined;
   }
 }
 
