@@ -65,6 +65,17 @@ describe('auth (CONVENTIONS.md 1.1)', () => {
     expect(r).toMatchObject({ status: 401, body: { error: { id: 'unauthorized' } } });
     expect(sim.get('default-project/deepseek-v3-deployment')!.ports).toHaveLength(1);
   });
+  it.each([
+    ['a wrong token', 'Bearer wrong', 401],
+    ['no token', undefined, 401],
+    ['the right token', 'RIGHT', 400],
+  ])('a body that is not JSON with %s is %i', async (_why, auth, status) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (auth) headers.authorization = auth === 'RIGHT' ? `Bearer ${sim.token}` : auth;
+    const res = await fetch(`${sim.url}${DS}`, { method: 'POST', headers, body: '{"name": oops' });
+    expect(res.status).toBe(status);
+    expect(await res.json()).toMatchObject({ error: { status } });
+  });
 });
 
 describe('get (seed 002)', () => {

@@ -264,14 +264,19 @@ export async function createNorthflankSimulator(options: NorthflankSimulatorOpti
   // The auth scheme is case-insensitive (RFC 7235 section 2.1); one or more spaces before the token.
   const BEARER = /^bearer +(.+)$/i;
 
+  // ASSUMPTION(CONVENTIONS.md 1.5): a missing or wrong token is 401 in the error envelope.
+  const authFailure = (authorization: string | undefined): SimResponse | null => {
+    const presented = BEARER.exec(authorization ?? '')?.[1];
+    if (presented === undefined) return fail(401, 'Missing API token: send Authorization: Bearer <token>');
+    return presented === token ? null : fail(401, 'Invalid API token');
+  };
+
   /** Auth, rate limit, team and project checks shared by every route, in that order. */
   const guarded =
     (handler: (req: SimRequest, projectId: string) => SimResponse): SimHandler =>
     (req) => {
-      // ASSUMPTION(CONVENTIONS.md 1.5): a missing or wrong token is 401 in the error envelope.
-      const presented = BEARER.exec(req.headers.authorization ?? '')?.[1];
-      if (presented === undefined) return fail(401, 'Missing API token: send Authorization: Bearer <token>');
-      if (presented !== token) return fail(401, 'Invalid API token');
+      const refused = authFailure(req.headers.authorization);
+      if (refused) return refused;
       const rl = rateLimit();
       const respond = (r: SimResponse): SimResponse => ({ ...r, headers: { ...rl.headers, ...r.headers } });
       if (rl.limited) return respond(fail(429, 'Rate limit exceeded'));
@@ -429,6 +434,8 @@ export async function createNorthflankSimulator(options: NorthflankSimulatorOpti
     port: options.port,
     routes,
     errorBody: (status, message) => northflankErrorBody(status, message),
+    // Every route needs the token: without it, a body that is not JSON is a 401 first.
+    authFailure: (headers) => authFailure(headers.authorization),
     wrongShapeBody: { data: { llmModelDeployments: { unexpected: true }, name: 42 } },
   });
 

@@ -64,6 +64,11 @@ export interface SimulatorServerOptions {
   errorBody(status: number, message: string): unknown;
   /** A JSON body that parses but has the wrong shape for the vendor. */
   wrongShapeBody?: unknown;
+  /**
+   * The vendor's answer to a request it would refuse whatever its body (no or a wrong credential):
+   * such a request with a body that is not JSON gets this, not the 400 for the body.
+   */
+  authFailure?(headers: http.IncomingHttpHeaders, method: string, path: string): SimResponse | null;
   port?: number;
   host?: string;
 }
@@ -210,7 +215,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
       }
     }
 
-    if (badJson) return respond({ status: 400, body: options.errorBody(400, 'Request body is not valid JSON') });
+    if (badJson) return respond(options.authFailure?.(req.headers, method, url.pathname) ?? { status: 400, body: options.errorBody(400, 'Request body is not valid JSON') });
 
     for (const route of routes) {
       if (route.method !== method) continue;
