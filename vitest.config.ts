@@ -10,6 +10,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'adapters/**/*.test.ts', 'src/**/*.test.ts'],
     exclude: ['node_modules/**', 'test/bench/**'],
+    // Scans what each test file logged, answered and printed for every configured secret.
+    setupFiles: ['test/setup-secret-scan.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStack, dataOf, type Stack } from './helpers.js';
+import { capture } from './secret-capture.js';
 
 const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
 const PHASE_MS = 1000;
@@ -32,7 +33,15 @@ function start(url: string, args: string[], options: { env?: Record<string, stri
   proc.stdout!.on('data', (b: Buffer) => (out.stdout += b.toString()));
   proc.stderr!.on('data', (b: Buffer) => (out.stderr += b.toString()));
   proc.stdin!.end(options.input ?? '');
-  const done = new Promise<Run>((resolve) => proc.on('close', (code) => resolve({ code, ...out })));
+  // Scanned for secrets after the file (test/setup-secret-scan.ts); named by command, never by its arguments.
+  const command = `model-gateway ${args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`;
+  const done = new Promise<Run>((resolve) =>
+    proc.on('close', (code) => {
+      capture('CLI output', `${command} (stdout)`)(out.stdout);
+      capture('CLI output', `${command} (stderr)`)(out.stderr);
+      resolve({ code, ...out });
+    }),
+  );
   return { proc, out, done };
 }
 
@@ -351,6 +360,8 @@ describe('the typed client example', () => {
       proc.stdout.on('data', (b: Buffer) => (script.stdout += b.toString()));
       proc.stderr.on('data', (b: Buffer) => (script.stderr += b.toString()));
       script.status = await new Promise<number | null>((resolve) => proc.on('close', resolve));
+      capture('CLI output', 'examples/list-and-tag.ts (stdout)')(script.stdout);
+      capture('CLI output', 'examples/list-and-tag.ts (stderr)')(script.stderr);
       expect(script.status, script.stderr).toBe(0);
       const total = dataOf(await stack.gql(`{ modelDeployments { totalCount } }`)).modelDeployments.totalCount;
       expect(script.stdout).toMatch(new RegExp(`^${total} deployments: nemo \\d+, northflank \\d+, zstack \\d+$`, 'm'));

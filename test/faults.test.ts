@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { startStack, dataOf, type GqlResult, type Stack } from './helpers.js';
-import type { Fault, FaultRule } from '../src/simulator/server.js';
+import { startStack, dataOf, watchSimulator, type GqlResult, type Stack } from './helpers.js';
+import type { Fault, FaultRule, VendorSimulator } from '../src/simulator/server.js';
 import { ERROR_CODES } from '../src/domain/errors.js';
 import { createNorthflankSimulator } from '../adapters/northflank/simulator.js';
 import { createNemoSimulator } from '../adapters/nemo/simulator.js';
@@ -270,6 +270,108 @@ describe('a write that fails in flight is never replayed, and its outcome is tol
   });
 });
 
+/** Each vendor's write, as the simulator receives it (the ZStack login, PUT /zstack/v1/accounts/login, is left alone). */
+const WRITE_PATH: Record<Vendor, string> = {
+  northflank: '/v1/projects/default-project/llm-model-deployments/deepseek-v3-deployment',
+  nemo: '/apis/models/v2/workspaces/research-team-alpha/deployments/llama-3.1-8b',
+  zstack: '/zstack/v1/ai/models/1bb3ef7d600d4d30b21b8ffd299c37b5',
+};
+
+type WriteExpectation = { code: string; outcome: 'APPLIED' | 'NOT_APPLIED' | 'NOT_SENT' | 'UNKNOWN' };
+const OUTCOMES = ['APPLIED', 'NOT_APPLIED', 'NOT_SENT', 'UNKNOWN'];
+const UNKNOWN_UNAVAILABLE: WriteExpectation = { code: 'UPSTREAM_UNAVAILABLE', outcome: 'UNKNOWN' };
+/**
+ * What each vendor's adapter makes of each fault on its write. The simulator answers the fault
+ * instead of handling the write, so the write is never applied; the adapters re-read after every
+ * ambiguous answer and tell NOT_APPLIED only when the vendor did answer (its synchronous call is
+ * over) and the re-read lacks the change; without an answer (reset, truncated body) the write may
+ * still land, so UNKNOWN. Northflank's reply body is undocumented (CONVENTIONS.md 1.3), so a garbled
+ * or odd 200 is a success whose re-read does not show it: UNKNOWN. A 429 on a single update is
+ * never waited out or re-sent (only idempotent reads are retried; bulk updates wait out 429s).
+ */
+const WRITE_FAULTS: Array<[name: string, fault: Fault, expected: Record<Vendor, WriteExpectation>]> = [
+  ['connection reset', { kind: 'reset' }, { northflank: UNKNOWN_UNAVAILABLE, nemo: UNKNOWN_UNAVAILABLE, zstack: UNKNOWN_UNAVAILABLE }],
+  [
+    'malformed JSON',
+    { kind: 'garbled' },
+    { northflank: { code: 'UPSTREAM_ERROR', outcome: 'UNKNOWN' }, nemo: { code: 'UPSTREAM_ERROR', outcome: 'NOT_APPLIED' }, zstack: { code: 'UPSTREAM_ERROR', outcome: 'NOT_APPLIED' } },
+  ],
+  ['truncated JSON', { kind: 'truncated' }, { northflank: UNKNOWN_UNAVAILABLE, nemo: UNKNOWN_UNAVAILABLE, zstack: UNKNOWN_UNAVAILABLE }],
+  [
+    'a body of the wrong shape',
+    { kind: 'wrong-shape' },
+    { northflank: { code: 'UPSTREAM_ERROR', outcome: 'UNKNOWN' }, nemo: { code: 'UPSTREAM_ERROR', outcome: 'NOT_APPLIED' }, zstack: { code: 'UPSTREAM_ERROR', outcome: 'NOT_APPLIED' } },
+  ],
+  [
+    '429 with Retry-After: 1',
+    { kind: 'rate-limit', retryAfterSeconds: 1 },
+    { northflank: { code: 'RATE_LIMITED', outcome: 'NOT_APPLIED' }, nemo: { code: 'RATE_LIMITED', outcome: 'NOT_APPLIED' }, zstack: { code: 'RATE_LIMITED', outcome: 'NOT_APPLIED' } },
+  ],
+  [
+    // ZStack's own 503 carries an ErrorCode (SYS.1000): the API failed.
+    'status 503 in the vendor’s error format',
+    { kind: 'status', status: 503 },
+    { northflank: { code: 'UPSTREAM_UNAVAILABLE', outcome: 'NOT_APPLIED' }, nemo: { code: 'UPSTREAM_UNAVAILABLE', outcome: 'NOT_APPLIED' }, zstack: { code: 'UPSTREAM_ERROR', outcome: 'NOT_APPLIED' } },
+  ],
+  [
+    'status 502 from a proxy in front',
+    { kind: 'status', status: 502, body: 'Bad Gateway' },
+    { northflank: { code: 'UPSTREAM_UNAVAILABLE', outcome: 'NOT_APPLIED' }, nemo: { code: 'UPSTREAM_UNAVAILABLE', outcome: 'NOT_APPLIED' }, zstack: { code: 'UPSTREAM_UNAVAILABLE', outcome: 'NOT_APPLIED' } },
+  ],
+];
+
+describe('each fault kind on the write alone, per vendor: typed, outcome told, sent once, bounded', () => {
+  const WRITE_TIMEOUT_MS = 400;
+  const BOUND_MS = WRITE_TIMEOUT_MS + SLACK_MS;
+  const SELECT = `mutation($input: UpdateModelDeploymentInput!) {
+    updateModelDeployment(input: $input) {
+      __typename
+      ... on Error { code message }
+      ... on UpstreamError { backend status outcome retryable request { method path } }
+      ... on UpdateModelDeploymentSuccess { deployment { id version description ... on NemoModelDeployment { config } } }
+    }
+  }`;
+  const CASES = VENDORS.flatMap((vendor) => WRITE_FAULTS.map(([name, fault, expected]) => [vendor, name, expected[vendor].code, expected[vendor].outcome, fault] as const));
+
+  it.concurrent.each(CASES)('%s, %s → %s, %s', async (vendor, _name, code, outcome, fault) => {
+    const stack = await startStack({ vendors: [vendor], backendOverrides: { [vendor]: { timeoutMs: WRITE_TIMEOUT_MS } } });
+    try {
+      const sim = stack.sims[vendor]!.server;
+      const id = idOf(stack, vendor);
+      // Warm: pooled connection open, ZStack logged in; the fault then hits the write and nothing else.
+      dataOf(await stack.gql(READ, { id }));
+      sim.resetCalls();
+      sim.inject({ method: WRITES[vendor].method, pathIncludes: WRITE_PATH[vendor], fault, times: 1 });
+
+      const started = performance.now();
+      const r = await stack.gql(SELECT, { input: { id, ...WRITES[vendor].input } });
+      const ms = performance.now() - started;
+
+      expect(r.status).toBe(200);
+      const result = dataOf(r).updateModelDeployment;
+      const appliedNow = WRITES[vendor].applied(dataOf(await stack.gql(READ, { id })).modelDeployment);
+      if (result.__typename === 'UpdateModelDeploymentSuccess') {
+        // A success only where the re-read shows the write applied.
+        expect(appliedNow).toBe(true);
+        expect(WRITES[vendor].applied(result.deployment)).toBe(true);
+      } else {
+        expect(result.__typename).toBe('UpstreamError');
+        expect(OUTCOMES).toContain(result.outcome);
+        expect(result).toMatchObject({ code, outcome, backend: vendor, request: { method: WRITES[vendor].method, path: WRITE_PATH[vendor] } });
+        expect(result.message).toMatch(new RegExp(`^Backend ${vendor}: `));
+        if (result.outcome === 'NOT_APPLIED' || result.outcome === 'NOT_SENT') expect(appliedNow).toBe(false);
+      }
+      // Exactly one write reached the vendor: never replayed, not even after the 429.
+      expect(sim.calls.filter((c) => c.method === WRITES[vendor].method && c.path === WRITE_PATH[vendor])).toHaveLength(1);
+      expect(ms).toBeLessThan(fault.kind === 'rate-limit' ? 1000 : BOUND_MS);
+      // The gateway serves on, and the same write goes through once the fault is gone.
+      expect(dataOf(await stack.gql(SELECT, { input: { id, ...WRITES[vendor].input } })).updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
 describe('the list across vendors when one backend is down', () => {
   it.concurrent.each(VENDORS)('%s down: the others’ deployments, plus an error naming %s', async (vendor) => {
     const stack = await startStack({ backendOverrides: { [vendor]: { timeoutMs: TIMEOUT_MS } } });
@@ -318,6 +420,7 @@ describe('a backend down at start-up', () => {
       expect(await listedBackends(stack)).toEqual({ backends: ['nemo', 'zstack'], failures: [{ backend: 'northflank', code: 'UPSTREAM_UNAVAILABLE' }] });
 
       revived = await createNorthflankSimulator({ port, clock: stack.clock, phaseMs: 1000 });
+      watchSimulator(revived);
       // Health is re-checked after its short TTL; an open circuit lets a probe through within 2 s.
       await eventually(async () => (await health(stack)).northflank!.ok, 6000, 'northflank to be healthy');
       expect(await listedBackends(stack)).toEqual({ backends: ['nemo', 'northflank', 'zstack'], failures: [] });
@@ -332,7 +435,7 @@ describe('a backend down at start-up', () => {
       healthTtlMs: 50,
       backendOverrides: { nemo: { token: 'rotated-nemo-token' }, zstack: { password: 'rotated-zstack-password' } },
     });
-    const revived: Array<{ close(): Promise<void> }> = [];
+    const revived: VendorSimulator[] = [];
     try {
       const h = await health(stack);
       expect(h.nemo).toEqual({ ok: false, message: expect.stringContaining('401') });
@@ -354,6 +457,7 @@ describe('a backend down at start-up', () => {
       await stack.sims.zstack!.close();
       revived.push(await createNemoSimulator({ port: nemoPort, token: 'rotated-nemo-token', clock: stack.clock, phaseMs: 1000 }));
       revived.push(await createZStackSimulator({ port: zstackPort, password: 'rotated-zstack-password', clock: stack.clock, phaseMs: 1000 }));
+      for (const sim of revived) watchSimulator(sim);
       await eventually(
         async () => {
           const now = await health(stack);

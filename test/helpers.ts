@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { createManualClock, type ManualClock } from '../src/domain/clock.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { parseConfig, type GatewayConfigInput } from '../src/config.js';
@@ -6,7 +7,10 @@ import { builtInSimulators } from '../adapters/simulators.js';
 import type { VendorSimulator } from '../src/simulator/server.js';
 import { createLogger } from '../src/logger.js';
 import type { Adapter } from '../src/domain/adapter.js';
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
+import { sha512Hex } from '../adapters/zstack/client.js';
+import type { RecordedCall } from '../src/simulator/server.js';
+import { addSecret, captureServer, logSink } from './secret-capture.js';
 
 export interface GqlResult<T = any> {
   status: number;
@@ -22,6 +26,11 @@ export interface Stack {
   sims: Record<string, VendorSimulator & Record<string, any>>;
   clock: ManualClock;
   gateway: Gateway;
+  /**
+   * Every line the gateway logged, at trace level (unless `logger` was given). They, and every
+   * response the gateway wrote, are scanned for secrets after the test file (test/setup-secret-scan.ts).
+   */
+  logs: string[];
   close(): Promise<void>;
 }
 
@@ -38,14 +47,67 @@ export interface StackOptions {
   backendOverrides?: Record<string, Record<string, unknown>>;
   adapters?: Adapter[];
   env?: Record<string, string>;
-  /** The gateway's logger. @default silent (or TEST_LOG_LEVEL) */
+  /**
+   * The gateway's logger; what it writes is not scanned. @default trace level into memory (`Stack.logs`),
+   * plus the console at TEST_LOG_LEVEL when that is set
+   */
   logger?: Logger;
   /** How long backend health is cached. @default the gateway's */
   healthTtlMs?: number;
 }
 
+const SECRET_FIELDS = ['token', 'password', 'sessionUuid', 'key', 'apiKey', 'secret'];
+
+/**
+ * Registers a simulator's credentials for the secret scan, and every ZStack session a client
+ * presents to it (sessions are issued at login; the gateway sends each one it uses, and the
+ * session it logs out of is in the path).
+ */
+export function watchSimulator(simulator: VendorSimulator): void {
+  const sim = simulator as VendorSimulator & Record<string, any>;
+  const kind = (field: string) => `the ${sim.vendor} simulator's ${field}`;
+  for (const f of SECRET_FIELDS) addSecret(kind(f), sim[f]);
+  for (const f of SECRET_FIELDS) addSecret(kind(f), sim.backendConfig[f]);
+  if (typeof sim.password === 'string') addSecret(`the ${sim.vendor} simulator's password as SHA-512 hex`, sha512Hex(sim.password));
+  if (sim.vendor !== 'zstack') return;
+  const calls = sim.server.calls as RecordedCall[] & { __watched?: true };
+  if (calls.__watched) return;
+  calls.__watched = true;
+  const push = calls.push;
+  calls.push = function (...items: RecordedCall[]) {
+    for (const c of items) {
+      const auth = c.headers.authorization;
+      if (typeof auth === 'string' && auth.startsWith('OAuth ')) addSecret('a ZStack session uuid issued by the simulator', auth.slice('OAuth '.length).trim());
+      const logout = /\/accounts\/sessions\/([^/]+)$/.exec(c.path);
+      if (logout) addSecret('a ZStack session uuid issued by the simulator', decodeURIComponent(logout[1]!));
+    }
+    return push.apply(this, items);
+  };
+}
+
+/** Registers every secret of a parsed config: backend credentials and API keys. */
+function watchConfig(config: ReturnType<typeof parseConfig>): void {
+  for (const b of config.backends as Array<Record<string, unknown> & { id: string }>) {
+    for (const f of SECRET_FIELDS) addSecret(`backend ${b.id}'s configured ${f}`, b[f]);
+    if (typeof b.password === 'string') addSecret(`backend ${b.id}'s configured password as SHA-512 hex`, sha512Hex(b.password));
+  }
+  for (const k of config.auth?.apiKeys ?? []) addSecret(`API key "${k.name}"`, k.key);
+}
+
+let stacks = 0;
+
+function defaultLogger(source: string, lines: string[]): Logger {
+  const sink = logSink(source, lines);
+  const human = process.env.TEST_LOG_LEVEL;
+  if (!human || human === 'silent') return createLogger('trace', sink);
+  return createLogger('trace', pino.multistream([{ level: 'trace', stream: sink }, { level: human as pino.Level, stream: process.stdout }]));
+}
+
 /** Simulators + a gateway listening on port 0, with a manual clock shared by all of them. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const n = ++stacks;
+  const started = expect.getState().currentTestName;
+  const source = `gateway #${n} (started ${started ? `in "${started}"` : 'before the tests'})`;
   const clock = options.clock ?? createManualClock();
   const vendors = options.vendors ?? Object.keys(builtInSimulators);
   const sims: Stack['sims'] = {};
@@ -55,6 +117,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     sims[vendor] = (await create({ clock, phaseMs: options.phaseMs ?? 1000, seed: true })) as Stack['sims'][string];
   }
   for (const [id, sim] of Object.entries(options.extraSims ?? {})) sims[id] = sim as Stack['sims'][string];
+  for (const sim of Object.values(sims)) watchSimulator(sim);
   const backends = Object.entries(sims).map(([id, sim]) => ({ id, ...sim.backendConfig, ...(options.backendOverrides?.[id] ?? {}) }));
   const { baseDir, ...rest } = options.config ?? {};
   const config = parseConfig(
@@ -62,19 +125,24 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     { ...process.env, ...(options.env ?? {}) },
     baseDir,
   );
+  watchConfig(config);
+  const logs: string[] = [];
   const gateway = await createGateway(config, {
     clock,
-    logger: options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    logger: options.logger ?? defaultLogger(source, logs),
     adapters: options.adapters,
     healthTtlMs: options.healthTtlMs,
   });
   const server = await startServer(gateway, { port: 0 });
+  captureServer(server.server, source);
   const url = server.url;
   return {
     url,
     sims,
     clock,
     gateway,
+    logs,
+    // What the gateway answers is captured for the secret scan as its server writes it (captureServer).
     async gql(query, variables, opts) {
       const res = await fetch(url, {
         method: 'POST',

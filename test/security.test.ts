@@ -2,9 +2,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
-import { startStack, dataOf, type Stack } from './helpers.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startStack, dataOf, watchSimulator, type Stack } from './helpers.js';
 import { createToySimulator } from './fixtures/toy-adapter.js';
+import { createNorthflankSimulator } from '../adapters/northflank/simulator.js';
 import { ws } from './sub-clients.js';
+import { addSecret, capture } from './secret-capture.js';
 
 const toyModule = fileURLToPath(new URL('./fixtures/toy-adapter.ts', import.meta.url));
 const KEYS = {
@@ -48,11 +54,17 @@ describe('API keys, scopes and backend restrictions', () => {
     expect(upstreamCalls()).toBe(before);
   });
 
-  it('refuses a wrong key with 401', async () => {
-    const r = await stack.gql(LIST, {}, { token: 'not-a-key-0000000000000000' });
-    expect(r.status).toBe(401);
-    expect(r.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    expect(JSON.stringify(r.body)).not.toContain('not-a-key');
+  it('refuses a wrong key with 401, calling no vendor', async () => {
+    const before = upstreamCalls();
+    for (const token of ['not-a-key-0000000000000000', `${KEYS.writer}x`, KEYS.reader.slice(0, -1)]) {
+      const r = await stack.gql(LIST, {}, { token });
+      expect(r.status).toBe(401);
+      expect(r.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(JSON.stringify(r.body)).not.toContain(token);
+      const write = await stack.gql(RENAME('toybox:alpha'), {}, { token });
+      expect(write.status).toBe(401);
+    }
+    expect(upstreamCalls()).toBe(before);
   });
 
   it('lets a read key query, by key or by its configured hash', async () => {
@@ -158,4 +170,110 @@ describe('query limits, CSRF, CORS, body size, introspection', () => {
     const r = await stack.gql(`{ __schema { types { name } } }`);
     expect(r.body.errors?.[0]?.message).toMatch(/introspection/i);
   });
+});
+
+describe('the real binary, serving without auth, says loudly that it is open', () => {
+  const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
+  /** Start-up runs TypeScript through tsx: allow for a slow machine, but never wait forever. */
+  const START_MS = 20_000;
+  const STOP_MS = 10_000;
+
+  interface Served {
+    proc: ChildProcess;
+    output: () => string;
+    exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  }
+
+  function serve(label: string, args: string[], env: Record<string, string>): Served {
+    const { MODEL_GATEWAY_CONFIG: _c, PORT: _p, HOST: _h, ...rest } = process.env;
+    const proc = spawn(process.execPath, [bin, 'serve', ...args], { env: { ...rest, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      proc.on('close', (code, signal) => {
+        // Scanned for secrets after the file (test/setup-secret-scan.ts).
+        capture('CLI output', `${label} (stdout)`)(out);
+        capture('CLI output', `${label} (stderr)`)(err);
+        resolve({ code, signal });
+      }),
+    );
+    return { proc, output: () => `${out}${err}`, exited };
+  }
+
+  async function waitFor(s: Served, pattern: RegExp, what: string): Promise<RegExpExecArray> {
+    const until = Date.now() + START_MS;
+    for (;;) {
+      const m = pattern.exec(s.output());
+      if (m) return m;
+      if (s.proc.exitCode !== null) throw new Error(`serve exited (${s.proc.exitCode}) before ${what}:\n${s.output()}`);
+      if (Date.now() > until) throw new Error(`no ${what} within ${START_MS} ms:\n${s.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** SIGTERM, then the process must exit 0 on its own within STOP_MS. */
+  async function stop(s: Served): Promise<void> {
+    if (s.proc.exitCode !== null || s.proc.signalCode !== null) return;
+    s.proc.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), STOP_MS)));
+    const r = await Promise.race([s.exited, timeout]);
+    clearTimeout(timer);
+    if (r === 'timeout') {
+      s.proc.kill('SIGKILL');
+      await s.exited;
+      throw new Error(`serve did not exit within ${STOP_MS} ms of SIGTERM`);
+    }
+    expect(r).toEqual({ code: 0, signal: null });
+  }
+
+  const LIST = JSON.stringify({ query: '{ modelDeployments(first: 1) { totalCount } }' });
+  const post = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LIST, signal: AbortSignal.timeout(10_000) });
+
+  it('demo mode (no config): warns that it is open, serves without a key, and stops on SIGTERM', async () => {
+    // The demo's simulators use their default tokens (adapters/simulators.ts); its ZStack password is random, in the child.
+    addSecret('the demo Northflank token', 'nf-simulator-token');
+    addSecret('the demo NeMo token', 'nemo-simulator-token');
+    const s = serve('model-gateway serve (demo mode)', ['--port', '0'], { LOG_LEVEL: 'trace' });
+    try {
+      const url = (await waitFor(s, /model-gateway is listening on (http:\/\/\S+)/, 'listening line'))[1]!;
+      await waitFor(s, /WARNING: demo mode is OPEN: no API key is required\. Use --config with an auth section in production\./, 'open-mode warning');
+      const res = await post(url);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as any).data.modelDeployments.totalCount).toBeGreaterThan(0);
+    } finally {
+      await stop(s);
+    }
+    expect(s.output()).toContain('DEMO MODE');
+  }, START_MS + STOP_MS + 15_000);
+
+  it('a config with backends but no auth section: warns that it is open to anyone who can reach it, and stops on SIGTERM', async () => {
+    const sim = await createNorthflankSimulator({ token: 'nf-serve-test-token-5f0c2a9d' });
+    watchSimulator(sim);
+    const dir = mkdtempSync(join(tmpdir(), 'mg-serve-'));
+    const file = join(dir, 'gateway.json');
+    const { token: _t, ...backend } = sim.backendConfig;
+    writeFileSync(file, JSON.stringify({ backends: [{ id: 'northflank', ...backend, token: '${NF_TOKEN}' }], logging: { level: 'trace' } }));
+    const s = serve('model-gateway serve --config', ['--config', file, '--port', '0'], { NF_TOKEN: sim.token });
+    try {
+      const url = (await waitFor(s, /model-gateway is listening on (http:\/\/\S+)/, 'listening line'))[1]!;
+      const port = new URL(url).port;
+      await waitFor(s, new RegExp(`WARNING: the config has no auth section: the API is OPEN to anyone who can reach 127\\.0\\.0\\.1:${port}\\.`), 'open-API warning');
+      expect(s.output()).not.toContain('DEMO MODE');
+      const before = sim.server.calls.length;
+      const res = await post(url);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as any).data.modelDeployments.totalCount).toBeGreaterThan(0);
+      // It served the configured backend, with the token from the environment.
+      expect(sim.server.calls.slice(before).every((c) => c.headers.authorization === `Bearer ${sim.token}`)).toBe(true);
+      expect(sim.server.calls.length).toBeGreaterThan(before);
+    } finally {
+      await stop(s);
+      await sim.close();
+    }
+    // Trace-level logs of that traffic were written, and are scanned like the rest.
+    expect(s.output()).toMatch(/"level":20/);
+  }, START_MS + STOP_MS + 15_000);
 });
