@@ -1,6 +1,6 @@
 /**
  * The server side of `npm run bench`, in one process pinned to its own core: the Northflank
- * simulator (0 ms and 20 ms upstream latency), a bare node:http reverse proxy in front of each
+ * simulator (0 ms, 20 ms, and 20 ms ± 5 ms upstream latency), a bare node:http reverse proxy in front of each
  * (the cost of one extra hop), and a gateway in front of each. Prints their URLs as one JSON line.
  */
 import http from 'node:http';
@@ -32,7 +32,7 @@ async function proxyTo(target: string): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function setup(latencyMs: number) {
+async function setup(latencyMs: number, jitterMs = 0) {
   const sim = await createNorthflankSimulator({ projects: ['default-project'], phaseMs: 1 });
   // Fill default-project up to LIST_SIZE deployments through the vendor's own create call.
   const existing = sim.all('default-project').length;
@@ -49,7 +49,8 @@ async function setup(latencyMs: number) {
     });
     if (res.status !== 200) throw new Error(`create failed: ${res.status} ${await res.text()}`);
   }
-  if (latencyMs > 0) sim.server.inject({ kind: 'latency', ms: latencyMs });
+  // With jitter, the latency is uniform in latencyMs ± jitterMs/2 (the same mean).
+  if (latencyMs > 0) sim.server.inject({ kind: 'latency', ms: latencyMs - jitterMs / 2, jitterMs });
   const proxy = await proxyTo(sim.url);
   const config = parseConfig({
     server: { port: 0 },
@@ -61,7 +62,7 @@ async function setup(latencyMs: number) {
   return { direct: sim.url, proxy, gateway: server.url, token: sim.token };
 }
 
-const out = { pid: process.pid, l0: await setup(0), l20: await setup(20) };
+const out = { pid: process.pid, l0: await setup(0), l20: await setup(20), l20j: await setup(20, 10) };
 process.stdout.write(`${JSON.stringify(out)}\n`);
 // Exit cleanly on SIGTERM so that --cpu-prof can write its profile.
 process.on('SIGTERM', () => process.exit(0));
