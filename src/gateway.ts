@@ -22,7 +22,6 @@ import { buildSchema, typeNameFor, type BuiltSchema } from './graphql/schema.js'
 import { DeploymentLoaders, type GraphQLContext } from './graphql/context.js';
 import { authenticate, sha256Hex, type ApiKeyEntry, type Principal } from './auth.js';
 import { createLogger } from './logger.js';
-import { requestScope } from './http/request-context.js';
 import { useSharedSubscriptionExecution } from './graphql/shared-execution.js';
 import { WatchHub } from './status/hub.js';
 import { createMemoryPubSub, type GatewayPubSub, type PubSubHandle } from './status/pubsub.js';
@@ -112,20 +111,6 @@ function useNoIntrospection(): Plugin {
   return {
     onValidate({ addValidationRule }) {
       addValidationRule(NoSchemaIntrospectionCustomRule);
-    },
-  };
-}
-
-/** Runs each operation inside its request scope, so upstream calls carry its x-request-id. */
-function useRequestScope(): Plugin<GraphQLContext> {
-  return {
-    onExecute({ executeFn, setExecuteFn, args }) {
-      const requestId = (args.contextValue as GraphQLContext).requestId;
-      setExecuteFn((a) => requestScope.run({ requestId }, () => executeFn(a)));
-    },
-    onSubscribe({ subscribeFn, setSubscribeFn, args }) {
-      const requestId = (args.contextValue as GraphQLContext).requestId;
-      setSubscribeFn((a) => requestScope.run({ requestId }, () => subscribeFn(a)));
     },
   };
 }
@@ -375,7 +360,6 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // One execution per event for identical subscriptions, however many subscribers.
       useSharedSubscriptionExecution(),
       useErrorLogging(logger),
-      useRequestScope(),
       useFixedErrorCodes(),
     ],
   });

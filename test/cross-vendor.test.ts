@@ -11,6 +11,25 @@ describe('a list across Northflank, NeMo and ZStack', () => {
   });
   afterAll(() => stack?.close());
 
+  it('sends the request id on to every vendor, for reads and writes', async () => {
+    const marks = Object.fromEntries(Object.entries(stack.sims).map(([id, s]) => [id, s.server.calls.length]));
+    const headers = { 'x-request-id': 'trace-4f2a' };
+    dataOf(await stack.gql(`{ modelDeployments(first: 500) { edges { node { id tags } } } }`, {}, { headers }));
+    const write = `mutation($id: ID!, $ws: String) { updateModelDeployment(input: {id: $id, description: $ws}) { __typename } }`;
+    for (const id of ['northflank:default-project/deepseek-v3-deployment', 'zstack:1bb3ef7d600d4d30b21b8ffd299c37b5']) {
+      expect(dataOf(await stack.gql(write, { id, ws: 'traced' }, { headers })).updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
+    }
+    const nemoWrite = `mutation { updateModelDeployment(input: {id: "nemo:research-team-alpha/llama-3.1-8b", nemo: {config: "llama-config-v3"}}) { __typename } }`;
+    expect(dataOf(await stack.gql(nemoWrite, {}, { headers })).updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
+    for (const [id, sim] of Object.entries(stack.sims)) {
+      // Logins are the session's, not the request's; everything else carries the id.
+      const calls = sim.server.calls.slice(marks[id]).filter((c) => !c.path.endsWith('/accounts/login'));
+      expect(calls.length, id).toBeGreaterThan(1);
+      expect(calls.filter((c) => c.method !== 'GET').length, id).toBeGreaterThan(0);
+      expect(calls.map((c) => c.headers['x-request-id']), id).toEqual(calls.map(() => 'trace-4f2a'));
+    }
+  });
+
   it('returns every vendor\u2019s deployments in one query, each with its own typed fields', async () => {
     const d = dataOf(
       await stack.gql(`{

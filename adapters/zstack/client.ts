@@ -247,6 +247,7 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
         path,
         headers: { authorization: `OAuth ${sessionUuid}` },
         allowStatus: [503],
+        requestId: req.requestId,
         timeoutMs: Math.ceil(Math.min(options.timeoutMs ?? 10_000, Math.max(100, deadline - performance.now()))),
       };
       let res: HttpResponse;

@@ -73,6 +73,10 @@ export interface AdapterInstance<K = unknown> {
   parseKey(nativeKey: string): K;
   formatKey(key: K): string;
   /** Batch read for DataLoader: one result per key, in order; NotFoundError for missing ones. */
+  /**
+   * One batch of reads. Every method that is given `opts.requestId` passes it on to
+   * `http.request({ requestId })`, which sends it to the vendor as x-request-id.
+   */
   getMany(keys: readonly K[], opts?: { requestId?: string }): Promise<(ModelDeployment | Error)[]>;
   /** Every deployment this backend is configured for, with the filters it can push down. */
   list(filter: ListFilter, opts?: { requestId?: string }): Promise<ModelDeployment[]>;

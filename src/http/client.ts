@@ -2,7 +2,6 @@ import { Pool, errors as undiciErrors } from 'undici';
 import { bulkhead, circuitBreaker, ConsecutiveBreaker, handleWhen, BrokenCircuitError, BulkheadRejectedError, CircuitState } from 'cockatiel';
 import type { Logger } from 'pino';
 import { UpstreamError, type ErrorCode, type WriteOutcome } from '../domain/errors.js';
-import { requestScope } from './request-context.js';
 
 export interface HttpClientOptions {
   /** Backend id: named in every error and log line. */
@@ -165,7 +164,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       ...(options.headers ? await options.headers() : {}),
       ...req.headers,
     };
-    const requestId = req.requestId ?? requestScope.getStore()?.requestId;
+    const requestId = req.requestId;
     if (requestId) headers['x-request-id'] = requestId;
     let body: string | undefined;
     if (req.body !== undefined) {
