@@ -7,6 +7,7 @@ import { sse, ws, transitions, type Collector } from './sub-clients.js';
 import { subscriptionStats } from '../src/graphql/subscriptions.js';
 import { POLL_JITTER } from '../src/status/hub.js';
 import type { RecordedCall } from '../src/simulator/server.js';
+import { pollsOf } from './bench/subscriptions.js';
 
 const toyModule = fileURLToPath(new URL('./fixtures/toy-adapter.ts', import.meta.url));
 
@@ -203,18 +204,6 @@ describe('the watch hub under 500 subscribers', () => {
   });
   afterAll(() => stack?.close());
 
-  /** Upstream calls grouped into polls (a poll's calls start together; polls are about an interval apart). */
-  function pollsOf(times: number[]): Array<{ start: number; calls: number }> {
-    const polls: Array<{ start: number; calls: number }> = [];
-    let last = -Infinity;
-    for (const t of [...times].sort((a, b) => a - b)) {
-      if (t - last > INTERVAL * 0.4) polls.push({ start: t, calls: 0 });
-      polls[polls.length - 1]!.calls += 1;
-      last = t;
-    }
-    return polls;
-  }
-
   /** Upstream calls one poll needs: Northflank and NeMo list per project / workspace; ZStack reads its uuids in one batch. */
   const needed = () => ({ northflank: stack.sims.northflank.projects.length, nemo: stack.sims.nemo.workspaces.length, zstack: 1 });
   /** The list / batch calls of a poll, told from other calls (a ZStack login, the tags of newly watched models). */
@@ -266,7 +255,7 @@ describe('the watch hub under 500 subscribers', () => {
 
       for (const v of VENDORS) {
         const calls = sims[v]!.server.calls.filter((c) => c.at >= from);
-        const polls = pollsOf(calls.filter(isPollCall[v]).map((c) => c.at));
+        const polls = pollsOf(calls.filter(isPollCall[v]).map((c) => c.at), INTERVAL);
         // Every poll, joining included, makes exactly the list / batch calls the backend needs:
         // no second poll hides inside one; and there are no more polls than the interval allows.
         expect({ backend: v, calls: polls.map((p) => p.calls) }).toEqual({ backend: v, calls: polls.map(() => needed()[v]) });

@@ -222,32 +222,22 @@ export const zstackAdapter = defineAdapter({
         }
         const after = await getOne(key, opts?.requestId);
         const missing = applied(p.body, after);
+        const afterWrite = (outcome: 'UNKNOWN' | 'NOT_APPLIED', message: string) =>
+          new UpstreamError({ backend, code: 'UPSTREAM_ERROR', request: { method: request.method, path: request.path }, status: 200, outcome, message });
         if (!missing.length && !verifiable(p.body, readTags) && !styleConfirmed && after.raw.lastOpDate === (p.current as ZStackModelDeployment).raw.lastOpDate) {
           // None of the fields sent shows in ModelInventory (seed 004), and the model's lastOpDate did
           // not move: a server that reads the other body style would have ignored them (CONVENTIONS.md 0.1).
-          throw new UpstreamError({
-            backend,
-            code: 'UPSTREAM_ERROR',
-            request: { method: request.method, path: request.path },
-            status: 200,
-            outcome: 'UNKNOWN',
-            message:
-              `UpdateModel ${key} was accepted, but ZStack shows none of the fields sent (${Object.keys(p.body).join(', ')}) and the ` +
+          throw afterWrite('UNKNOWN',
+            `UpdateModel ${key} was accepted, but ZStack shows none of the fields sent (${Object.keys(p.body).join(', ')}) and the ` +
               `model's lastOpDate did not move, so the change cannot be confirmed in place (check updateBodyStyle)`,
-          });
+          );
         }
         if (!missing.length) styleConfirmed = true;
         if (missing.length) {
-          throw new UpstreamError({
-            backend,
-            code: 'UPSTREAM_ERROR',
-            request: { method: request.method, path: request.path },
-            status: 200,
-            outcome: 'NOT_APPLIED',
-            message:
-              `UpdateModel ${key} was accepted but not applied: ${missing.join(', ')} unchanged on the re-read model ` +
+          throw afterWrite('NOT_APPLIED',
+            `UpdateModel ${key} was accepted but not applied: ${missing.join(', ')} unchanged on the re-read model ` +
               `(the server may expect the ${style === 'flat' ? 'wrapped' : 'flat'} body; see updateBodyStyle)`,
-          });
+          );
         }
         return { deployment: after, requests: p.requests, changes: p.changes };
       },

@@ -149,7 +149,7 @@ export function memoryMb(pid: number): { rss: number; hwm: number } {
 }
 
 /** Upstream calls grouped into polls (a poll's calls start together; polls are about an interval apart). */
-function pollsOf(times: number[], intervalMs: number): Array<{ start: number; calls: number }> {
+export function pollsOf(times: number[], intervalMs: number): Array<{ start: number; calls: number }> {
   const polls: Array<{ start: number; calls: number }> = [];
   let last = -Infinity;
   for (const t of [...times].sort((a, b) => a - b)) {
