@@ -117,24 +117,26 @@ function useNoIntrospection(): Plugin {
 
 /** Masks what is not ours; logs the original with the request id. */
 function useErrorLogging(logger: Logger): Plugin<GraphQLContext> {
+  // One hooks object for every execution: nothing is allocated per request for it.
+  const hooks = {
+    onExecuteDone({ args, result, setResult }: { args: { contextValue: unknown }; result: unknown; setResult: (r: never) => void }) {
+      const ctx = args.contextValue as GraphQLContext;
+      if (!result || typeof result !== 'object' || (!('errors' in result) && !('data' in result))) return;
+      const r = result as { errors?: readonly GraphQLError[]; data?: unknown };
+      for (const e of r.errors ?? []) {
+        if (!(e.originalError instanceof GatewayError) && !(e instanceof GatewayError) && e.originalError) {
+          logger.error({ err: e.originalError, requestId: ctx.requestId, path: e.path }, 'unexpected error in resolver');
+        }
+      }
+      // Partial list failures ride along as errors next to the data of the other backends.
+      if (ctx.partialErrors?.length) {
+        setResult({ ...r, errors: [...(r.errors ?? []), ...ctx.partialErrors] } as never);
+      }
+    },
+  };
   return {
-    onExecute({ args }) {
-      return {
-        onExecuteDone({ result, setResult }) {
-          const ctx = args.contextValue as GraphQLContext;
-          if (!('errors' in result) && !('data' in result)) return;
-          const r = result as { errors?: readonly GraphQLError[]; data?: unknown };
-          for (const e of r.errors ?? []) {
-            if (!(e.originalError instanceof GatewayError) && !(e instanceof GatewayError) && e.originalError) {
-              logger.error({ err: e.originalError, requestId: ctx.requestId, path: e.path }, 'unexpected error in resolver');
-            }
-          }
-          // Partial list failures ride along as errors next to the data of the other backends.
-          if (ctx.partialErrors?.length) {
-            setResult({ ...r, errors: [...(r.errors ?? []), ...ctx.partialErrors] } as never);
-          }
-        },
-      };
+    onExecute() {
+      return hooks as never;
     },
   };
 }
