@@ -294,13 +294,18 @@ function baselineOf(w: SharedWatch, ids: Set<string> | null, filter: ListFilter,
   const b = w.baseline;
   if (b && (b.pending || now - b.startedAt < ctx.runtime.config.status.pollIntervalMs)) return b.pending ?? b.states;
   const fresh: Baseline = { startedAt: now, states: new Map(), pending: null };
+  const hub = ctx.runtime.hub;
   fresh.pending = (async () => {
     const current = ids ? await Promise.all([...ids].map((id) => ctx.loaders.load(id).catch((e) => e))) : (await listAcrossBackends(ctx.runtime, filter, ctx.principal)).items;
     for (const d of current) {
       if (d instanceof NotFoundError) continue;
       if (d instanceof Error) throw d;
       // An event that came during the read is newer than what the read saw.
-      if (!fresh.states.has(d.id)) fresh.states.set(d.id, d);
+      if (fresh.states.has(d.id)) continue;
+      fresh.states.set(d.id, d);
+      // The hub's baseline too, where it has none yet (a batch backend reads new ids at the
+      // earliest poll the interval allows): a change before that poll is still a transition.
+      hub?.offerBaseline(d, now);
     }
     return fresh.states;
   })();

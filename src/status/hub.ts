@@ -35,6 +35,12 @@ interface Seen {
   deployment: ModelDeployment;
   /** When the read that showed this state began (or the mutation was observed): older reads are stale. */
   readAt: number | undefined;
+  /**
+   * Handed over by a subscription's own read (`offerBaseline`) and not shown by a read of the hub
+   * yet. A list that does not show it says nothing (the read may have been outside the list's
+   * scope): it is forgotten rather than told DELETED.
+   */
+  offered: boolean;
 }
 
 interface BackendWatch {
@@ -51,10 +57,16 @@ interface BackendWatch {
   /** Another poll was asked for while one was running (it may not have read the new ids). */
   again: boolean;
   /**
-   * What the last successful read told about: every deployment (a list), the ids it asked for
-   * (a batch read), or nothing yet. An id it covered has a baseline, or is known not to exist.
+   * When the first of the unbroken run of lists began (null: the last read was no list, or there
+   * was none yet). A list has read every deployment there is: one first seen by a later read is
+   * new upstream, and its first sighting is news.
    */
-  covered: 'all' | Set<string> | null;
+  listedSince: number | null;
+  /**
+   * Batch reads: per id the last one asked for, when the first read that asked for it began
+   * (carried over from a list before it). An id read and not found that shows up later is news.
+   */
+  readSince: Map<string, number>;
   failures: number;
   unavailable: boolean;
   stopSync: () => void;
@@ -84,7 +96,9 @@ function changedFields(before: ModelDeployment, after: ModelDeployment): string[
  * new ids brings the next poll forward to that limit at most, and a mutation publishes what it
  * read back without polling. Polls and mutations publish *observations* on the pubsub (memory,
  * or Redis across instances); each instance compares them with what it saw before and fans real
- * transitions out to its own subscribers by deployment id. A failing backend is polled with
+ * transitions out to its own subscribers by deployment id. What the first read of a backend (or
+ * of a newly watched id) shows is the baseline and is told nobody; a deployment first seen by a
+ * later read is new upstream and is told with `previous: null`. A failing backend is polled with
  * backoff and its subscribers get BackendUnavailable, then BackendRecovered. Polling stops with
  * the last watcher.
  */
@@ -121,7 +135,8 @@ export class WatchHub {
         dueAt: 0,
         polling: null,
         again: false,
-        covered: null,
+        listedSince: null,
+        readSince: new Map(),
         failures: 0,
         unavailable: false,
         stopSync: () => {},
@@ -163,6 +178,21 @@ export class WatchHub {
   observe(d: ModelDeployment): void {
     const now = Date.now();
     void this.publish(d, now, now, 'mutation');
+  }
+
+  /**
+   * A state read by somebody else (a subscription's emitCurrent read, which began at `readAt`),
+   * taken as the baseline of a deployment this hub has not read yet, so that a change before the
+   * hub's own first read of it (on a batch backend, up to the shortest gap after the last poll)
+   * is a transition rather than a new baseline. Tells nobody. Ignored when the hub holds a state
+   * of the deployment (whatever its age), or has read what it watches since the deployment would
+   * have been in that read: then a deployment it has not seen is new upstream, which its next poll
+   * tells.
+   */
+  offerBaseline(d: ModelDeployment, readAt: number): void {
+    const bw = this.byBackend.get(d.backend);
+    if (!bw || bw.seen.has(d.id) || this.sinceOf(bw, d.id) !== undefined) return;
+    bw.seen.set(d.id, { status: d.status, fingerprint: fingerprint(d), deployment: d, readAt, offered: true });
   }
 
   async close(): Promise<void> {
@@ -231,15 +261,44 @@ export class WatchHub {
     }
     d = withKnownTags(d, prev);
     const fp = fingerprint(d);
-    if (prev && prev.fingerprint === fp) {
+    // Tags unknown before (a batch read's baseline) and known now are no change of them.
+    const learnsTags = prev !== undefined && prev.deployment.tagsDeferred === true && !d.tagsDeferred;
+    if (prev && prev.fingerprint === (learnsTags ? fingerprint({ ...d, tagsDeferred: true }) : fp)) {
       if (readAt !== undefined && (prev.readAt === undefined || readAt > prev.readAt)) prev.readAt = readAt;
+      if (learnsTags) Object.assign(prev, { fingerprint: fp, deployment: d });
       return;
     }
-    bw.seen.set(d.id, { status: d.status, fingerprint: fp, deployment: d, readAt });
-    if (!prev) return; // first sight: the baseline
-    const base = { backend: bw.backend.id, id: d.id, deployment: d, previous: prev.status, current: d.status, vendorStatus: d.vendorStatus, fingerprint: fp, at };
-    if (prev.status !== d.status) this.dispatch(bw, { type: 'status', ...base });
-    this.dispatch(bw, { type: 'change', ...base, changedFields: changedFields(prev.deployment, d) });
+    bw.seen.set(d.id, { status: d.status, fingerprint: fp, deployment: d, readAt, offered: false });
+    if (!prev) {
+      // First sight. What the first read of the backend (or of a newly watched id) shows is the
+      // baseline; so is what this instance has no read of its own to set against (another
+      // instance's observation before this one's first read). Seen first by a read that began
+      // after one that covered it, the deployment is new upstream: news.
+      const since = this.sinceOf(bw, d.id);
+      if (since === undefined || readAt === undefined || readAt <= since) return;
+    }
+    const base = { backend: bw.backend.id, id: d.id, deployment: d, previous: prev?.status ?? null, current: d.status, vendorStatus: d.vendorStatus, fingerprint: fp, at };
+    if (prev?.status !== d.status) this.dispatch(bw, { type: 'status', ...base });
+    const fields = prev ? changedFields(prev.deployment, d).filter((f) => !(learnsTags && f === 'tags')) : CHANGE_FIELDS.filter((f) => !(f === 'tags' && d.tagsDeferred));
+    this.dispatch(bw, { type: 'change', ...base, changedFields: fields });
+  }
+
+  /** When the reads that cover the id began (see `listedSince`, `readSince`); undefined: not covered. */
+  private sinceOf(bw: BackendWatch, id: string): number | undefined {
+    return bw.listedSince ?? bw.readSince.get(id);
+  }
+
+  /** Records what a successful read (begun at `readAt`) covered. */
+  private cover(bw: BackendWatch, covered: 'all' | string[], readAt: number) {
+    if (covered === 'all') {
+      bw.listedSince ??= readAt;
+      bw.readSince.clear();
+      return;
+    }
+    const next = new Map<string, number>();
+    for (const id of covered) next.set(id, bw.readSince.get(id) ?? bw.listedSince ?? readAt);
+    bw.readSince = next;
+    bw.listedSince = null;
   }
 
   private get jitter(): number {
@@ -251,8 +310,9 @@ export class WatchHub {
     return this.options.intervalMs * (1 - this.jitter);
   }
 
+  /** Whether the id has a baseline, or a read has found it does not exist (yet). */
   private covers(bw: BackendWatch, id: string): boolean {
-    return bw.seen.has(id) || bw.covered === 'all' || (bw.covered?.has(id) ?? false);
+    return bw.seen.has(id) || this.sinceOf(bw, id) !== undefined;
   }
 
   /**
@@ -310,7 +370,7 @@ export class WatchHub {
     this.lastPollAt.set(bw.backend.id, readAt);
     let found: ModelDeployment[];
     let missing: string[];
-    let covered: BackendWatch['covered'];
+    let covered: 'all' | string[];
     try {
       ({ found, missing, covered } = await this.read(bw));
     } catch (err) {
@@ -338,16 +398,19 @@ export class WatchHub {
       this.dispatch(bw, { type: 'recovered', backend: bw.backend.id, at });
     }
     bw.failures = 0;
-    bw.covered = covered;
+    // Before the observations come round: those of this read are compared against it.
+    this.cover(bw, covered, readAt);
     const publishes: Promise<unknown>[] = [];
     for (const d of found) {
       const prev = bw.seen.get(d.id);
+      if (prev) prev.offered = false;
       if (prev?.fingerprint !== fingerprint(withKnownTags(d, prev))) publishes.push(this.publish(d, at, readAt, 'poll'));
     }
     for (const id of missing) {
       // A watched deployment that no longer exists is DELETED (ZStack: gone means deleted, DESIGN.md).
       const last = bw.seen.get(id);
-      if (last && last.status !== 'DELETED') publishes.push(this.publish({ ...last.deployment, status: 'DELETED', statusMessage: 'no longer exists upstream' }, at, readAt, 'poll'));
+      if (last?.offered && covered === 'all') bw.seen.delete(id);
+      else if (last && last.status !== 'DELETED') publishes.push(this.publish({ ...last.deployment, status: 'DELETED', statusMessage: 'no longer exists upstream' }, at, readAt, 'poll'));
     }
     await Promise.all(publishes);
     return this.nextDelay(bw);
@@ -361,7 +424,11 @@ export class WatchHub {
    */
   private async withBaselineTags(bw: BackendWatch, found: ModelDeployment[], keyOf: (id: string) => unknown): Promise<ModelDeployment[]> {
     const loadTags = bw.backend.instance.loadTags?.bind(bw.backend.instance);
-    const fresh = found.filter((d) => d.tagsDeferred && !bw.seen.has(d.id));
+    // An offered baseline read without tags (not yet confirmed by a read of the hub's) learns them here too.
+    const fresh = found.filter((d) => {
+      const prev = bw.seen.get(d.id);
+      return d.tagsDeferred && (!prev || (prev.offered && prev.deployment.tagsDeferred));
+    });
     if (!loadTags || fresh.length === 0) return found;
     let tags: (string[] | Error)[];
     try {
@@ -378,7 +445,7 @@ export class WatchHub {
   }
 
   /** One upstream read for everything watched on the backend. */
-  private async read(bw: BackendWatch): Promise<{ found: ModelDeployment[]; missing: string[]; covered: BackendWatch['covered'] }> {
+  private async read(bw: BackendWatch): Promise<{ found: ModelDeployment[]; missing: string[]; covered: 'all' | string[] }> {
     const specs = [...bw.listeners.values()].map((l) => l.spec);
     const idsOnly = specs.every((s) => s.ids !== null);
     if (idsOnly && bw.backend.adapter.capabilities.batchGet) {
@@ -392,7 +459,7 @@ export class WatchHub {
         else if (r instanceof Error) throw r;
         else found.push(r);
       });
-      return { found: await this.withBaselineTags(bw, found, keyOf), missing, covered: new Set(ids) };
+      return { found: await this.withBaselineTags(bw, found, keyOf), missing, covered: ids };
     }
     const found = await bw.backend.instance.list({});
     const present = new Set(found.map((d) => d.id));

@@ -1,0 +1,244 @@
+/**
+ * emitCurrent hands the states it read to the hub as the baseline of ids the hub has not read
+ * yet. On a batch backend (ZStack) a newly watched id's own baseline waits for the earliest poll
+ * the interval allows; a change inside that wait is still told.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelDeployment } from '../src/domain/deployment.js';
+import { NotFoundError } from '../src/domain/errors.js';
+import type { Backend } from '../src/gateway.js';
+import { createLogger } from '../src/logger.js';
+import type { HubEvent } from '../src/status/events.js';
+import { WatchHub } from '../src/status/hub.js';
+import { createMemoryPubSub } from '../src/status/pubsub.js';
+import { startStack, type Stack } from './helpers.js';
+import { sse, transitions } from './sub-clients.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function deployment(backend: string, key: string, status: 'READY' | 'FAILED' | 'PENDING', name = key): ModelDeployment {
+  return {
+    id: `${backend}:${key}`,
+    backend,
+    vendor: 'fake',
+    nativeId: key,
+    name,
+    description: null,
+    tags: [],
+    status,
+    vendorStatus: status.toLowerCase(),
+    statusMessage: null,
+    version: '1',
+    createdAt: null,
+    updatedAt: null,
+    model: null,
+    resources: null,
+    raw: {},
+  } as ModelDeployment;
+}
+
+function fakeBackend(id: string, batch: boolean, keys: string[]) {
+  const state = new Map(keys.map((k) => [k, deployment(id, k, 'READY')]));
+  let reads = 0;
+  let delayMs = 0;
+  const backend = {
+    id,
+    vendor: 'fake',
+    typeName: 'GenericModelDeployment',
+    config: { id, vendor: 'fake', baseUrl: 'http://127.0.0.1:1' },
+    adapter: { vendor: 'fake', capabilities: { batchGet: batch, updatableFields: [], listFilters: [] } },
+    instance: {
+      parseKey: (k: string) => k,
+      formatKey: (k: string) => k,
+      async list() {
+        reads += 1;
+        const snapshot = [...state.values()];
+        if (delayMs) await sleep(delayMs);
+        return snapshot;
+      },
+      async getMany(ks: readonly string[]) {
+        reads += 1;
+        const snapshot = ks.map((k) => state.get(k) ?? new NotFoundError(`${id}:${k}`, id));
+        if (delayMs) await sleep(delayMs);
+        return snapshot;
+      },
+    },
+  } as unknown as Backend;
+  return {
+    backend,
+    reads: () => reads,
+    set: (key: string, status: 'READY' | 'FAILED' | 'PENDING', name?: string) => {
+      const d = deployment(id, key, status, name);
+      state.set(key, d);
+      return d;
+    },
+    remove: (key: string) => state.delete(key),
+    slowReads: (ms: number) => (delayMs = ms),
+  };
+}
+
+const told = (events: HubEvent[]) => events.flatMap((e) => (e.type === 'status' || e.type === 'change' ? [`${e.type} ${e.id} ${e.previous}->${e.current}`] : []));
+
+describe('the hub takes a baseline offered by a subscription', () => {
+  const INTERVAL = 400;
+  let hub: WatchHub | null = null;
+  afterEach(async () => {
+    await hub?.close();
+    hub = null;
+  });
+
+  function start(fake: ReturnType<typeof fakeBackend>) {
+    hub = new WatchHub(new Map([[fake.backend.id, fake.backend]]), createMemoryPubSub().pubsub, createLogger('silent'), { intervalMs: INTERVAL, jitter: 0 });
+    return hub;
+  }
+
+  async function reads(fake: ReturnType<typeof fakeBackend>, n: number) {
+    const target = fake.reads() + n;
+    const deadline = Date.now() + 5000;
+    while (fake.reads() < target) {
+      if (Date.now() > deadline) throw new Error('the hub stopped polling');
+      await sleep(5);
+    }
+    await sleep(20);
+  }
+
+  it('an offered state is the baseline of a batch id not read yet: the change before the first read is told', async () => {
+    const fake = fakeBackend('batcher', true, ['a', 'b']);
+    const h = start(fake);
+    h.watch({ backend: 'batcher', ids: ['batcher:a'] }, () => {});
+    await reads(fake, 1);
+    const events: HubEvent[] = [];
+    h.watch({ backend: 'batcher', ids: ['batcher:b'] }, (ev) => events.push(ev));
+    h.offerBaseline(deployment('batcher', 'b', 'READY'), Date.now());
+    expect(events).toEqual([]); // no event for the offer itself
+    fake.remove('b');
+    await reads(fake, 1);
+    expect(told(events)).toEqual(['status batcher:b READY->DELETED', 'change batcher:b READY->DELETED']);
+  });
+
+  it('never overrides a state the hub holds, nor one newer than the offer; a poll older than the offer is dropped', async () => {
+    const fake = fakeBackend('batcher', true, ['a', 'b']);
+    const h = start(fake);
+    const events: HubEvent[] = [];
+    h.watch({ backend: 'batcher', ids: ['batcher:a'] }, (ev) => events.push(ev));
+    await reads(fake, 1);
+    // The hub has read a as READY: an offer of another state is no baseline (and no event).
+    h.offerBaseline(deployment('batcher', 'a', 'FAILED'), Date.now());
+    await reads(fake, 1);
+    expect(told(events)).toEqual([]);
+
+    // A poll that began before the offered read shows the state from before it: dropped.
+    fake.slowReads(60);
+    const before = fake.reads();
+    h.watch({ backend: 'batcher', ids: ['batcher:b'] }, (ev) => events.push(ev));
+    while (fake.reads() === before) await sleep(2);
+    fake.set('b', 'PENDING');
+    h.offerBaseline(deployment('batcher', 'b', 'PENDING'), Date.now());
+    await sleep(120);
+    fake.slowReads(0);
+    await reads(fake, 2);
+    expect(told(events)).toEqual([]);
+  });
+
+  it('does not take an offer for an id a list has read: a deployment that appeared is news', async () => {
+    const fake = fakeBackend('lister', false, ['a']);
+    const h = start(fake);
+    const events: HubEvent[] = [];
+    h.watch({ backend: 'lister', ids: null }, (ev) => events.push(ev));
+    await reads(fake, 1);
+    h.offerBaseline(fake.set('new', 'PENDING'), Date.now());
+    await reads(fake, 1);
+    expect(told(events)).toEqual(['status lister:new null->PENDING', 'change lister:new null->PENDING']);
+  });
+
+  it('on a list: an offered id the first list does not show is forgotten, not told DELETED', async () => {
+    const fake = fakeBackend('lister', false, ['a']);
+    const h = start(fake);
+    h.watch({ backend: 'lister', ids: ['lister:a'] }, () => {});
+    await reads(fake, 1);
+    await h.close();
+    // A fresh hub whose first list is not made yet (a read of an id outside the list's scope).
+    const h2 = start(fake);
+    const events: HubEvent[] = [];
+    h2.watch({ backend: 'lister', ids: ['lister:elsewhere'] }, (ev) => events.push(ev));
+    h2.offerBaseline(deployment('lister', 'elsewhere', 'READY'), Date.now() - 1);
+    await reads(fake, 2);
+    expect(told(events)).toEqual([]);
+  });
+});
+
+describe('ZStack: emitCurrent right after a poll, a change before the next one (SSE)', () => {
+  const INTERVAL = 1500;
+  const OTHER = 'zstack:5d2e7a9c41f04b6e8a3d1c0b9f8e7d6c';
+  const UUID = '1bb3ef7d600d4d30b21b8ffd299c37b5';
+  const RENAMED = 'a7c3e91b2d4f48609e5b1a2c3d4e5f60';
+  let stack: Stack;
+  let stopOther: () => void = () => {};
+  beforeAll(async () => {
+    stack = await startStack({ vendors: ['zstack'], config: { status: { pollIntervalMs: INTERVAL } } });
+    // Another watched model keeps the hub polling ZStack.
+    const other = sse(stack.url, `subscription { modelDeploymentStatusChanged(ids: ["${OTHER}"]) { __typename } }`, {});
+    stopOther = () => other.stop();
+  });
+  afterAll(async () => {
+    stopOther();
+    await stack?.close();
+  });
+
+  const polls = () => stack.gateway.runtime.hub!.stats().zstack?.polls ?? 0;
+  /** Resolves just after a poll of ZStack has begun and answered. */
+  async function justPolled() {
+    const start = polls();
+    const deadline = Date.now() + 5000;
+    while (polls() === start) {
+      if (Date.now() > deadline) throw new Error('the hub did not poll zstack');
+      await sleep(2);
+    }
+    await sleep(20);
+  }
+
+  it('a model removed before the hub read it is told READY->DELETED, exactly', async () => {
+    await justPolled();
+    const at = polls();
+    const sub = sse(
+      stack.url,
+      `subscription { modelDeploymentStatusChanged(ids: ["zstack:${UUID}"], emitCurrent: true) { __typename ... on ModelDeploymentStatusTransition { previous current initial deployment { id status } } } }`,
+      {},
+    );
+    try {
+      await sub.waitFor((ev) => ev.some((e) => e.initial));
+      expect(polls()).toBe(at); // still inside the wait for the next poll
+      expect(stack.sims.zstack.removeModel(UUID)).toBe(true);
+      await sub.waitFor((ev) => transitions(ev).length >= 1, 5000);
+      await justPolled(); // nothing twice
+      expect(sub.events.filter((e) => e.initial).map((e) => e.current)).toEqual(['READY']);
+      expect(transitions(sub.events)).toEqual(['READY->DELETED']);
+      expect(sub.events.at(-1).deployment).toEqual({ id: `zstack:${UUID}`, status: 'DELETED' });
+    } finally {
+      sub.stop();
+    }
+  });
+
+  it('an offered baseline without tags learns them silently: a later rename changes the name only', async () => {
+    await justPolled();
+    const sub = sse(
+      stack.url,
+      `subscription { modelDeploymentChanged(ids: ["zstack:${RENAMED}"], emitCurrent: true) { __typename ... on ModelDeploymentChange { previous current initial changedFields deployment { id name } } } }`,
+      {},
+    );
+    try {
+      await sub.waitFor((ev) => ev.some((e) => e.initial));
+      await justPolled(); // the hub's own first read of the model (with its tags)
+      const res = await stack.gql(`mutation { updateModelDeployment(input: {id: "zstack:${RENAMED}", name: "renamed-after-offer"}) { __typename } }`);
+      expect(res.body.data.updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
+      await sub.waitFor((ev) => ev.some((e) => !e.initial));
+      await justPolled();
+      const changes = sub.events.filter((e) => !e.initial);
+      expect(changes).toHaveLength(1);
+      expect(changes[0]).toMatchObject({ previous: 'READY', current: 'READY', deployment: { name: 'renamed-after-offer' } });
+      expect(changes[0].changedFields).toEqual(['name', 'updatedAt']);
+    } finally {
+      sub.stop();
+    }
+  });
+});
