@@ -98,6 +98,30 @@ describe('upstream client', () => {
     expect(Date.now() - t0).toBeLessThan(1500);
   });
 
+  it('bounds the whole request, not each chunk: a body that trickles in forever times out', async () => {
+    const http = await import('node:http');
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"slow": "');
+      // A byte every 50 ms: never idle long enough for a per-chunk timeout of 300 ms.
+      const drip = setInterval(() => res.write('x'), 50);
+      res.on('close', () => clearInterval(drip));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const { port } = server.address() as { port: number };
+    try {
+      const t0 = Date.now();
+      const err = await failure(client({ baseUrl: `http://127.0.0.1:${port}`, retries: 0 }).request({ method: 'GET', path: '/thing' }));
+      expect(err.code).toBe('UPSTREAM_TIMEOUT');
+      expect(err.message).toContain('within 300 ms');
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+      expect(Date.now() - t0).toBeLessThan(800);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it.each([
     ['reset', { kind: 'reset' as const }, 'UPSTREAM_UNAVAILABLE'],
     ['truncated body', { kind: 'truncated' as const }, 'UPSTREAM_UNAVAILABLE'],
