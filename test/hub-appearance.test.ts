@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelDeployment } from '../src/domain/deployment.js';
+import { fakeDeployment } from './fixtures/fake-deployment.js';
 import { NotFoundError } from '../src/domain/errors.js';
 import type { Backend } from '../src/gateway.js';
 import { createLogger } from '../src/logger.js';
@@ -18,26 +19,7 @@ import { sse } from './sub-clients.js';
 const INTERVAL = 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function deployment(backend: string, key: string, status: 'READY' | 'FAILED' | 'PENDING'): ModelDeployment {
-  return {
-    id: `${backend}:${key}`,
-    backend,
-    vendor: 'fake',
-    nativeId: key,
-    name: key,
-    description: null,
-    tags: [],
-    status,
-    vendorStatus: status.toLowerCase(),
-    statusMessage: null,
-    version: '1',
-    createdAt: null,
-    updatedAt: null,
-    model: null,
-    resources: null,
-    raw: {},
-  } as ModelDeployment;
-}
+const deployment = fakeDeployment;
 
 /** A backend read by list (or by batch), whose deployments can be added and removed. */
 function fakeBackend(id: string, batch: boolean, keys: string[]) {

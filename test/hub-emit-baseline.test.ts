@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelDeployment } from '../src/domain/deployment.js';
+import { fakeDeployment } from './fixtures/fake-deployment.js';
 import { NotFoundError } from '../src/domain/errors.js';
 import type { Backend } from '../src/gateway.js';
 import { createLogger } from '../src/logger.js';
@@ -16,26 +17,7 @@ import { sse, transitions } from './sub-clients.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function deployment(backend: string, key: string, status: 'READY' | 'FAILED' | 'PENDING', name = key): ModelDeployment {
-  return {
-    id: `${backend}:${key}`,
-    backend,
-    vendor: 'fake',
-    nativeId: key,
-    name,
-    description: null,
-    tags: [],
-    status,
-    vendorStatus: status.toLowerCase(),
-    statusMessage: null,
-    version: '1',
-    createdAt: null,
-    updatedAt: null,
-    model: null,
-    resources: null,
-    raw: {},
-  } as ModelDeployment;
-}
+const deployment = fakeDeployment;
 
 function fakeBackend(id: string, batch: boolean, keys: string[]) {
   const state = new Map(keys.map((k) => [k, deployment(id, k, 'READY')]));

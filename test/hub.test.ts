@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelDeployment } from '../src/domain/deployment.js';
+import { fakeDeployment } from './fixtures/fake-deployment.js';
 import { NotFoundError } from '../src/domain/errors.js';
 import type { Backend } from '../src/gateway.js';
 import { createLogger } from '../src/logger.js';
@@ -15,26 +16,7 @@ const INTERVAL = 200;
 const MIN_GAP = INTERVAL * (1 - POLL_JITTER);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function deployment(backend: string, key: string, status: 'READY' | 'FAILED' | 'PENDING', name = key): ModelDeployment {
-  return {
-    id: `${backend}:${key}`,
-    backend,
-    vendor: 'fake',
-    nativeId: key,
-    name,
-    description: null,
-    tags: [],
-    status,
-    vendorStatus: status.toLowerCase(),
-    statusMessage: null,
-    version: '1',
-    createdAt: null,
-    updatedAt: null,
-    model: null,
-    resources: null,
-    raw: {},
-  } as ModelDeployment;
-}
+const deployment = fakeDeployment;
 
 /** A backend whose reads are counted (with their start times); `batch` decides list or getMany. */
 function fakeBackend(id: string, batch: boolean, keys: string[]) {
