@@ -6,9 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelDeployment } from '../src/domain/deployment.js';
-import { fakeDeployment } from './fixtures/fake-deployment.js';
-import { NotFoundError } from '../src/domain/errors.js';
-import type { Backend } from '../src/gateway.js';
+import { fakeBackend } from './fixtures/fake-backend.js';
 import { createLogger } from '../src/logger.js';
 import type { HubEvent } from '../src/status/events.js';
 import { WatchHub } from '../src/status/hub.js';
@@ -19,37 +17,7 @@ import { sse } from './sub-clients.js';
 const INTERVAL = 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const deployment = fakeDeployment;
 
-/** A backend read by list (or by batch), whose deployments can be added and removed. */
-function fakeBackend(id: string, batch: boolean, keys: string[]) {
-  const state = new Map(keys.map((k) => [k, deployment(id, k, 'READY')]));
-  let reads = 0;
-  const backend = {
-    id,
-    vendor: 'fake',
-    typeName: 'GenericModelDeployment',
-    config: { id, vendor: 'fake', baseUrl: 'http://127.0.0.1:1' },
-    adapter: { vendor: 'fake', capabilities: { batchGet: batch, updatableFields: [], listFilters: [] } },
-    instance: {
-      parseKey: (k: string) => k,
-      formatKey: (k: string) => k,
-      async list() {
-        reads += 1;
-        return [...state.values()];
-      },
-      async getMany(ks: readonly string[]) {
-        reads += 1;
-        return ks.map((k) => state.get(k) ?? new NotFoundError(`${id}:${k}`, id));
-      },
-    },
-  } as unknown as Backend;
-  return {
-    backend,
-    reads: () => reads,
-    add: (key: string, status: 'READY' | 'FAILED' | 'PENDING' = 'PENDING') => state.set(key, deployment(id, key, status)),
-  };
-}
 
 const told = (events: HubEvent[]) => events.flatMap((e) => (e.type === 'status' || e.type === 'change' ? [`${e.type} ${e.id} ${e.previous}->${e.current}`] : []));
 
@@ -65,17 +33,6 @@ describe('the watch hub and deployments that appear', () => {
     return hub;
   }
 
-  /** Waits until the backend has been read `n` more times and the reads' observations have come round. */
-  async function reads(fake: ReturnType<typeof fakeBackend>, n: number) {
-    const target = fake.reads() + n;
-    const deadline = Date.now() + 5000;
-    while (fake.reads() < target) {
-      if (Date.now() > deadline) throw new Error('the hub stopped polling');
-      await sleep(5);
-    }
-    await sleep(10);
-  }
-
   it('tells of a deployment first seen by a later list, once, with previous null; the first list is silent', async () => {
     const fake = fakeBackend('lister', false, ['a', 'b', 'c']);
     const hub = start(fake);
@@ -84,10 +41,10 @@ describe('the watch hub and deployments that appear', () => {
     hub.watch({ backend: 'lister', ids: null }, (ev) => all.push(ev));
     // An id that does not exist yet: the list has read every deployment there is.
     hub.watch({ backend: 'lister', ids: ['lister:new'] }, (ev) => byId.push(ev));
-    await reads(fake, 2);
+    await fake.nextReads(2, 10);
     expect(told(all)).toEqual([]);
     fake.add('new');
-    await reads(fake, 3);
+    await fake.nextReads(3, 10);
     expect(told(all)).toEqual(['status lister:new null->PENDING', 'change lister:new null->PENDING']);
     expect(told(byId)).toEqual(['status lister:new null->PENDING', 'change lister:new null->PENDING']);
     const change = all.find((e) => e.type === 'change');
@@ -99,17 +56,17 @@ describe('the watch hub and deployments that appear', () => {
     const hub = start(fake);
     const first: HubEvent[] = [];
     const leave = hub.watch({ backend: 'lister', ids: null }, (ev) => first.push(ev));
-    await reads(fake, 2);
+    await fake.nextReads(2, 10);
     leave();
     // Created while nobody watched: the next watch's first read is its baseline.
     fake.add('meanwhile', 'READY');
     const again: HubEvent[] = [];
     hub.watch({ backend: 'lister', ids: null }, (ev) => again.push(ev));
-    await reads(fake, 2);
+    await fake.nextReads(2, 10);
     expect(told(first)).toEqual([]);
     expect(told(again)).toEqual([]);
     fake.add('later');
-    await reads(fake, 2);
+    await fake.nextReads(2, 10);
     expect(told(again)).toEqual(['status lister:later null->PENDING', 'change lister:later null->PENDING']);
   });
 
@@ -119,15 +76,15 @@ describe('the watch hub and deployments that appear', () => {
     const a = start(fake, pubsub);
     const onA: HubEvent[] = [];
     a.watch({ backend: 'lister', ids: null }, (ev) => onA.push(ev));
-    await reads(fake, 2);
+    await fake.nextReads(2, 10);
     // Created before B's first poll: news to A (its baseline is older), the baseline to B.
     fake.add('before-b', 'READY');
     const b = start(fake, pubsub);
     const onB: HubEvent[] = [];
     b.watch({ backend: 'lister', ids: null }, (ev) => onB.push(ev));
-    await reads(fake, 4);
+    await fake.nextReads(4, 10);
     fake.add('after-b');
-    await reads(fake, 4);
+    await fake.nextReads(4, 10);
     expect(told(onA)).toEqual([
       'status lister:before-b null->READY',
       'change lister:before-b null->READY',
@@ -142,12 +99,12 @@ describe('the watch hub and deployments that appear', () => {
     const hub = start(fake);
     const events: HubEvent[] = [];
     hub.watch({ backend: 'batcher', ids: ['batcher:a', 'batcher:later'] }, (ev) => events.push(ev));
-    await reads(fake, 2);
+    await fake.nextReads(2, 10);
     hub.watch({ backend: 'batcher', ids: ['batcher:b'] }, (ev) => events.push(ev));
-    await reads(fake, 2);
+    await fake.nextReads(2, 10);
     expect(told(events)).toEqual([]);
     fake.add('later');
-    await reads(fake, 2);
+    await fake.nextReads(2, 10);
     expect(told(events)).toEqual(['status batcher:later null->PENDING', 'change batcher:later null->PENDING']);
   });
 });

@@ -5,9 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelDeployment } from '../src/domain/deployment.js';
-import { fakeDeployment } from './fixtures/fake-deployment.js';
-import { NotFoundError } from '../src/domain/errors.js';
-import type { Backend } from '../src/gateway.js';
+import { fakeBackend, fakeDeployment } from './fixtures/fake-backend.js';
 import { createLogger } from '../src/logger.js';
 import type { HubEvent } from '../src/status/events.js';
 import { WatchHub } from '../src/status/hub.js';
@@ -19,45 +17,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const deployment = fakeDeployment;
 
-function fakeBackend(id: string, batch: boolean, keys: string[]) {
-  const state = new Map(keys.map((k) => [k, deployment(id, k, 'READY')]));
-  let reads = 0;
-  let delayMs = 0;
-  const backend = {
-    id,
-    vendor: 'fake',
-    typeName: 'GenericModelDeployment',
-    config: { id, vendor: 'fake', baseUrl: 'http://127.0.0.1:1' },
-    adapter: { vendor: 'fake', capabilities: { batchGet: batch, updatableFields: [], listFilters: [] } },
-    instance: {
-      parseKey: (k: string) => k,
-      formatKey: (k: string) => k,
-      async list() {
-        reads += 1;
-        const snapshot = [...state.values()];
-        if (delayMs) await sleep(delayMs);
-        return snapshot;
-      },
-      async getMany(ks: readonly string[]) {
-        reads += 1;
-        const snapshot = ks.map((k) => state.get(k) ?? new NotFoundError(`${id}:${k}`, id));
-        if (delayMs) await sleep(delayMs);
-        return snapshot;
-      },
-    },
-  } as unknown as Backend;
-  return {
-    backend,
-    reads: () => reads,
-    set: (key: string, status: 'READY' | 'FAILED' | 'PENDING', name?: string) => {
-      const d = deployment(id, key, status, name);
-      state.set(key, d);
-      return d;
-    },
-    remove: (key: string) => state.delete(key),
-    slowReads: (ms: number) => (delayMs = ms),
-  };
-}
 
 const told = (events: HubEvent[]) => events.flatMap((e) => (e.type === 'status' || e.type === 'change' ? [`${e.type} ${e.id} ${e.previous}->${e.current}`] : []));
 
@@ -74,27 +33,17 @@ describe('the hub takes a baseline offered by a subscription', () => {
     return hub;
   }
 
-  async function reads(fake: ReturnType<typeof fakeBackend>, n: number) {
-    const target = fake.reads() + n;
-    const deadline = Date.now() + 5000;
-    while (fake.reads() < target) {
-      if (Date.now() > deadline) throw new Error('the hub stopped polling');
-      await sleep(5);
-    }
-    await sleep(20);
-  }
-
   it('an offered state is the baseline of a batch id not read yet: the change before the first read is told', async () => {
     const fake = fakeBackend('batcher', true, ['a', 'b']);
     const h = start(fake);
     h.watch({ backend: 'batcher', ids: ['batcher:a'] }, () => {});
-    await reads(fake, 1);
+    await fake.nextReads(1);
     const events: HubEvent[] = [];
     h.watch({ backend: 'batcher', ids: ['batcher:b'] }, (ev) => events.push(ev));
     h.offerBaseline(deployment('batcher', 'b', 'READY'), Date.now());
     expect(events).toEqual([]); // no event for the offer itself
     fake.remove('b');
-    await reads(fake, 1);
+    await fake.nextReads(1);
     expect(told(events)).toEqual(['status batcher:b READY->DELETED', 'change batcher:b READY->DELETED']);
   });
 
@@ -103,22 +52,22 @@ describe('the hub takes a baseline offered by a subscription', () => {
     const h = start(fake);
     const events: HubEvent[] = [];
     h.watch({ backend: 'batcher', ids: ['batcher:a'] }, (ev) => events.push(ev));
-    await reads(fake, 1);
+    await fake.nextReads(1);
     // The hub has read a as READY: an offer of another state is no baseline (and no event).
     h.offerBaseline(deployment('batcher', 'a', 'FAILED'), Date.now());
-    await reads(fake, 1);
+    await fake.nextReads(1);
     expect(told(events)).toEqual([]);
 
     // A poll that began before the offered read shows the state from before it: dropped.
     fake.slowReads(60);
-    const before = fake.reads();
+    const before = fake.reads.length;
     h.watch({ backend: 'batcher', ids: ['batcher:b'] }, (ev) => events.push(ev));
-    while (fake.reads() === before) await sleep(2);
+    while (fake.reads.length === before) await sleep(2);
     fake.set('b', 'PENDING');
     h.offerBaseline(deployment('batcher', 'b', 'PENDING'), Date.now());
     await sleep(120);
     fake.slowReads(0);
-    await reads(fake, 2);
+    await fake.nextReads(2);
     expect(told(events)).toEqual([]);
   });
 
@@ -127,9 +76,9 @@ describe('the hub takes a baseline offered by a subscription', () => {
     const h = start(fake);
     const events: HubEvent[] = [];
     h.watch({ backend: 'lister', ids: null }, (ev) => events.push(ev));
-    await reads(fake, 1);
+    await fake.nextReads(1);
     h.offerBaseline(fake.set('new', 'PENDING'), Date.now());
-    await reads(fake, 1);
+    await fake.nextReads(1);
     expect(told(events)).toEqual(['status lister:new null->PENDING', 'change lister:new null->PENDING']);
   });
 
@@ -137,14 +86,14 @@ describe('the hub takes a baseline offered by a subscription', () => {
     const fake = fakeBackend('lister', false, ['a']);
     const h = start(fake);
     h.watch({ backend: 'lister', ids: ['lister:a'] }, () => {});
-    await reads(fake, 1);
+    await fake.nextReads(1);
     await h.close();
     // A fresh hub whose first list is not made yet (a read of an id outside the list's scope).
     const h2 = start(fake);
     const events: HubEvent[] = [];
     h2.watch({ backend: 'lister', ids: ['lister:elsewhere'] }, (ev) => events.push(ev));
     h2.offerBaseline(deployment('lister', 'elsewhere', 'READY'), Date.now() - 1);
-    await reads(fake, 2);
+    await fake.nextReads(2);
     expect(told(events)).toEqual([]);
   });
 });

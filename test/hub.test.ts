@@ -3,10 +3,7 @@
  * churn and after mutations, and that a poll never overrides a newer observation.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ModelDeployment } from '../src/domain/deployment.js';
-import { fakeDeployment } from './fixtures/fake-deployment.js';
-import { NotFoundError } from '../src/domain/errors.js';
-import type { Backend } from '../src/gateway.js';
+import { fakeBackend } from './fixtures/fake-backend.js';
 import { createLogger } from '../src/logger.js';
 import type { HubEvent } from '../src/status/events.js';
 import { POLL_JITTER, WatchHub } from '../src/status/hub.js';
@@ -16,50 +13,7 @@ const INTERVAL = 200;
 const MIN_GAP = INTERVAL * (1 - POLL_JITTER);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const deployment = fakeDeployment;
 
-/** A backend whose reads are counted (with their start times); `batch` decides list or getMany. */
-function fakeBackend(id: string, batch: boolean, keys: string[]) {
-  const state = new Map(keys.map((k) => [k, deployment(id, k, 'READY')]));
-  const reads: number[] = [];
-  let readDelayMs = 0;
-  const delay = () => (readDelayMs ? sleep(readDelayMs) : Promise.resolve());
-  const backend = {
-    id,
-    vendor: 'fake',
-    typeName: 'GenericModelDeployment',
-    config: { id, vendor: 'fake', baseUrl: 'http://127.0.0.1:1' },
-    adapter: { vendor: 'fake', capabilities: { batchGet: batch, updatableFields: [], listFilters: [] } },
-    instance: {
-      parseKey: (k: string) => k,
-      formatKey: (k: string) => k,
-      async list() {
-        reads.push(Date.now());
-        const snapshot = [...state.values()];
-        await delay();
-        return snapshot;
-      },
-      async getMany(ks: readonly string[]) {
-        reads.push(Date.now());
-        const snapshot = ks.map((k) => state.get(k) ?? new NotFoundError(`${id}:${k}`, id));
-        await delay();
-        return snapshot;
-      },
-    },
-  } as unknown as Backend;
-  return {
-    backend,
-    reads,
-    set(key: string, status: 'READY' | 'FAILED' | 'PENDING', name?: string) {
-      const d = deployment(id, key, status, name);
-      state.set(key, d);
-      return d;
-    },
-    slowReads(ms: number) {
-      readDelayMs = ms;
-    },
-  };
-}
 
 /** Starts of reads closer together than the hub's minimum gap (with a little slack for timers). */
 const tooClose = (reads: number[]) => reads.slice(1).filter((t, i) => t - reads[i]! < MIN_GAP - 5);
