@@ -189,7 +189,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     bodyTimeout: timeoutMs,
   });
   const log = options.logger.child({ backend: options.backend });
-  const debug = log.isLevelEnabled('debug');
   // Per backend: a concurrency cap, and a breaker that fails fast while the vendor is down.
   const limiter = bulkhead(options.maxConcurrent ?? options.connections ?? 64, options.maxQueued ?? 1000);
   const breaker = circuitBreaker(
@@ -267,7 +266,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       deadlines.done(deadline);
     }
     const status = res.statusCode;
-    if (debug) log.debug({ method: req.method, path: req.path, status, ms: Math.round(performance.now() - started), requestId }, 'upstream');
+    if (log.isLevelEnabled('debug')) log.debug({ method: req.method, path: req.path, status, ms: Math.round(performance.now() - started), requestId }, 'upstream');
     const response: HttpResponse = {
       status,
       headers: res.headers,
