@@ -14,6 +14,7 @@ import { parseConfig } from '../src/config.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { createLogger } from '../src/logger.js';
 import { closePlans } from '../src/plans.js';
+import { redisServer, requireService } from './services.js';
 
 const RESULT = `
   __typename
@@ -375,7 +376,7 @@ describe('bulk updates on an instrumented vendor', () => {
 
 // --- plans shared through Redis --------------------------------------------------------------
 
-const hasRedis = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).status === 0;
+const hasRedis = requireService(redisServer, 'the Redis plan-store tests');
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -4,7 +4,7 @@
  * not installed; CI installs it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,11 +14,9 @@ import { Redis } from 'ioredis';
 import { createToySimulator } from './fixtures/toy-adapter.js';
 import { topicFor } from '../src/status/events.js';
 import { sse } from './sub-clients.js';
+import { redisServer, requireService } from './services.js';
 
-const hasRedis = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).status === 0;
-if (!hasRedis) {
-  console.warn('NOTICE: redis-server is not installed, so the Redis scale-out tests are skipped. Install it with: apt-get install -y redis-server');
-}
+const hasRedis = requireService(redisServer, 'the Redis scale-out tests');
 
 const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
 const toyModule = fileURLToPath(new URL('./fixtures/toy-adapter.ts', import.meta.url));
