@@ -8,6 +8,7 @@ import { registerBackendTypes } from './backends.js';
 import { registerMutations } from './mutations.js';
 import { registerSubscriptions } from './subscriptions.js';
 import { registerBulkMutations } from './bulk.js';
+import { registerViewer } from './viewer.js';
 
 export const GENERIC_TYPE_NAME = 'GenericModelDeployment';
 
@@ -40,6 +41,7 @@ export function buildSchema(adapters: readonly Adapter[]): BuiltSchema {
   const FilterInput = registerFilterInput(builder, refs);
   registerQueries(builder, refs, FilterInput);
   registerBackendTypes(builder);
+  registerViewer(builder);
   const { vendorBlocks } = registerMutations(builder, refs, vendorInputs);
   registerSubscriptions(builder, refs, FilterInput);
   registerBulkMutations(builder, FilterInput, vendorInputs);
