@@ -5,12 +5,15 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { ExecutionArgs } from 'graphql';
 import type { Gateway } from './gateway.js';
 import { createFastPath } from './http/fast-path.js';
+import { createBoardHandler } from './board/assets.js';
 
 export interface ServerOptions {
   /** @default 127.0.0.1 */
   host?: string;
   /** 0 picks a free port. @default 4000 */
   port?: number;
+  /** Serve the status board at `/` too (demo mode); it is always at `/board`. */
+  boardAtRoot?: boolean;
 }
 
 export interface RunningServer {
@@ -30,6 +33,7 @@ export async function startServer(gateway: Gateway, options: ServerOptions = {})
   const host = options.host ?? '127.0.0.1';
   const maxBytes = gateway.runtime.config.server.maxRequestBytes;
   const fastPath = createFastPath(gateway, maxBytes);
+  const board = createBoardHandler({ atRoot: options.boardAtRoot });
   const server = http.createServer((req, res) => {
     // Refuse oversized bodies from Content-Length before reading any of it.
     const length = Number(req.headers['content-length'] ?? 0);
@@ -39,7 +43,7 @@ export async function startServer(gateway: Gateway, options: ServerOptions = {})
       req.destroy();
       return;
     }
-    if (fastPath(req, res)) return;
+    if (board(req, res) || fastPath(req, res)) return;
     void gateway.yoga(req, res);
   });
   server.keepAliveTimeout = 65_000;

@@ -1,0 +1,404 @@
+/**
+ * The status board in a real browser (Debian's chromium through playwright-core) against the demo
+ * stack: the gateway over HTTP in front of the three vendor simulators. Also the page's serving
+ * (compression, ETag, cache headers) and its size budget, which need no browser.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { gunzipSync, brotliDecompressSync } from 'node:zlib';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildBoard } from '../web/board/build.mjs';
+import { chromium, requireService } from './services.js';
+import { startStack, dataOf, type Stack } from './helpers.js';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const SCREENSHOT = path.join(root, 'docs/board.png');
+/** The issue's budget for everything the page loads, compressed. */
+const BUDGET_BYTES = 150 * 1024;
+/** How long a change may take to show (the issue's 2 s), plus room for a machine whose cores are busy. */
+const VISIBLE_MS = 2_000;
+const SLOW_MACHINE_MS = 10_000;
+
+let built: string[] = [];
+beforeAll(async () => {
+  // The sources as they are now, into the folder the gateway serves from.
+  built = (await buildBoard()).files;
+}, 60_000);
+
+/** Moves the shared manual clock along with real time, so polls, retries and timers run as in production. */
+function tickClock(stack: Stack): () => void {
+  const t = setInterval(() => stack.clock.advance(50), 50);
+  return () => clearInterval(t);
+}
+
+const origin = (stack: Stack) => new URL(stack.url).origin;
+
+describe('serving the board', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ vendors: ['northflank'] });
+  });
+  afterAll(async () => stack?.close());
+
+  it('serves the page and its assets compressed, with ETag and cache headers; a matching ETag gets 304', async () => {
+    const page = await fetch(`${origin(stack)}/board`, { headers: { 'accept-encoding': 'br' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    expect(page.headers.get('content-security-policy')).toContain("connect-src 'self'");
+    const html = await page.text();
+    const assets = [...html.matchAll(/(?:src|href)="(\/board\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(assets).toHaveLength(2);
+    for (const a of assets) {
+      const res = await fetch(`${origin(stack)}${a}`, { headers: { 'accept-encoding': 'gzip' } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toContain('immutable');
+      expect(res.headers.get('vary')).toBe('accept-encoding');
+      const etag = res.headers.get('etag')!;
+      expect(etag).toMatch(/^"[^"]+"$/);
+      const again = await fetch(`${origin(stack)}${a}`, { headers: { 'if-none-match': etag } });
+      expect(again.status).toBe(304);
+      expect((await again.arrayBuffer()).byteLength).toBe(0);
+    }
+    // Demo mode only: `/` is not the board on a configured gateway.
+    expect((await fetch(`${origin(stack)}/`)).headers.get('content-type') ?? '').not.toMatch(/^text\/html.*board/);
+  });
+
+  it('the whole page is at most 150 KB compressed (gzip and brotli), as the gateway serves it', async () => {
+    const raw = (url: string, encoding: string) =>
+      new Promise<{ bytes: Buffer; encoding: string | undefined }>((resolve, reject) => {
+        // node:http, not fetch: fetch would decompress and hide the size on the wire.
+        import('node:http').then(({ get }) =>
+          get(url, { headers: { 'accept-encoding': encoding } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ bytes: Buffer.concat(chunks), encoding: res.headers['content-encoding'] }));
+          }).on('error', reject),
+        );
+      });
+    const paths = ['/board', ...built.filter((f) => f.startsWith('assets/')).map((f) => `/board/${f}`)];
+    expect(paths).toHaveLength(3);
+    for (const encoding of ['gzip', 'br']) {
+      let total = 0;
+      for (const p of paths) {
+        const { bytes, encoding: got } = await raw(`${origin(stack)}${p}`, encoding);
+        expect(got).toBe(encoding);
+        const plain = encoding === 'gzip' ? gunzipSync(bytes) : brotliDecompressSync(bytes);
+        expect(plain.length).toBeGreaterThan(bytes.length);
+        total += bytes.length;
+      }
+      expect(total, `${encoding} total`).toBeLessThanOrEqual(BUDGET_BYTES);
+    }
+  });
+
+  it('viewer tells what the calling key may do', async () => {
+    const keyed = await startStack({
+      vendors: ['northflank'],
+      config: { auth: { apiKeys: [{ name: 'watcher', key: 'board-read-key-0123456789', scopes: ['read'], backends: ['northflank'] }] } },
+    });
+    try {
+      const r = dataOf(await keyed.gql('{ viewer { name scopes backends } }', {}, { token: 'board-read-key-0123456789' }));
+      expect(r.viewer).toEqual({ name: 'watcher', scopes: ['read'], backends: ['northflank'] });
+      expect((await keyed.gql('{ viewer { name } }')).status).toBe(401);
+      expect(dataOf(await stack.gql('{ viewer { name scopes backends } }')).viewer).toEqual({ name: 'anonymous', scopes: ['read', 'write'], backends: null });
+    } finally {
+      await keyed.close();
+    }
+  });
+});
+
+const haveChromium = requireService(chromium, 'the status board browser tests');
+
+describe.skipIf(!haveChromium)('the status board in chromium', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await playwright.launch({
+      executablePath: chromium.command,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 60_000);
+  afterAll(async () => browser?.close());
+
+  /** A page that may talk to the gateway's origin only: anything else is recorded and refused. */
+  async function openPage(stack: Stack, pathAndQuery: string): Promise<{ page: Page; context: BrowserContext; foreign: string[]; requests: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
+    const foreign: string[] = [];
+    const requests: string[] = [];
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      requests.push(url);
+      if (new URL(url).origin !== origin(stack)) {
+        foreign.push(url);
+        return route.abort('blockedbyclient');
+      }
+      return route.continue();
+    });
+    const page = await context.newPage();
+    await page.goto(`${origin(stack)}${pathAndQuery}`);
+    return { page, context, foreign, requests };
+  }
+
+  const row = (page: Page, id: string) => page.locator(`tr[data-id="${id}"]`);
+
+  describe('open demo stack', () => {
+    let stack: Stack;
+    let stopTicking: () => void;
+    let all: Array<{ id: string; vendor: string; name: string; status: string }>;
+    beforeAll(async () => {
+      stack = await startStack({ phaseMs: 3_600_000, healthTtlMs: 50, config: { status: { pollIntervalMs: 200 } } });
+      stopTicking = tickClock(stack);
+      all = dataOf(await stack.gql('{ modelDeployments(first: 500) { edges { node { id vendor name status } } } }')).modelDeployments.edges.map((e: any) => e.node);
+    });
+    afterAll(async () => {
+      stopTicking?.();
+      await stack?.close();
+    });
+
+    it('lists the deployments of all three vendors, live, loading nothing from outside the origin', async () => {
+      const { page, context, foreign, requests } = await openPage(stack, '/board');
+      try {
+        expect(new Set(all.map((d) => d.vendor))).toEqual(new Set(['northflank', 'nemo', 'zstack']));
+        await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
+        for (const vendor of ['northflank', 'nemo', 'zstack']) {
+          const one = all.find((d) => d.vendor === vendor)!;
+          await expect.poll(() => row(page, one.id).locator('td.name').textContent(), { timeout: SLOW_MACHINE_MS }).toBe(one.name);
+          await expect.poll(() => page.locator(`article.card[data-backend="${vendor}"]`).getAttribute('data-state')).toBe('available');
+        }
+        await expect.poll(() => page.getByRole('status').textContent(), { timeout: SLOW_MACHINE_MS }).toContain('Live');
+        expect(requests.some((u) => u.endsWith('/graphql'))).toBe(true);
+        expect(foreign).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('is the page at / in demo mode too', async () => {
+      // startStack runs a configured gateway; the demo CLI passes boardAtRoot. Check the handler on its own.
+      const { createBoardHandler } = await import('../src/board/assets.js');
+      const handler = createBoardHandler({ atRoot: true });
+      const http = await import('node:http');
+      const server = http.createServer((req, res) => {
+        if (!handler(req, res)) res.writeHead(404).end();
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const port = (server.address() as import('node:net').AddressInfo).port;
+        const res = await fetch(`http://127.0.0.1:${port}/`);
+        expect(res.status).toBe(200);
+        expect(await res.text()).toContain('/board/assets/app-');
+      } finally {
+        server.close();
+      }
+    });
+
+    it('a simulator status change appears on its row within 2 s, without reload (and docs/board.png is taken)', async () => {
+      const { page, context, foreign } = await openPage(stack, '/board');
+      try {
+        const nf = all.find((d) => d.vendor === 'northflank' && d.status !== 'FAILED')!;
+        await expect.poll(() => row(page, nf.id).getAttribute('data-status'), { timeout: SLOW_MACHINE_MS }).toBe(nf.status);
+        await expect.poll(() => page.getByRole('status').textContent(), { timeout: SLOW_MACHINE_MS }).toContain('Live');
+        let loads = 0;
+        page.on('load', () => loads++);
+        stack.sims.northflank!.setStatus(nf.id.slice('northflank:'.length), 'crashed');
+        await expect.poll(() => row(page, nf.id).getAttribute('data-status'), { timeout: VISIBLE_MS + 3 * 200 }).toBe('FAILED');
+        await expect(row(page, nf.id).locator('.chip').textContent()).resolves.toContain('crashed');
+        // In the live feed, and in the drawer's transitions seen.
+        await expect.poll(() => page.locator('.feed-list li.feed-change').first().textContent()).toContain(nf.name);
+        // The README's picture: three vendors, one transition in the feed.
+        mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+        await page.screenshot({ path: SCREENSHOT });
+        await row(page, nf.id).click();
+        await expect.poll(() => page.locator('ol.seen li').first().textContent()).toContain('FAILED');
+        expect(loads).toBe(0);
+        expect(foreign).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('a stopped simulator marks its backend card and rows unavailable; both recover when it returns', async () => {
+      const { page, context, foreign } = await openPage(stack, '/board');
+      try {
+        const zs = all.filter((d) => d.vendor === 'zstack');
+        const other = all.find((d) => d.vendor === 'nemo')!;
+        await expect.poll(() => row(page, zs[0]!.id).count(), { timeout: SLOW_MACHINE_MS }).toBe(1);
+        await expect.poll(() => page.getByRole('status').textContent(), { timeout: SLOW_MACHINE_MS }).toContain('Live');
+        const card = page.locator('article.card[data-backend="zstack"]');
+        // Every connection to the simulator is cut, as when its process is gone.
+        stack.sims.zstack!.server.inject({ kind: 'reset' });
+        await expect.poll(() => card.getAttribute('data-state'), { timeout: SLOW_MACHINE_MS }).toBe('unavailable');
+        for (const d of zs) await expect.poll(() => row(page, d.id).getAttribute('data-unavailable')).toBe('true');
+        expect(await row(page, other.id).getAttribute('data-unavailable')).toBeNull();
+        await expect(card.textContent()).resolves.toContain('Unavailable');
+        stack.sims.zstack!.server.clearFaults();
+        await expect.poll(() => card.getAttribute('data-state'), { timeout: 3 * SLOW_MACHINE_MS }).toBe('available');
+        for (const d of zs) await expect.poll(() => row(page, d.id).getAttribute('data-unavailable')).toBeNull();
+        await expect.poll(() => page.locator('.feed-list li.feed-up').count()).toBeGreaterThan(0);
+        expect(foreign).toEqual([]);
+      } finally {
+        stack.sims.zstack!.server.clearFaults();
+        await context.close();
+      }
+    }, 60_000);
+
+    it('filters change the URL and the rows; the URL restores them', async () => {
+      const { page, context, foreign } = await openPage(stack, '/board');
+      try {
+        await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
+        await page.getByLabel('Vendor').selectOption('nemo');
+        await expect.poll(() => new URL(page.url()).searchParams.get('vendor')).toBe('nemo');
+        const vendorsShown = async () => new Set(await page.locator('tbody tr[data-id] .vendor').allTextContents());
+        await expect.poll(vendorsShown).toEqual(new Set(['nemo']));
+        const nemo = all.filter((d) => d.vendor === 'nemo');
+        await expect.poll(() => page.locator('tbody tr[data-id]').count()).toBe(nemo.length);
+
+        const target = nemo[0]!;
+        await page.getByLabel('Search').fill(target.name);
+        await expect.poll(() => new URL(page.url()).searchParams.get('q')).toBe(target.name);
+        await expect.poll(() => page.locator('tbody tr[data-id]').count()).toBe(nemo.filter((d) => d.name.toLowerCase().includes(target.name.toLowerCase())).length);
+        expect(await row(page, target.id).count()).toBe(1);
+
+        await page.getByLabel('Vendor').selectOption('');
+        await page.getByLabel('Search').fill('');
+        await page.getByLabel('Status').selectOption('READY');
+        await expect.poll(() => new URL(page.url()).searchParams.get('status')).toBe('READY');
+        expect(new URL(page.url()).searchParams.has('vendor')).toBe(false);
+        const ready = all.filter((d) => d.status === 'READY');
+        await expect.poll(async () => new Set(await page.locator('tbody tr[data-id]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-status'))))).toEqual(new Set(['READY']));
+        expect(ready.length).toBeGreaterThan(0);
+
+        // A shared link shows the same view.
+        const second = await context.newPage();
+        await second.goto(`${origin(stack)}/board?vendor=zstack&backend=zstack`);
+        await expect.poll(async () => new Set(await second.locator('tbody tr[data-id] .vendor').allTextContents()), { timeout: SLOW_MACHINE_MS }).toEqual(new Set(['zstack']));
+        expect(await second.getByLabel('Vendor').inputValue()).toBe('zstack');
+        expect(foreign).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('an edit shows the dry run with the exact vendor request, and applying it updates the row', async () => {
+      const { page, context, foreign } = await openPage(stack, '/board');
+      try {
+        const zs = all.find((d) => d.vendor === 'zstack')!;
+        await expect.poll(() => row(page, zs.id).count(), { timeout: SLOW_MACHINE_MS }).toBe(1);
+        // Keyboard: focus the row, Enter opens the drawer.
+        await row(page, zs.id).focus();
+        await page.keyboard.press('Enter');
+        const drawer = page.getByRole('dialog');
+        await expect.poll(() => drawer.getByRole('heading', { level: 2 }).textContent()).toBe(zs.name);
+        await expect.poll(() => drawer.textContent(), { timeout: SLOW_MACHINE_MS }).toContain('ZStack model fields');
+        const newName = `${zs.name}-renamed`;
+        await drawer.getByLabel('Name').fill(newName);
+        const callsBefore = stack.sims.zstack!.server.calls.length;
+        await drawer.getByRole('button', { name: 'Dry run' }).click();
+        await expect.poll(() => drawer.locator('.plan').count(), { timeout: SLOW_MACHINE_MS }).toBe(1);
+        const shownLine = (await drawer.locator('.plan .req-line').first().textContent())!.trim();
+        const shownBody = JSON.parse((await drawer.locator('.plan .req-body').first().textContent())!);
+        expect(await drawer.locator('.plan table.diff').textContent()).toContain(newName);
+        // Nothing was written by the dry run; the row still has the old name.
+        expect(stack.sims.zstack!.server.calls.slice(callsBefore).filter((c) => c.method !== 'GET' && !c.path.includes('/sessions'))).toEqual([]);
+        expect(await row(page, zs.id).locator('td.name').textContent()).toBe(zs.name);
+
+        await drawer.getByRole('button', { name: 'Apply' }).click();
+        await expect.poll(() => drawer.locator('.result h4').textContent(), { timeout: SLOW_MACHINE_MS }).toBe('Applied');
+        await expect.poll(() => row(page, zs.id).locator('td.name').textContent()).toBe(newName);
+        // The request the dry run showed is the one the vendor received.
+        const writes = stack.sims.zstack!.server.calls.slice(callsBefore).filter((c) => c.method !== 'GET' && !c.path.includes('/sessions'));
+        expect(writes).toHaveLength(1);
+        const [method, shownPath] = shownLine.split(' ');
+        expect(writes[0]!.method).toBe(method);
+        expect(shownPath!.split('?')[0]).toBe(writes[0]!.path);
+        expect(writes[0]!.body).toEqual(shownBody);
+        expect(foreign).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+  });
+
+  describe('keyed gateway', () => {
+    const READ_KEY = 'board-read-key-0123456789';
+    const WRITE_KEY = 'board-write-key-0123456789';
+    let stack: Stack;
+    let stopTicking: () => void;
+    beforeAll(async () => {
+      stack = await startStack({
+        vendors: ['northflank'],
+        phaseMs: 3_600_000,
+        config: {
+          status: { pollIntervalMs: 200 },
+          auth: {
+            apiKeys: [
+              { name: 'watcher', key: READ_KEY, scopes: ['read'] },
+              { name: 'operator', key: WRITE_KEY, scopes: ['read', 'write'] },
+            ],
+          },
+        },
+      });
+      stopTicking = tickClock(stack);
+    });
+    afterAll(async () => {
+      stopTicking?.();
+      await stack?.close();
+    });
+
+    async function signIn(key: string) {
+      const opened = await openPage(stack, '/board');
+      const { page } = opened;
+      await page.getByLabel('API key').fill(key);
+      await page.getByRole('button', { name: 'Open the board' }).click();
+      await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
+      return opened;
+    }
+
+    it('asks for a key, keeps it in session storage, sends it as a bearer header; a read key gets no write controls', async () => {
+      const { page, context, foreign } = await signIn(READ_KEY);
+      try {
+        const auth: string[] = [];
+        page.on('request', (r) => {
+          const h = r.headers().authorization;
+          if (h) auth.push(h);
+        });
+        expect(await page.evaluate(() => Object.values(sessionStorage))).toContain(READ_KEY);
+        expect(await context.cookies()).toEqual([]);
+        expect(await page.locator('.who').textContent()).toContain('watcher');
+        await page.locator('tbody tr[data-id]').first().click();
+        const drawer = page.getByRole('dialog');
+        await expect.poll(() => drawer.textContent(), { timeout: SLOW_MACHINE_MS }).toContain('Northflank configuration');
+        expect(await drawer.getByRole('heading', { name: 'Edit' }).count()).toBe(0);
+        expect(await drawer.getByRole('button', { name: 'Dry run' }).count()).toBe(0);
+        expect(await drawer.locator('form, input, textarea').count()).toBe(0);
+        // A reload keeps the key (same tab) and sends it.
+        await page.reload();
+        await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
+        expect(auth.length).toBeGreaterThan(0);
+        expect(new Set(auth)).toEqual(new Set([`Bearer ${READ_KEY}`]));
+        expect(foreign).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('a write key gets the edit form; a wrong key is refused', async () => {
+      const { page, context, foreign } = await signIn(WRITE_KEY);
+      try {
+        await page.locator('tbody tr[data-id]').first().click();
+        const drawer = page.getByRole('dialog');
+        await expect.poll(() => drawer.getByRole('button', { name: 'Dry run' }).count(), { timeout: SLOW_MACHINE_MS }).toBe(1);
+        await page.keyboard.press('Escape');
+        await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+        await page.getByRole('button', { name: 'Forget key' }).click();
+        await page.getByLabel('API key').fill('not-a-key-of-this-gateway');
+        await page.getByRole('button', { name: 'Open the board' }).click();
+        await expect.poll(() => page.getByRole('alert').textContent(), { timeout: SLOW_MACHINE_MS }).toContain('refused');
+        expect(foreign).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+  });
+});
