@@ -26,6 +26,8 @@ class Feed<T> implements AsyncIterableIterator<T> {
   private failWaiting: ((err: unknown) => void) | null = null;
   private ended = false;
   private error: unknown = null;
+  /** emitCurrent's present states, on top of MAX_BACKLOG: a fleet larger than it is still sent whole. */
+  extra = 0;
 
   constructor(private readonly owner: { ended(): void }) {}
 
@@ -35,7 +37,7 @@ class Feed<T> implements AsyncIterableIterator<T> {
       const resolve = this.waiting;
       this.waiting = this.failWaiting = null;
       resolve({ value, done: false });
-    } else if (this.queue.length >= MAX_BACKLOG) {
+    } else if (this.queue.length >= MAX_BACKLOG + this.extra) {
       this.fail(new Error(`the subscriber left ${MAX_BACKLOG} events unread; subscribe again (with emitCurrent) to resume`));
     } else this.queue.push(value);
   }
@@ -326,6 +328,7 @@ async function sendCurrent(kind: Kind, member: Member, watch: SharedWatch, ids: 
     // Named ids are sent whatever their status; a filter's statuses select the deployments.
     const shown = ids ? { ...filter, statuses: undefined } : filter;
     const at = Date.now();
+    member.feed.extra = states.size;
     for (const d of states.values()) {
       if (initial.has(d.id)) continue;
       const fp = fingerprint(d);

@@ -9,6 +9,9 @@ import type { GatewayPubSub } from './pubsub.js';
 /** Fraction of the poll interval added or removed at random, unless the options say otherwise. */
 export const POLL_JITTER = 0.1;
 
+/** Observations published by one poll before the hub lets them be read (see `poll`). */
+const PUBLISH_SLICE = 256;
+
 /** How much earlier than the state taken a read may have begun and still be dropped as stale. */
 const STALE_READ_MS = 60_000;
 
@@ -404,7 +407,12 @@ export class WatchHub {
     for (const d of found) {
       const prev = bw.seen.get(d.id);
       if (prev) prev.offered = false;
-      if (prev?.fingerprint !== fingerprint(withKnownTags(d, prev))) publishes.push(this.publish(d, at, readAt, 'poll'));
+      if (prev?.fingerprint !== fingerprint(withKnownTags(d, prev))) {
+        publishes.push(this.publish(d, at, readAt, 'poll'));
+        // The in-memory pubsub queues at most 1024 unread messages per subscriber: a first read of
+        // a large backend is published in slices, each read by the hub before the next is sent.
+        if (publishes.length % PUBLISH_SLICE === 0) await new Promise((r) => setImmediate(r));
+      }
     }
     for (const id of missing) {
       // A watched deployment that no longer exists is DELETED (ZStack: gone means deleted, DESIGN.md).
