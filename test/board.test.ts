@@ -122,10 +122,16 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
   afterAll(async () => browser?.close());
 
   /** A page that may talk to the gateway's origin only: anything else is recorded and refused. */
-  async function openPage(stack: Stack, pathAndQuery: string): Promise<{ page: Page; context: BrowserContext; foreign: string[]; requests: string[] }> {
+  async function openPage(
+    stack: Stack,
+    pathAndQuery: string,
+    options: { failStreams?: number } = {},
+  ): Promise<{ page: Page; context: BrowserContext; foreign: string[]; requests: string[]; streams: () => number }> {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
     const foreign: string[] = [];
     const requests: string[] = [];
+    let streams = 0;
+    let failStreams = options.failStreams ?? 0;
     await context.route('**/*', (route) => {
       const url = route.request().url();
       requests.push(url);
@@ -133,11 +139,15 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
         foreign.push(url);
         return route.abort('blockedbyclient');
       }
+      if ((route.request().headers().accept ?? '').includes('text/event-stream')) {
+        streams++;
+        if (failStreams-- > 0) return route.abort('connectionreset');
+      }
       return route.continue();
     });
     const page = await context.newPage();
     await page.goto(`${origin(stack)}${pathAndQuery}`);
-    return { page, context, foreign, requests };
+    return { page, context, foreign, requests, streams: () => streams };
   }
 
   const row = (page: Page, id: string) => page.locator(`tr[data-id="${id}"]`);
@@ -157,7 +167,7 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
     });
 
     it('lists the deployments of all three vendors, live, loading nothing from outside the origin', async () => {
-      const { page, context, foreign, requests } = await openPage(stack, '/board');
+      const { page, context, foreign, requests, streams } = await openPage(stack, '/board');
       try {
         expect(new Set(all.map((d) => d.vendor))).toEqual(new Set(['northflank', 'nemo', 'zstack']));
         await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
@@ -168,7 +178,38 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
         }
         await expect.poll(() => page.getByRole('status').textContent(), { timeout: SLOW_MACHINE_MS }).toContain('Live');
         expect(requests.some((u) => u.endsWith('/graphql'))).toBe(true);
+        // One subscription for the whole page, and no polling beside it.
+        expect(streams()).toBe(1);
         expect(foreign).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('a stream that fails is subscribed again, and the page fills in', async () => {
+      const { page, context, foreign, streams } = await openPage(stack, '/board', { failStreams: 1 });
+      try {
+        await expect.poll(() => page.getByRole('status').textContent(), { timeout: SLOW_MACHINE_MS }).toMatch(/Live|reconnecting|Reconnecting/);
+        await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
+        await expect.poll(() => page.getByRole('status').textContent(), { timeout: SLOW_MACHINE_MS }).toContain('Live');
+        expect(streams()).toBe(2);
+        expect(foreign).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('switches between light and dark themes from the keyboard', async () => {
+      const { page, context } = await openPage(stack, '/board');
+      try {
+        const toggle = page.getByRole('button', { name: /Switch to the dark theme/ });
+        await toggle.focus();
+        await page.keyboard.press('Enter');
+        await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+        const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        await page.getByRole('button', { name: /Switch to the light theme/ }).click();
+        await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+        expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).not.toBe(bg);
       } finally {
         await context.close();
       }
@@ -318,6 +359,47 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
         await context.close();
       }
     });
+  });
+
+  describe('2,000 deployments', () => {
+    let stack: Stack;
+    let stopTicking: () => void;
+    const N = 2000;
+    beforeAll(async () => {
+      stack = await startStack({ vendors: ['zstack'], phaseMs: 3_600_000, config: { status: { pollIntervalMs: 1000 } } });
+      const sim = stack.sims.zstack!;
+      const have = dataOf(await stack.gql('{ modelDeployments(first: 0) { totalCount } }')).modelDeployments.totalCount as number;
+      for (let i = have; i < N; i++) {
+        const uuid = (i.toString(16).padStart(8, '0') + 'b0a4d0000000000000000000').slice(0, 32);
+        sim.addModel({ uuid, name: `bulk-model-${String(i).padStart(4, '0')}`, description: 'generated', version: '1.0.0' }, { userTags: [i % 2 ? 'odd' : 'even'] });
+      }
+      stopTicking = tickClock(stack);
+    }, 60_000);
+    afterAll(async () => {
+      stopTicking?.();
+      await stack?.close();
+    });
+
+    it('shows them all through one subscription with a bounded number of rows in the page; the keyboard reaches the last one', async () => {
+      const { page, context, foreign, streams } = await openPage(stack, '/board?tag=odd');
+      try {
+        await expect.poll(() => page.locator('#deployments-h .count').textContent(), { timeout: 3 * SLOW_MACHINE_MS }).toMatch(/of 2000$/);
+        await page.getByLabel('Tag').selectOption('');
+        await expect.poll(() => page.locator('#deployments-h .count').textContent()).toBe(String(N));
+        // Virtualized: a screenful of rows (plus a few) is in the DOM, not 2,000.
+        const inDom = await page.locator('tbody tr[data-id]').count();
+        expect(inDom).toBeGreaterThan(5);
+        expect(inDom).toBeLessThan(80);
+        await page.locator('tbody tr[data-id]').first().focus();
+        await page.keyboard.press('End');
+        await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-rowindex'))).toBe(String(N + 1));
+        await expect.poll(() => page.locator('tbody tr[data-id]').count()).toBeLessThan(80);
+        expect(streams()).toBe(1);
+        expect(foreign).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    }, 90_000);
   });
 
   describe('keyed gateway', () => {

@@ -33,8 +33,11 @@ export function Table({ rows, outages, onOpen, selected }: { rows: Row[]; outage
 
   useEffect(() => {
     if (!focusWanted.current) return;
+    const tr = scroller.current?.querySelector<HTMLElement>(`tr[data-index="${active}"]`);
+    // Until the scroll has brought the row into the rendered slice.
+    if (!tr) return;
     focusWanted.current = false;
-    scroller.current?.querySelector<HTMLElement>(`tr[data-index="${active}"]`)?.focus();
+    tr.focus();
   });
 
   const move = (to: number) => {
@@ -45,6 +48,7 @@ export function Table({ rows, outages, onOpen, selected }: { rows: Row[]; outage
     const head = ROW_H;
     if (i * ROW_H < el.scrollTop) el.scrollTop = i * ROW_H;
     else if ((i + 1) * ROW_H + head > el.scrollTop + el.clientHeight) el.scrollTop = (i + 1) * ROW_H + head - el.clientHeight;
+    setTop(el.scrollTop);
   };
 
   const onKey = (e: KeyboardEvent) => {
@@ -109,7 +113,9 @@ export function Table({ rows, outages, onOpen, selected }: { rows: Row[]; outage
                   <Chip status={r.status} vendorStatus={r.vendorStatus} />
                   {out && <span class="unavail-badge"> backend unavailable</span>}
                 </td>
-                <td class="mono">{r.version ?? '—'}</td>
+                <td class="mono" title={r.version ?? undefined}>
+                  {r.version ?? '—'}
+                </td>
                 <td class="small">{dateTime(r.updatedAt)}</td>
                 <td class="tags">
                   {r.tags.map((t) => (
