@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -215,25 +216,6 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
       }
     });
 
-    it('is the page at / in demo mode too', async () => {
-      // startStack runs a configured gateway; the demo CLI passes boardAtRoot. Check the handler on its own.
-      const { createBoardHandler } = await import('../src/board/assets.js');
-      const handler = createBoardHandler({ atRoot: true });
-      const http = await import('node:http');
-      const server = http.createServer((req, res) => {
-        if (!handler(req, res)) res.writeHead(404).end();
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      try {
-        const port = (server.address() as import('node:net').AddressInfo).port;
-        const res = await fetch(`http://127.0.0.1:${port}/`);
-        expect(res.status).toBe(200);
-        expect(await res.text()).toContain('/board/assets/app-');
-      } finally {
-        server.close();
-      }
-    });
-
     it('a simulator status change appears on its row within 2 s, without reload (and docs/board.png is taken)', async () => {
       const { page, context, foreign } = await openPage(stack, '/board');
       try {
@@ -277,6 +259,26 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
         await expect.poll(() => card.getAttribute('data-state'), { timeout: 3 * SLOW_MACHINE_MS }).toBe('available');
         for (const d of zs) await expect.poll(() => row(page, d.id).getAttribute('data-unavailable')).toBeNull();
         await expect.poll(() => page.locator('.feed-list li.feed-up').count()).toBeGreaterThan(0);
+        expect(foreign).toEqual([]);
+      } finally {
+        stack.sims.zstack!.server.clearFaults();
+        await context.close();
+      }
+    }, 60_000);
+
+    it('a backend that is down when the page opens: its card says so, the others show, and its rows come when it returns', async () => {
+      const zs = all.filter((d) => d.vendor === 'zstack');
+      stack.sims.zstack!.server.inject({ kind: 'reset' });
+      const { page, context, foreign, streams } = await openPage(stack, '/board');
+      try {
+        const card = page.locator('article.card[data-backend="zstack"]');
+        await expect.poll(() => card.getAttribute('data-state'), { timeout: SLOW_MACHINE_MS }).toBe('unavailable');
+        await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
+        expect(await row(page, zs[0]!.id).count()).toBe(0);
+        stack.sims.zstack!.server.clearFaults();
+        await expect.poll(() => card.getAttribute('data-state'), { timeout: 3 * SLOW_MACHINE_MS }).toBe('available');
+        for (const d of zs) await expect.poll(() => row(page, d.id).count(), { timeout: SLOW_MACHINE_MS }).toBe(1);
+        expect(streams()).toBe(1);
         expect(foreign).toEqual([]);
       } finally {
         stack.sims.zstack!.server.clearFaults();
@@ -361,6 +363,39 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
     });
   });
 
+  describe('typed results', () => {
+    let stack: Stack;
+    beforeAll(async () => {
+      stack = await startStack({ vendors: ['zstack'], phaseMs: 3_600_000 });
+    });
+    afterAll(async () => stack?.close());
+
+    it('a refused edit shows its validation issue on the field, and nothing is sent', async () => {
+      const { page, context, foreign } = await openPage(stack, '/board');
+      try {
+        await page.locator('tbody tr[data-id]').first().click();
+        const drawer = page.getByRole('dialog');
+        await drawer.getByLabel('Name').fill('');
+        const writes = () => stack.sims.zstack!.server.calls.filter((c) => c.method !== 'GET' && !c.path.includes('/sessions')).length;
+        const before = writes();
+        await drawer.getByRole('button', { name: 'Dry run' }).click();
+        await expect.poll(() => drawer.locator('.result h4').textContent(), { timeout: SLOW_MACHINE_MS }).toBe('Refused: validation');
+        const name = drawer.getByLabel('Name');
+        expect(await name.getAttribute('aria-invalid')).toBe('true');
+        const described = (await name.getAttribute('aria-describedby'))!;
+        expect(await drawer.locator(`#${described}`).textContent()).toMatch(/^name: /);
+        expect(await drawer.getByRole('button', { name: 'Apply' }).count()).toBe(0);
+        expect(writes()).toBe(before);
+        // Tab stays inside the open dialog.
+        for (let i = 0; i < 30; i++) await page.keyboard.press('Tab');
+        expect(await page.evaluate(() => Boolean(document.activeElement?.closest('[role="dialog"]')))).toBe(true);
+        expect(foreign).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+  });
+
   describe('2,000 deployments', () => {
     let stack: Stack;
     let stopTicking: () => void;
@@ -401,6 +436,26 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
       }
     }, 90_000);
   });
+
+  it('`npm start` (demo mode) prints the board URL, and the board there shows the three vendors', async () => {
+    const child = spawn(process.execPath, [path.join(root, 'bin/model-gateway.js'), 'serve'], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    try {
+      await expect.poll(() => /Status board: open (\S+) in a browser/.exec(out)?.[1], { timeout: 4 * SLOW_MACHINE_MS, interval: 100 }).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const url = /Status board: open (\S+) in a browser/.exec(out)![1]!;
+      const page = await context.newPage();
+      await page.goto(url);
+      await expect.poll(async () => new Set(await page.locator('article.card').evaluateAll((cs) => cs.map((c) => c.getAttribute('data-backend')))), { timeout: SLOW_MACHINE_MS }).toEqual(new Set(['northflank', 'nemo', 'zstack']));
+      await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
+    } finally {
+      await context.close();
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    }
+  }, 90_000);
 
   describe('keyed gateway', () => {
     const READ_KEY = 'board-read-key-0123456789';

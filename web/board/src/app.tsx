@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { gql, storedKey, storeKey, subscribe, Unauthenticated, type Stream } from './api.js';
-import { BACKENDS, CHANGES, VIEWER, type BackendInfo, type ChangeEvent, type Row, type Viewer } from './queries.js';
+import { BACKENDS, BACKEND_ROWS, CHANGES, VIEWER, type BackendInfo, type ChangeEvent, type Row, type Viewer } from './queries.js';
 import { readFilters, writeFilters, type Filters } from './url.js';
 import { Table } from './table.js';
 import { Drawer } from './drawer.js';
@@ -86,6 +86,27 @@ export function App() {
     healthTimer.current = setTimeout(loadHealth, 100);
   }, [loadHealth]);
 
+  /**
+   * A backend that was down when the stream began has no rows; once it answers again its
+   * deployments are read once (the hub takes that first read as its baseline and tells nobody).
+   */
+  const readBackend = useCallback(
+    async (backend: string) => {
+      let after: string | null = null;
+      for (let page = 0; page < 100; page++) {
+        type Page = { modelDeployments: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: Row }[] } };
+        const r: { data?: Page } = await gql<Page>(key, BACKEND_ROWS, { backend, after }).catch(() => ({}));
+        const conn = r.data?.modelDeployments;
+        if (!conn) return;
+        for (const e of conn.edges) if (!rows.has(e.node.id)) rows.set(e.node.id, e.node);
+        setTick((t) => t + 1);
+        if (!conn.pageInfo.hasNextPage) return;
+        after = conn.pageInfo.endCursor;
+      }
+    },
+    [key],
+  );
+
   const flush = useCallback(() => {
     flushTimer.current = null;
     const events = pending.current;
@@ -109,6 +130,7 @@ export function App() {
         items.push({ seq: ++seq.current, at: ev.at, kind: 'down', backend: ev.backend, message: `${ev.message} (retrying in ${Math.round(ev.retryInMs / 100) / 10} s)` });
       } else if (ev.__typename === 'BackendRecovered') {
         down[ev.backend] = null;
+        void readBackend(ev.backend);
         items.push({ seq: ++seq.current, at: ev.at, kind: 'up', backend: ev.backend, message: 'answers again' });
       }
     }
@@ -126,7 +148,7 @@ export function App() {
     }
     if (items.length) setFeed((f) => [...items.reverse(), ...f].slice(0, FEED_MAX));
     setTick((t) => t + 1);
-  }, [healthSoon]);
+  }, [healthSoon, readBackend]);
 
   // The one subscription of the page: present states first, then changes and outages.
   useEffect(() => {

@@ -50,6 +50,19 @@ export function Drawer(p: { row: Row; apiKey: string | null; outage?: Outage; se
     if (e.key === 'Escape') {
       e.stopPropagation();
       p.onClose();
+    } else if (e.key === 'Tab' && ref.current) {
+      // A modal dialog: Tab cycles within it.
+      const focusable = [...ref.current.querySelectorAll<HTMLElement>('button, input, textarea, select, a[href], [tabindex="0"]')].filter((el) => !(el as HTMLButtonElement).disabled);
+      const first = focusable[0];
+      const last = focusable[focusable.length - 1];
+      if (!first || !last) return;
+      if (e.shiftKey && (document.activeElement === first || document.activeElement === ref.current)) {
+        e.preventDefault();
+        last.focus();
+      } else if (!e.shiftKey && document.activeElement === last) {
+        e.preventDefault();
+        first.focus();
+      }
     }
   };
 

@@ -1,5 +1,13 @@
 export const ROW_FIELDS = `id backend vendor name nativeId status vendorStatus statusMessage version updatedAt tags description`;
 
+/** A backend's deployments, page by page: after an outage, those the stream's first states lacked. */
+export const BACKEND_ROWS = `query BoardBackendRows($backend: String!, $after: String) {
+  modelDeployments(first: 500, after: $after, filter: { backends: [$backend] }) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { ${ROW_FIELDS} } }
+  }
+}`;
+
 export const VIEWER = `query BoardViewer { viewer { name scopes backends } }`;
 
 export const BACKENDS = `query BoardBackends { backends { id vendor deploymentType capabilities { updatableFields } health { ok latencyMs message checkedAt } } }`;

@@ -93,7 +93,7 @@ export function Table({ rows, outages, onOpen, selected }: { rows: Row[]; outage
                 data-status={r.status}
                 data-unavailable={out ? 'true' : undefined}
                 aria-rowindex={i + 2}
-                aria-selected={selected === r.id}
+                aria-current={selected === r.id ? 'true' : undefined}
                 tabIndex={i === active ? 0 : -1}
                 class={`${out ? 'unavailable' : ''} ${selected === r.id ? 'selected' : ''}`}
                 onClick={() => {
