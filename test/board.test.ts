@@ -231,6 +231,8 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
         await expect.poll(() => page.locator('.feed-list li.feed-change').first().textContent()).toContain(nf.name);
         // The README's picture: three vendors, one transition in the feed.
         mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+        await page.setViewportSize({ width: 1400, height: 1120 });
+        await expect.poll(() => page.locator('tbody tr[data-id] .v-zstack').count()).toBeGreaterThanOrEqual(5);
         await page.screenshot({ path: SCREENSHOT });
         await row(page, nf.id).click();
         await expect.poll(() => page.locator('ol.seen li').first().textContent()).toContain('FAILED');

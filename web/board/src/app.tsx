@@ -29,6 +29,8 @@ export interface Outage {
 type Auth = { state: 'checking' } | { state: 'need-key'; error?: string } | { state: 'ok'; viewer: Viewer };
 
 const FEED_MAX = 200;
+/** Transitions kept per deployment for its drawer. */
+const SEEN_MAX = 50;
 
 export function App() {
   const [key, setKey] = useState<string | null>(storedKey());
@@ -123,6 +125,7 @@ export function App() {
           items.push(item);
           const list = seenById.get(d.id) ?? [];
           list.push(item);
+          if (list.length > SEEN_MAX) list.shift();
           seenById.set(d.id, list);
         }
       } else if (ev.__typename === 'BackendUnavailable') {

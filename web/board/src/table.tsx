@@ -66,6 +66,7 @@ export function Table({ rows, outages, onOpen, selected }: { rows: Row[]; outage
   return (
     <div class="table-scroll" ref={scroller} onScroll={(e) => setTop(e.currentTarget.scrollTop)}>
       <table class="grid" aria-rowcount={rows.length + 1} aria-label="Deployments">
+        <caption class="sr-only">Deployments. Arrow keys move between rows; Enter opens a deployment's details.</caption>
         <thead>
           <tr aria-rowindex={1}>
             <th scope="col">Vendor</th>
