@@ -343,7 +343,10 @@ function drift(planned: PlannedItem, now: UpdateSuccess): string {
 export async function applyPlan(ctx: GraphQLContext, planId: string, vendorBlocks: string[], options: BulkOptions = {}): Promise<BulkPayload> {
   requireScope(ctx.principal, 'write');
   const store = plansFor(ctx.runtime);
-  const plan = await store.get(planId);
+  // Nothing is sent before the plan is read: a store that cannot be read refuses the apply as NOT_SENT.
+  const plan = await store.get(planId).catch((err: unknown) => {
+    throw err instanceof UpstreamError && !err.outcome ? err.withOutcome('NOT_SENT') : err;
+  });
   const ttlMinutes = Math.round((options.planTtlMs ?? DEFAULT_PLAN_TTL_MS) / 60_000);
   const missing = () => new NotFoundError(planId, null, `Plan ${planId} not found: plans expire ${ttlMinutes} minutes after they are made and belong to the key that made them`);
   if (!plan || plan.owner !== ownerOf(ctx)) throw missing();
