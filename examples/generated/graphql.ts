@@ -179,7 +179,7 @@ export type UpdateModelDeploymentInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   /** Validate and return the vendor requests without sending them. */
   dryRun?: InputMaybe<Scalars['Boolean']['input']>;
-  /** Refuse with ConflictError unless the deployment is at this version. */
+  /** Compare-and-set: write only if the deployment is at this version (checked and written under one lock per deployment), else ConflictError. */
   expectedVersion?: InputMaybe<Scalars['String']['input']>;
   id: Scalars['ID']['input'];
   name?: InputMaybe<Scalars['String']['input']>;

@@ -160,7 +160,10 @@ export function registerMutations(builder: GatewayBuilder, refs: CoreRefs, vendo
         name: t.string({ required: false }),
         description: t.string({ required: false }),
         tags: t.stringList({ required: false, description: 'Replaces the whole tag list.' }),
-        expectedVersion: t.string({ required: false, description: 'Refuse with ConflictError unless the deployment is at this version.' }),
+        expectedVersion: t.string({
+          required: false,
+          description: 'Compare-and-set: write only if the deployment is at this version (checked and written under one lock per deployment), else ConflictError.',
+        }),
         dryRun: t.boolean({ required: false, description: 'Validate and return the vendor requests without sending them.' }),
       };
       for (const [vendor, ref] of vendorInputs) fields[vendor] = t.field({ type: ref as never, required: false });
