@@ -19,6 +19,10 @@ import { createLogger } from '../src/logger.js';
 import { startStack, dataOf, watchSimulator, type Stack } from './helpers.js';
 import { sse } from './sub-clients.js';
 import { redisServer, requireService } from './services.js';
+import { Redis } from 'ioredis';
+import { systemClock } from '../src/domain/clock.js';
+import { createRedisWriteLock } from '../src/app/write-lock.js';
+import { ConflictError } from '../src/domain/errors.js';
 
 const hasRedis = requireService(redisServer, 'the Redis write-lock and lost-store tests');
 const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
@@ -166,6 +170,76 @@ describe.skipIf(!hasRedis)('compare-and-set across two gateway processes sharing
       sim.clearFaults();
     }
   }, 60_000);
+});
+
+describe.skipIf(!hasRedis)('the Redis write lock', () => {
+  let redis: ChildProcess;
+  let clients: Redis[] = [];
+  let url: string;
+  const logger = createLogger('silent');
+  beforeAll(async () => {
+    const port = await freePort();
+    redis = await startRedis(port);
+    url = `redis://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    if (redis) await stopRedis(redis);
+  });
+  const client = () => {
+    const c = new Redis(url);
+    clients.push(c);
+    return c;
+  };
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('two instances never hold one key at once: the lease is renewed while a write outlasts it', async () => {
+    // A lease far shorter than the work: without renewal the second instance would get in.
+    const one = createRedisWriteLock(client(), { clock: systemClock, logger, leaseMs: 150 });
+    const two = createRedisWriteLock(client(), { clock: systemClock, logger, leaseMs: 150 });
+    const events: string[] = [];
+    const first = one.run('dep-1', async () => {
+      events.push('one:start');
+      await pause(700);
+      events.push('one:end');
+    });
+    await pause(50);
+    const second = two.run('dep-1', async () => void events.push('two:start'));
+    await Promise.all([first, second]);
+    expect(events).toEqual(['one:start', 'one:end', 'two:start']);
+  });
+
+  it('is released by its owner only (compare-and-delete)', async () => {
+    const raw = client();
+    const lock = createRedisWriteLock(client(), { clock: systemClock, logger });
+    await lock.run('dep-2', async () => {
+      expect(await raw.get('model-gateway:write-lock:dep-2')).toMatch(/^[0-9a-f]{32}$/);
+      // As if the lease had run out and another owner had taken the lock meanwhile.
+      await raw.set('model-gateway:write-lock:dep-2', 'another-owner');
+    });
+    expect(await raw.get('model-gateway:write-lock:dep-2')).toBe('another-owner');
+    await raw.del('model-gateway:write-lock:dep-2');
+  });
+
+  it('a waiter on another instance that outwaits the bound gets ConflictError and never runs', async () => {
+    const one = createRedisWriteLock(client(), { clock: systemClock, logger });
+    const two = createRedisWriteLock(client(), { clock: systemClock, logger, waitMs: 200 });
+    let ran = false;
+    const first = one.run('dep-3', () => pause(800));
+    await pause(50);
+    const err = await two
+      .run('dep-3', async () => {
+        ran = true;
+      })
+      .then(
+        () => null,
+        (e) => e,
+      );
+    expect(err).toBeInstanceOf(ConflictError);
+    expect(ran).toBe(false);
+    await first;
+    expect(await two.run('dep-3', async () => 'free again')).toBe('free again');
+  });
 });
 
 describe.skipIf(!hasRedis)('a lost Redis', () => {

@@ -67,6 +67,35 @@ describe('20 concurrent updates with one expectedVersion, per vendor', () => {
   });
 });
 
+describe('a writer that waits too long for the lock', () => {
+  it('gets ConflictError and sends nothing, while the write holding the lock completes', async () => {
+    const stack = await startStack({ vendors: ['northflank'] });
+    try {
+      const id = idOf(stack, 'northflank');
+      const sim = stack.sims.northflank!.server;
+      sim.resetCalls();
+      sim.inject({ method: 'POST', pathIncludes: WRITES.northflank.path, fault: { kind: 'latency', ms: 3000 }, times: 1 });
+      const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      const holder = stack.gql(UPDATE, { input: { id, description: 'slow write' } });
+      for (let i = 0; writesTo(stack, 'northflank') === 0 && i < 500; i++) await pause(10);
+      expect(writesTo(stack, 'northflank')).toBe(1);
+      let waiter: any = null;
+      const pending = stack.gql(UPDATE, { input: { id, description: 'waits for the lock' } }).then((r) => (waiter = dataOf(r).updateModelDeployment));
+      // The wait is bounded on the gateway's clock (30 s by default); the holder's write is still upstream.
+      for (let i = 0; waiter === null && i < 200; i++) {
+        stack.clock.advance(5_000);
+        await pause(20);
+      }
+      await pending;
+      expect(waiter).toMatchObject({ __typename: 'ConflictError', code: 'CONFLICT', message: expect.stringContaining('nothing was sent') });
+      expect(dataOf(await holder).updateModelDeployment).toMatchObject({ __typename: 'UpdateModelDeploymentSuccess', deployment: { description: 'slow write' } });
+      expect(writesTo(stack, 'northflank')).toBe(1);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
 describe('two concurrent applies of overlapping plans', () => {
   it('apply each item at most once: one plan writes it, the other is refused with ConflictError', async () => {
     const stack = await startStack({ vendors: ['northflank', 'zstack'] });
