@@ -36,7 +36,8 @@ export function createResilientRedisEventTarget(publishClient: Redis, subscribeC
       return;
     }
     if (!parsed || typeof parsed !== 'object' || parsed.o === origin) return;
-    deliver(channel, parsed.d);
+    // An instance of an earlier release publishes the bare observation.
+    deliver(channel, 'o' in parsed && 'd' in parsed ? parsed.d : parsed);
   });
   const subscribe = (topic: string) =>
     subscribeClient.subscribe(topic).catch((err: Error) => logger.warn({ topic, err: { message: err.message } }, 'redis subscribe failed; retried when the connection is back'));
