@@ -182,13 +182,13 @@ export function registerMutations(builder: GatewayBuilder, refs: CoreRefs, vendo
         directResult: true,
         union: { name: 'UpdateModelDeploymentResult' },
       },
-      resolve: (_root, { input }, ctx) =>
-        runUpdate(ctx, input as UpdateInputShape, vendorBlocks).catch((err) => {
-          throw asResultError(ctx, err, String((input as UpdateInputShape).id).split(':')[0] ?? null, `update of ${String((input as UpdateInputShape).id)}`,
-            // Writes go through updates.apply, which tells their outcome itself: what escapes here never sent one.
-            'NOT_SENT',
-          );
-        }),
+      resolve: (_root, { input }, ctx) => {
+        const id = String((input as UpdateInputShape).id);
+        return runUpdate(ctx, input as UpdateInputShape, vendorBlocks).catch((err) => {
+          // Writes go through updates.apply, which tells their outcome itself: what escapes here never sent one.
+          throw asResultError(ctx, err, id.split(':')[0] ?? null, `update of ${id}`, 'NOT_SENT');
+        });
+      },
     }),
   );
 
