@@ -79,10 +79,13 @@ const llamas = deployments.filter((d) => d.status === 'READY' && /llama/i.test(`
 console.log(`READY llama deployments: ${llamas.map((d) => d.id).join(', ') || 'none'}`);
 if (llamas.length) {
   const { updateModelDeployments: plan } = await execute(TagDeploymentsDocument, { ids: llamas.map((d) => d.id), addTags: [tag], dryRun: true });
-  if (plan.__typename !== 'UpdateModelDeploymentsPayload') throw new Error(`the plan was refused: ${plan.message}`);
+  // Null only if the gateway itself failed (the error is in `errors`); refusals are typed results.
+  if (!plan) throw new Error('the plan failed');
+  if (plan.__typename !== 'UpdateModelDeploymentsPayload') throw new Error(`the plan was refused: ${plan.code}: ${plan.message}`);
   console.log(`plan ${plan.planId}: ${plan.summary.changed} to tag "${tag}"`);
 
   const { applyModelDeploymentPlan: applied } = await execute(ApplyPlanDocument, { planId: plan.planId! });
+  if (!applied) throw new Error('the apply failed: its items\u2019 outcomes are unknown; read the plan (modelDeploymentPlan) for its progress');
   if (applied.__typename !== 'UpdateModelDeploymentsPayload') throw new Error(`${applied.code}: ${applied.message}`);
   report(applied);
 }

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { GatewayError } from './domain/errors.js';
+import { ForbiddenError } from './domain/errors.js';
 
 export type Scope = 'read' | 'write';
 
@@ -40,9 +40,9 @@ export function canSeeBackend(principal: Principal | null, backend: string): boo
 export function requireScope(principal: Principal | null, scope: Scope, backend?: string): void {
   if (!principal) return; // open mode (no auth section in the config)
   if (!principal.scopes.includes(scope)) {
-    throw new GatewayError('FORBIDDEN', `API key ${principal.name} lacks the ${scope} scope`);
+    throw new ForbiddenError(`API key ${principal.name} lacks the ${scope} scope`, { scope });
   }
   if (backend && !canSeeBackend(principal, backend)) {
-    throw new GatewayError('FORBIDDEN', `API key ${principal.name} may not use backend ${backend}`, { backend });
+    throw new ForbiddenError(`API key ${principal.name} may not use backend ${backend}`, { backend });
   }
 }

@@ -26,7 +26,8 @@ import { useSharedSubscriptionExecution } from './graphql/shared-execution.js';
 import { WatchHub } from './status/hub.js';
 import { createMemoryPubSub, type GatewayPubSub, type PubSubHandle } from './status/pubsub.js';
 import { createRedisPubSub } from './status/redis-pubsub.js';
-import { closePlans } from './plans.js';
+import { createAppServices, type AppServices } from './app/services.js';
+import { observeWrites } from './app/updates.js';
 
 export interface Backend {
   id: string;
@@ -35,6 +36,8 @@ export interface Backend {
   adapter: Adapter;
   instance: AdapterInstance;
   config: BackendConfigBase;
+  /** The adapter talks through the gateway's HTTP client, so an update sees whether its write left. */
+  readonly writesObserved: boolean;
 }
 
 export interface HealthView {
@@ -56,6 +59,8 @@ export interface GatewayRuntime {
   onPublished(listener: (d: ModelDeployment) => void): () => void;
   pubsub: GatewayPubSub;
   hub: WatchHub | null;
+  /** Write locks, plans and updates of this gateway (src/app). */
+  app: AppServices;
 }
 
 export interface GatewayOptions {
@@ -65,6 +70,8 @@ export interface GatewayOptions {
   adapters?: Adapter[];
   /** How long a backend's health answer is reused. @default 5000 */
   healthTtlMs?: number;
+  /** Longest wait for another write to the same deployment, before ConflictError. @default 30000 */
+  lockWaitMs?: number;
 }
 
 export interface Gateway {
@@ -255,20 +262,42 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     }
     const cfg = parsed.data as BackendConfigBase;
     const backendLogger = logger.child({ backend: entry.id });
+    let writesObserved = false;
     const instance = adapter.create(cfg, {
       backendId: entry.id,
       logger: backendLogger,
       clock,
-      http: (o) => createHttpClient({ ...o, backend: entry.id, logger: backendLogger }),
+      http: (o) => {
+        writesObserved = true;
+        return observeWrites(createHttpClient({ ...o, backend: entry.id, logger: backendLogger }));
+      },
     });
-    backends.set(entry.id, { id: entry.id, vendor: adapter.vendor, typeName: typeNameFor(adapter), adapter, instance, config: cfg });
+    backends.set(entry.id, {
+      id: entry.id,
+      vendor: adapter.vendor,
+      typeName: typeNameFor(adapter),
+      adapter,
+      instance,
+      config: cfg,
+      get writesObserved() {
+        return writesObserved;
+      },
+    });
   });
   if (issues.length) throw new ConfigError('Invalid config:', issues);
 
   const usesOnlyBuiltIns = options.adapters === undefined && external.length === 0;
   const built = usesOnlyBuiltIns ? (builtInSchema ??= buildSchema(builtInAdapters)) : buildSchema(adapters);
 
-  const pubsubHandle: PubSubHandle = config.pubsub?.redis ? await createRedisPubSub(config.pubsub.redis, logger) : createMemoryPubSub();
+  const redisUrl = config.pubsub?.redis ?? null;
+  const pubsubHandle: PubSubHandle = redisUrl ? await createRedisPubSub(redisUrl, logger) : createMemoryPubSub();
+  let app: AppServices;
+  try {
+    app = await createAppServices({ clock, logger, redisUrl, lockWaitMs: options.lockWaitMs });
+  } catch (err) {
+    await pubsubHandle.close();
+    throw err;
+  }
   const hub = new WatchHub(backends, pubsubHandle.pubsub, logger, { intervalMs: config.status.pollIntervalMs });
 
   const healthCache = new Map<string, { at: number; view: Promise<HealthView> }>();
@@ -300,6 +329,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     pubsub: pubsubHandle.pubsub,
     hub,
+    app,
   };
 
   const apiKeys: ApiKeyEntry[] | null = config.auth
@@ -377,7 +407,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     async close() {
       await hub.close();
-      await closePlans(runtime);
+      await app.close();
       await pubsubHandle.close();
       await Promise.allSettled([...backends.values()].map((b) => b.instance.close?.()));
     },

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
 import type { Clock } from './domain/clock.js';
+import { storeUnavailable } from './app/store-errors.js';
 import {
   ConflictError,
+  ForbiddenError,
   GatewayError,
   NotFoundError,
   UnsupportedFieldError,
@@ -118,18 +119,22 @@ export function createMemoryPlanStore(options: PlanStoreOptions): PlanStore {
 /**
  * Plans in Redis, so that a plan made through one gateway instance can be applied through
  * another. The plan itself is one immutable JSON value; its apply state is a hash beside it,
- * claimed with HSETNX so that two instances never apply one plan twice.
+ * claimed with HSETNX so that two instances never apply one plan twice. While Redis is
+ * unreachable every call fails with a typed UpstreamError naming the store (backend `redis`).
  */
-export function createRedisPlanStore(url: string, logger: Logger, options: PlanStoreOptions): PlanStore {
-  // Connects on the first command: a gateway that never plans never opens the connection.
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
-  // ioredis reconnects by itself; log without the URL (it may hold a password).
-  redis.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'redis connection error (plans)'));
+export function createRedisPlanStore(redis: Redis, options: PlanStoreOptions): PlanStore {
   const key = (id: string) => `model-gateway:plan:${id}`;
   const stateKey = (id: string) => `model-gateway:plan:${id}:apply`;
   const ttlOf = (plan: Pick<StoredPlan, 'expiresAt'>) => Math.max(1, plan.expiresAt - options.clock.now());
+  const call = async <T>(what: string, command: () => Promise<T>, outcome: 'NOT_SENT' | null = 'NOT_SENT'): Promise<T> => {
+    try {
+      return await command();
+    } catch (err) {
+      throw storeUnavailable(`cannot ${what} (${(err as Error).message})`, outcome);
+    }
+  };
   const read = async (id: string): Promise<StoredPlan | null> => {
-    const text = await redis.get(key(id));
+    const text = await call('read the plan', () => redis.get(key(id)), null);
     if (!text) return null;
     const plan = decodePlan(text);
     return plan.expiresAt > options.clock.now() ? plan : null;
@@ -137,52 +142,41 @@ export function createRedisPlanStore(url: string, logger: Logger, options: PlanS
   return {
     kind: 'redis',
     async save(plan) {
-      await redis.set(key(plan.id), encodePlan(plan), 'PX', ttlOf(plan));
+      await call('keep the plan', () => redis.set(key(plan.id), encodePlan(plan), 'PX', ttlOf(plan)), null);
     },
     async get(id) {
       const plan = await read(id);
       if (!plan) return null;
-      const state = await redis.hgetall(stateKey(id));
+      const state = await call('read the plan state', () => redis.hgetall(stateKey(id)), null);
       return { ...plan, state: (state.state as PlanState | undefined) ?? 'PLANNED', done: Number(state.done ?? 0) };
     },
     async claim(id) {
       const plan = await read(id);
       if (!plan) return 'missing';
-      const won = await redis.hsetnx(stateKey(id), 'state', 'APPLYING');
+      const won = await call('claim the plan', () => redis.hsetnx(stateKey(id), 'state', 'APPLYING'));
       if (won !== 1) return 'taken';
-      await redis.pexpire(stateKey(id), ttlOf(plan));
+      await call('claim the plan', () => redis.pexpire(stateKey(id), ttlOf(plan))).catch(() => {});
       return 'claimed';
     },
     async step(id) {
-      await redis.hincrby(stateKey(id), 'done', 1);
+      await call('count the plan progress', () => redis.hincrby(stateKey(id), 'done', 1));
     },
     async finish(id) {
-      await redis.hset(stateKey(id), 'state', 'APPLIED');
+      await call('mark the plan applied', () => redis.hset(stateKey(id), 'state', 'APPLIED'));
     },
-    async close() {
-      redis.disconnect();
-    },
+    // The connection belongs to the gateway's services.
+    async close() {},
   };
 }
 
-const stores = new WeakMap<GatewayRuntime, PlanStore>();
-
 /** The plan store of a running gateway: Redis when the config names one (shared by instances), else memory. */
 export function plansFor(runtime: GatewayRuntime): PlanStore {
-  let store = stores.get(runtime);
-  if (!store) {
-    const options = { clock: runtime.clock };
-    store = runtime.config.pubsub?.redis ? createRedisPlanStore(runtime.config.pubsub.redis, runtime.logger, options) : createMemoryPlanStore(options);
-    stores.set(runtime, store);
-  }
-  return store;
+  return runtime.app.plans;
 }
 
-/** Closes the plan store of a gateway (its Redis connection, if any). */
+/** Closes the plan store of a gateway (kept for callers of the former API; the gateway closes it). */
 export async function closePlans(runtime: GatewayRuntime): Promise<void> {
-  const store = stores.get(runtime);
-  stores.delete(runtime);
-  await store?.close();
+  await runtime.app.plans.close();
 }
 
 // --- errors and values as they are kept in a plan --------------------------------------------
@@ -191,6 +185,7 @@ export async function closePlans(runtime: GatewayRuntime): Promise<void> {
 export type StoredError =
   | { type: 'ValidationError'; message: string; issues: ValidationError['issues'] }
   | { type: 'NotFoundError'; message: string; id: string; backend: string | null }
+  | { type: 'ForbiddenError'; message: string; backend: string | null; scope: string | null }
   | { type: 'ConflictError'; message: string; id: string; expectedVersion: string | null; actualVersion: string | null }
   | { type: 'UnsupportedFieldError'; message: string; field: string; vendor: string; reason: string }
   | { type: 'UpstreamError'; message: string; init: UpstreamErrorInit };
@@ -198,6 +193,7 @@ export type StoredError =
 export function storeError(err: GatewayError): StoredError {
   if (err instanceof ValidationError) return { type: 'ValidationError', message: err.message, issues: err.issues };
   if (err instanceof NotFoundError) return { type: 'NotFoundError', message: err.message, id: err.id, backend: err.backend };
+  if (err instanceof ForbiddenError) return { type: 'ForbiddenError', message: err.message, backend: err.backend, scope: err.scope };
   if (err instanceof ConflictError) {
     return { type: 'ConflictError', message: err.message, id: err.id, expectedVersion: err.expectedVersion, actualVersion: err.actualVersion };
   }
@@ -214,7 +210,7 @@ export function storeError(err: GatewayError): StoredError {
       status: u.status,
       vendorCode: u.vendorCode,
       vendorMessage: u.vendorMessage,
-      retryable: u.retryable,
+      retryable: u.transient,
       retryAfterMs: u.retryAfterMs,
       outcome: u.outcome,
       detail: u.detail ?? undefined,
@@ -228,6 +224,8 @@ export function restoreError(e: StoredError): GatewayError {
       return new ValidationError(e.issues, e.message);
     case 'NotFoundError':
       return new NotFoundError(e.id, e.backend, e.message);
+    case 'ForbiddenError':
+      return new ForbiddenError(e.message, { backend: e.backend, scope: e.scope });
     case 'ConflictError':
       return new ConflictError(e.id, e.expectedVersion, e.actualVersion, e.message);
     case 'UnsupportedFieldError':

@@ -167,7 +167,8 @@ describe('ZStack: emitCurrent right after a poll, a change before the next one (
       const changes = sub.events.filter((e) => !e.initial);
       expect(changes).toHaveLength(1);
       expect(changes[0]).toMatchObject({ previous: 'READY', current: 'READY', deployment: { name: 'renamed-after-offer' } });
-      expect(changes[0].changedFields).toEqual(['name', 'updatedAt']);
+      // ZStack's version is a digest of the model's inventory: a rename moves it too; tags stay out.
+      expect(changes[0].changedFields).toEqual(['name', 'version', 'updatedAt']);
     } finally {
       sub.stop();
     }

@@ -162,8 +162,9 @@ describe.each([
     await settle();
     expect(changes.events).toHaveLength(1);
     expect(changes.events[0]).toMatchObject({ __typename: 'ModelDeploymentChange', previous: 'READY', current: 'READY', deployment: { id: ZSTACK_ID, name: 'example-renamed' } });
-    // Only what the rename changed: not the status, nor tags the hub's batch read does not carry.
-    expect(changes.events[0].changedFields).toEqual(['name', 'updatedAt']);
+    // Only what the rename changed (ZStack's version is a digest of the inventory, so it moves too):
+    // not the status, nor tags the hub's batch read does not carry.
+    expect(changes.events[0].changedFields).toEqual(['name', 'version', 'updatedAt']);
     // A rename is no status transition.
     expect(transitions(sub.events)).toEqual([]);
 

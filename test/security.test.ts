@@ -44,7 +44,7 @@ describe('API keys, scopes and backend restrictions', () => {
 
   const upstreamCalls = () => stack.sims.toybox!.server.calls.length + stack.sims.toyshop!.server.calls.length;
   const LIST = `{ modelDeployments { edges { node { id } } } }`;
-  const RENAME = (id: string) => `mutation { updateModelDeployment(input: {id: "${id}", name: "Renamed"}) { __typename } }`;
+  const RENAME = (id: string) => `mutation { updateModelDeployment(input: {id: "${id}", name: "Renamed"}) { __typename ... on Error { code } } }`;
 
   it('refuses a request without a key with 401 before any execution', async () => {
     const before = upstreamCalls();
@@ -78,7 +78,8 @@ describe('API keys, scopes and backend restrictions', () => {
     const before = stack.sims.toybox!.server.calls.filter((c) => c.method !== 'GET').length;
     const r = await stack.gql(RENAME('toybox:alpha'), {}, { token: KEYS.reader });
     expect(r.status).toBe(200);
-    expect(r.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // A refusal is a member of the mutation's result union: it cannot null what other fields did.
+    expect(r.body).toEqual({ data: { updateModelDeployment: { __typename: 'ForbiddenError', code: 'FORBIDDEN' } } });
     expect(stack.sims.toybox!.server.calls.filter((c) => c.method !== 'GET').length).toBe(before);
   });
 
@@ -96,7 +97,7 @@ describe('API keys, scopes and backend restrictions', () => {
     expect(read.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const before = stack.sims.toybox!.server.calls.length;
     const write = await stack.gql(RENAME('toybox:alpha'), {}, { token: KEYS.shopOnly });
-    expect(write.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(write.body).toEqual({ data: { updateModelDeployment: { __typename: 'ForbiddenError', code: 'FORBIDDEN' } } });
     expect(stack.sims.toybox!.server.calls.length).toBe(before);
     const own = dataOf(await stack.gql(RENAME('toyshop:alpha'), {}, { token: KEYS.shopOnly }));
     expect(own.updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');

@@ -58,7 +58,7 @@ describe('ZStackModel through GraphQL', () => {
       tags: ['moe', 'demo'],
       status: 'READY',
       vendorStatus: null,
-      version: '1.0.0',
+      version: expect.stringMatching(/^2025-12-03T10:12:44.000Z~[0-9a-f]{12}$/),
       createdAt: '2025-12-01T09:30:05.000Z',
       updatedAt: '2025-12-03T10:12:44.000Z',
       model: { name: 'test-model-id', revision: '1.0.0', engine: null, path: '/usr/local/test-model' },

@@ -106,7 +106,7 @@ describe('fromVendor', () => {
     ['status READY while present', d.status, 'READY'],
     ['no vendor status word', d.vendorStatus, null],
     ['tags are the user tags', d.tags, ['moe']],
-    ['version is versionSemver', d.version, '1.0.0'],
+    ['version is lastOpDate ISO and a digest of the inventory (versionSemver never moves on UpdateModel)', d.version, expect.stringMatching(/^2025-12-03T10:12:44\.000Z~[0-9a-f]{12}$/)],
     ['createdAt from Gson createDate', d.createdAt?.toISOString(), '2025-12-01T09:30:05.000Z'],
     ['updatedAt from Gson lastOpDate', d.updatedAt?.toISOString(), '2025-12-03T10:12:44.000Z'],
     ['model name is modelId', d.model?.name, 'test-model-id'],
@@ -121,12 +121,19 @@ describe('fromVendor', () => {
   });
 
   it.each([
-    ['version falls back to lastOpDate ISO', { versionSemver: null, lastOpDate: 'Jan 6, 2017 3:51:16 AM' }, 'version', '2017-01-06T03:51:16.000Z'],
+    ['version starts with lastOpDate ISO', { versionSemver: null, lastOpDate: 'Jan 6, 2017 3:51:16 AM' }, 'version', expect.stringMatching(/^2017-01-06T03:51:16\.000Z~[0-9a-f]{12}$/)],
     ['model name falls back to name', { modelId: null }, 'model', { name: 'example', revision: '1.0.0', engine: null, path: '/usr/local/test-model' }],
     ['a Long beyond 2^53 is an exact bigint', { minGpuMemory: '9007199254740993' }, 'resources', expect.objectContaining({ gpuMemoryBytes: 9007199254740993n })],
   ])('%s', (_why, over, field, expected) => {
     const x = fromVendor({ ...example(), ...over } as ModelInventory, 'zs');
     expect(x[field as keyof typeof x]).toEqual(expected);
+  });
+
+  it('version moves with any field ZStack shows, even within the same second', () => {
+    const base = fromVendor(example(), 'zs').version;
+    expect(fromVendor(example(), 'zs').version).toBe(base);
+    expect(fromVendor({ ...example(), description: 'changed' } as ModelInventory, 'zs').version).not.toBe(base);
+    expect(fromVendor({ ...example(), name: 'renamed' } as ModelInventory, 'zs').version).not.toBe(base);
   });
 });
 

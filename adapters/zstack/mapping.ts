@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ModelDeployment } from '../../src/domain/deployment.js';
 import type { DeploymentStatus } from '../../src/domain/status.js';
 import type { FieldChange, UpdatePatch } from '../../src/domain/patch.js';
@@ -21,10 +22,24 @@ export type ZStackUpdateInput = { [K in keyof UpdateModelBody]?: UpdateModelBody
 
 const bigOrNull = (v: string | null | undefined): bigint | null => (v === null || v === undefined ? null : BigInt(v));
 
-/** `version` is the model's semantic version, or its last change time when it has none. */
-export function versionOf(inv: ModelInventory): string | null {
-  if (inv.versionSemver) return inv.versionSemver;
-  return parseGsonDate(inv.lastOpDate)?.toISOString() ?? null;
+/**
+ * `version` tells one state of the model from another, for `expectedVersion`: its last change time
+ * and a digest of the whole ModelInventory. Neither `versionSemver` (UpdateModel never changes it)
+ * nor `lastOpDate` alone (Gson dates have whole seconds) moves on every update; the digest does
+ * whenever a field ZStack shows changes. User tags live outside ModelInventory and are not in it.
+ */
+export function versionOf(inv: ModelInventory): string {
+  const digest = createHash('sha256').update(canonicalJson(inv)).digest('hex').slice(0, 12);
+  const at = parseGsonDate(inv.lastOpDate)?.toISOString();
+  return at ? `${at}~${digest}` : digest;
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => {
+    if (typeof v === 'bigint') return v.toString();
+    if (v && typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
+    return v;
+  });
 }
 
 export function fromVendor(inv: ModelInventory, backendId: string, userTags: string[] = []): ZStackModelDeployment {

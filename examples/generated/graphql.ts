@@ -179,7 +179,7 @@ export type UpdateModelDeploymentInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   /** Validate and return the vendor requests without sending them. */
   dryRun?: InputMaybe<Scalars['Boolean']['input']>;
-  /** Refuse with ConflictError unless the deployment is at this version. */
+  /** Compare-and-set: write only if the deployment is at this version (checked and written under one lock per deployment), else ConflictError. */
   expectedVersion?: InputMaybe<Scalars['String']['input']>;
   id: Scalars['ID']['input'];
   name?: InputMaybe<Scalars['String']['input']>;
@@ -264,9 +264,11 @@ export type TagDeploymentsMutationVariables = Exact<{
 }>;
 
 
-export type TagDeploymentsMutation = { __typename?: 'Mutation', updateModelDeployments:
+export type TagDeploymentsMutation = { __typename?: 'Mutation', updateModelDeployments?:
+    | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'UpdateModelDeploymentsPayload', planId?: string | null, expiresAt?: string | null, summary: { __typename?: 'UpdateModelDeploymentsSummary', matched: number, changed: number, unchanged: number, failed: number }, items: Array<{ __typename?: 'ModelDeploymentUpdateItem', id: string, outcome: UpdateItemOutcome, result:
           | { __typename: 'ConflictError', code: string, message: string }
+          | { __typename: 'ForbiddenError', code: string, message: string }
           | { __typename: 'NotFoundError', code: string, message: string }
           | { __typename: 'UnsupportedFieldError', code: string, message: string, field: string, vendor: string }
           | { __typename: 'UpdateModelDeploymentSuccess', changes: Array<{ __typename?: 'FieldChange', field: string, before?: unknown | null, after?: unknown | null }>, deployment:
@@ -278,19 +280,22 @@ export type TagDeploymentsMutation = { __typename?: 'Mutation', updateModelDeplo
           | { __typename: 'UpstreamError', code: string, message: string }
           | { __typename: 'ValidationError', code: string, message: string }
          }> }
-    | { __typename: 'ValidationError', message: string }
-   };
+    | { __typename: 'UpstreamError', code: string, message: string }
+    | { __typename: 'ValidationError', code: string, message: string }
+   | null };
 
 export type ApplyPlanMutationVariables = Exact<{
   planId: Scalars['ID']['input'];
 }>;
 
 
-export type ApplyPlanMutation = { __typename?: 'Mutation', applyModelDeploymentPlan:
+export type ApplyPlanMutation = { __typename?: 'Mutation', applyModelDeploymentPlan?:
     | { __typename: 'ConflictError', code: string, message: string }
+    | { __typename: 'ForbiddenError', code: string, message: string }
     | { __typename: 'NotFoundError', code: string, message: string }
     | { __typename: 'UpdateModelDeploymentsPayload', planId?: string | null, expiresAt?: string | null, summary: { __typename?: 'UpdateModelDeploymentsSummary', matched: number, changed: number, unchanged: number, failed: number }, items: Array<{ __typename?: 'ModelDeploymentUpdateItem', id: string, outcome: UpdateItemOutcome, result:
           | { __typename: 'ConflictError', code: string, message: string }
+          | { __typename: 'ForbiddenError', code: string, message: string }
           | { __typename: 'NotFoundError', code: string, message: string }
           | { __typename: 'UnsupportedFieldError', code: string, message: string, field: string, vendor: string }
           | { __typename: 'UpdateModelDeploymentSuccess', changes: Array<{ __typename?: 'FieldChange', field: string, before?: unknown | null, after?: unknown | null }>, deployment:
@@ -302,10 +307,12 @@ export type ApplyPlanMutation = { __typename?: 'Mutation', applyModelDeploymentP
           | { __typename: 'UpstreamError', code: string, message: string }
           | { __typename: 'ValidationError', code: string, message: string }
          }> }
-   };
+    | { __typename: 'UpstreamError', code: string, message: string }
+   | null };
 
 export type BulkResultFragment = { __typename?: 'UpdateModelDeploymentsPayload', planId?: string | null, expiresAt?: string | null, summary: { __typename?: 'UpdateModelDeploymentsSummary', matched: number, changed: number, unchanged: number, failed: number }, items: Array<{ __typename?: 'ModelDeploymentUpdateItem', id: string, outcome: UpdateItemOutcome, result:
       | { __typename: 'ConflictError', code: string, message: string }
+      | { __typename: 'ForbiddenError', code: string, message: string }
       | { __typename: 'NotFoundError', code: string, message: string }
       | { __typename: 'UnsupportedFieldError', code: string, message: string, field: string, vendor: string }
       | { __typename: 'UpdateModelDeploymentSuccess', changes: Array<{ __typename?: 'FieldChange', field: string, before?: unknown | null, after?: unknown | null }>, deployment:
@@ -408,7 +415,8 @@ export const TagDeploymentsDocument = new TypedDocumentString(`
     mutation TagDeployments($ids: [ID!], $addTags: [String!]!, $dryRun: Boolean) {
   updateModelDeployments(ids: $ids, patch: {addTags: $addTags}, dryRun: $dryRun) {
     __typename
-    ... on ValidationError {
+    ... on Error {
+      code
       message
     }
     ... on UpdateModelDeploymentsPayload {

@@ -8,7 +8,8 @@ import { PAYLOAD_FIELDS, applyPlan, checkApplied, renderApplied, renderPlan, typ
 const PLAN = `mutation PlanUpdate($where: ModelDeploymentFilter, $ids: [ID!], $patch: UpdateModelDeploymentsPatch!, $concurrency: Int) {
   updateModelDeployments(where: $where, ids: $ids, patch: $patch, dryRun: true, concurrency: $concurrency) {
     __typename
-    ... on ValidationError { message issues { path message } }
+    ... on Error { code message }
+    ... on ValidationError { issues { path message } }
     ... on UpdateModelDeploymentsPayload { ${PAYLOAD_FIELDS} }
   }
 }`;
@@ -108,13 +109,13 @@ export function registerDeploymentsUpdate(parent: Command): void {
     }
 
     const client = connect(opts);
-    const { updateModelDeployments: r } = await client.data<{ updateModelDeployments: Payload & { __typename: string; message?: string } }>(PLAN, {
+    const { updateModelDeployments: r } = await client.data<{ updateModelDeployments: Payload & { __typename: string; code?: string; message?: string } }>(PLAN, {
       where,
       ids: ids.length ? ids : null,
       patch,
       concurrency,
     });
-    if (r.__typename !== 'UpdateModelDeploymentsPayload') throw new CliError(r.message ?? r.__typename);
+    if (r.__typename !== 'UpdateModelDeploymentsPayload') throw new CliError(r.code && r.code !== 'VALIDATION' ? `${r.message} [${r.code}]` : (r.message ?? r.__typename));
     const plan: Payload = r;
     const out = (text: string) => {
       if (!opts.json) process.stdout.write(text);

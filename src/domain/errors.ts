@@ -90,6 +90,17 @@ export class ConflictError extends GatewayError {
   }
 }
 
+/** The caller's key may not do this (a missing scope, or a backend outside the key's list). */
+export class ForbiddenError extends GatewayError {
+  readonly backend: string | null;
+  readonly scope: string | null;
+  constructor(message: string, init: { backend?: string | null; scope?: string | null } = {}) {
+    super('FORBIDDEN', message, { ...(init.backend ? { backend: init.backend } : {}) });
+    this.backend = init.backend ?? null;
+    this.scope = init.scope ?? null;
+  }
+}
+
 export class UnsupportedFieldError extends GatewayError {
   readonly field: string;
   readonly vendor: string;
@@ -113,6 +124,10 @@ export interface UpstreamErrorInit {
   status?: number | null;
   vendorCode?: string | null;
   vendorMessage?: string | null;
+  /**
+   * The fault is temporary. Shown as `retryable` only where re-sending cannot apply a write twice:
+   * never with outcome UNKNOWN or APPLIED.
+   */
   retryable?: boolean;
   retryAfterMs?: number | null;
   outcome?: WriteOutcome | null;
@@ -131,22 +146,27 @@ export class UpstreamError extends GatewayError {
   readonly retryAfterMs: number | null;
   readonly outcome: WriteOutcome | null;
   readonly detail: unknown;
+  /** Whether the fault itself is temporary, whatever became of the write. */
+  readonly transient: boolean;
   constructor(init: UpstreamErrorInit) {
     const code = init.code ?? 'UPSTREAM_ERROR';
+    const transient = init.retryable ?? false;
+    const retryable = transient && init.outcome !== 'UNKNOWN' && init.outcome !== 'APPLIED';
     super(code, `Backend ${init.backend}: ${init.message}`, {
       backend: init.backend,
       request: init.request ?? null,
       status: init.status ?? null,
       vendorCode: init.vendorCode ?? null,
-      retryable: init.retryable ?? false,
+      retryable,
       ...(init.outcome ? { outcome: init.outcome } : {}),
     });
+    this.transient = transient;
     this.backend = init.backend;
     this.request = init.request ?? null;
     this.status = init.status ?? null;
     this.vendorCode = init.vendorCode ?? null;
     this.vendorMessage = init.vendorMessage ?? null;
-    this.retryable = init.retryable ?? false;
+    this.retryable = retryable;
     this.retryAfterMs = init.retryAfterMs ?? null;
     this.outcome = init.outcome ?? null;
     this.detail = init.detail ?? null;
@@ -161,7 +181,7 @@ export class UpstreamError extends GatewayError {
       status: this.status,
       vendorCode: this.vendorCode,
       vendorMessage: this.vendorMessage,
-      retryable: this.retryable,
+      retryable: this.transient,
       retryAfterMs: this.retryAfterMs,
       outcome,
       detail: this.detail,
@@ -171,6 +191,7 @@ export class UpstreamError extends GatewayError {
 
 /** Errors that can be a member of a mutation's result union. */
 export const MUTATION_ERRORS = [
+  ForbiddenError,
   ValidationError,
   NotFoundError,
   ConflictError,

@@ -1,6 +1,6 @@
 import type { ListFilter } from '../domain/adapter.js';
 import type { ModelDeployment } from '../domain/deployment.js';
-import { ConflictError, GatewayError, MUTATION_ERRORS, NotFoundError, UpstreamError, ValidationError } from '../domain/errors.js';
+import { ConflictError, ForbiddenError, GatewayError, MUTATION_ERRORS, NotFoundError, UpstreamError, ValidationError } from '../domain/errors.js';
 import { requireScope } from '../auth.js';
 import { listAcrossBackends, failureError, matchesFilter, type BackendFailure } from '../deployments.js';
 import {
@@ -17,7 +17,8 @@ import {
 } from '../plans.js';
 import type { GatewayBuilder } from './builder.js';
 import type { GraphQLContext } from './context.js';
-import { nullIssues, runUpdate, type UpdateInputShape, type UpdateSuccess } from './mutations.js';
+import { asResultError, nullIssues, runUpdate, type UpdateInputShape, type UpdateSuccess } from './mutations.js';
+import type { Clock } from '../domain/clock.js';
 import { toListFilter, type registerFilterInput } from './queries.js';
 
 /** One patch for many deployments; vendor blocks apply to that vendor's deployments only. */
@@ -69,42 +70,56 @@ const DEFAULT_MAX_ITEMS = 1000;
 const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 120_000;
 const RATE_LIMIT_ATTEMPTS = 8;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * A backend's rate-limit gate: once it answers 429, every worker of the batch on that backend
  * waits out Retry-After before its next call, rather than hammering it and failing items.
  */
 class BackendGate {
   private until = 0;
+  constructor(
+    private readonly clock: Clock,
+    readonly backend: string,
+  ) {}
   pause(ms: number) {
-    this.until = Math.max(this.until, Date.now() + ms);
+    this.until = Math.max(this.until, this.clock.now() + ms);
   }
-  async ready() {
-    for (let wait = this.until - Date.now(); wait > 0; wait = this.until - Date.now()) await sleep(wait);
+  /** Waits until calls may go out; refuses (NOT_SENT) when that is later than `latest`. */
+  async ready(latest: number) {
+    for (let wait = this.until - this.clock.now(); wait > 0; wait = this.until - this.clock.now()) {
+      if (this.until > latest) {
+        throw new UpstreamError({
+          code: 'RATE_LIMITED',
+          backend: this.backend,
+          message: `rate limited: the wait it asks for ends after this item's budget of waiting; nothing was sent`,
+          retryable: true,
+          retryAfterMs: wait,
+          outcome: 'NOT_SENT',
+        });
+      }
+      await this.clock.sleep(wait);
+    }
   }
 }
 
-/** Runs `work` again after a 429 that sent nothing (or a read), waiting as the backend asked. */
-async function withRateLimit<T>(gate: BackendGate, maxWaitMs: number, work: () => Promise<T>): Promise<T> {
-  let waited = 0;
+/** Runs `work` again after a 429 that sent nothing (or a read), waiting as the backend asked, at most `maxWaitMs` in all. */
+async function withRateLimit<T>(gate: BackendGate, clock: Clock, maxWaitMs: number, work: () => Promise<T>): Promise<T> {
+  const latest = clock.now() + maxWaitMs;
   for (let attempt = 0; ; attempt++) {
-    await gate.ready();
+    await gate.ready(latest);
     try {
       return await work();
     } catch (err) {
       const safeToRepeat = err instanceof UpstreamError && err.code === 'RATE_LIMITED' && (err.outcome === null || err.outcome === 'NOT_SENT' || err.outcome === 'NOT_APPLIED');
       if (!safeToRepeat) throw err;
       const wait = err.retryAfterMs ?? Math.min(30_000, 500 * 2 ** attempt);
-      if (attempt + 1 >= RATE_LIMIT_ATTEMPTS || waited + wait > maxWaitMs) throw err;
-      waited += wait;
+      if (attempt + 1 >= RATE_LIMIT_ATTEMPTS || clock.now() + wait > latest) throw err;
       gate.pause(wait);
     }
   }
 }
 
 /** Runs one job per item, at most `concurrency` at once per backend; backends run side by side. */
-async function perBackend<T, R>(items: T[], backendOf: (item: T) => string, concurrency: number, job: (item: T, gate: BackendGate) => Promise<R>): Promise<R[]> {
+async function perBackend<T, R>(clock: Clock, items: T[], backendOf: (item: T) => string, concurrency: number, job: (item: T, gate: BackendGate) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   const queues = new Map<string, number[]>();
   items.forEach((item, i) => {
@@ -112,8 +127,8 @@ async function perBackend<T, R>(items: T[], backendOf: (item: T) => string, conc
     (queues.get(b) ?? queues.set(b, []).get(b)!).push(i);
   });
   await Promise.all(
-    [...queues.values()].map(async (queue) => {
-      const gate = new BackendGate();
+    [...queues.entries()].map(async ([backend, queue]) => {
+      const gate = new BackendGate(clock, backend);
       let next = 0;
       const worker = async () => {
         while (next < queue.length) {
@@ -129,13 +144,7 @@ async function perBackend<T, R>(items: T[], backendOf: (item: T) => string, conc
 
 /** Errors that are not result-union members still fail only their item (and are logged). */
 function asItemError(ctx: GraphQLContext, id: string, backend: string | null, err: unknown): GatewayError {
-  if (MUTATION_ERRORS.some((E) => err instanceof E)) return err as GatewayError;
-  ctx.runtime.logger.error({ err, requestId: ctx.requestId, id }, 'bulk update item failed unexpectedly');
-  return new UpstreamError({
-    backend: backend ?? 'unknown',
-    message: `update of ${id} failed unexpectedly (logged with request id ${ctx.requestId})`,
-    outcome: 'UNKNOWN',
-  });
+  return asResultError(ctx, err, backend, `update of ${id}`);
 }
 
 export function summarize(items: { outcome: PlannedOutcome }[]): BulkSummary {
@@ -259,7 +268,8 @@ export async function runBulkUpdate(
   for (const f of failures) ctx.partialErrors.push(failureError(f));
   const maxWait = options.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
 
-  const done = await perBackend(targets, (t) => t.backend ?? '', concurrency, async (t, gate): Promise<BulkItem & { planned: PlannedItem }> => {
+  const clock = ctx.runtime.clock;
+  const done = await perBackend(clock, targets, (t) => t.backend ?? '', concurrency, async (t, gate): Promise<BulkItem & { planned: PlannedItem }> => {
     const failed = (error: GatewayError) => ({
       id: t.id,
       outcome: 'FAILED' as const,
@@ -277,7 +287,7 @@ export async function runBulkUpdate(
     // The input was derived from what was just read (e.g. the tag list): refuse if it moved since.
     const expectedVersion = current.version ?? undefined;
     try {
-      const success = await withRateLimit(gate, maxWait, () => runUpdate(ctx, { ...input, expectedVersion, dryRun }, vendorBlocks));
+      const success = await withRateLimit(gate, clock, maxWait, () => runUpdate(ctx, { ...input, expectedVersion, dryRun }, vendorBlocks));
       const outcome: PlannedOutcome = success.requests.length ? 'CHANGED' : 'UNCHANGED';
       const { id: _id, ...kept } = input;
       return {
@@ -333,7 +343,10 @@ function drift(planned: PlannedItem, now: UpdateSuccess): string {
 export async function applyPlan(ctx: GraphQLContext, planId: string, vendorBlocks: string[], options: BulkOptions = {}): Promise<BulkPayload> {
   requireScope(ctx.principal, 'write');
   const store = plansFor(ctx.runtime);
-  const plan = await store.get(planId);
+  // Nothing is sent before the plan is read: a store that cannot be read refuses the apply as NOT_SENT.
+  const plan = await store.get(planId).catch((err: unknown) => {
+    throw err instanceof UpstreamError && !err.outcome ? err.withOutcome('NOT_SENT') : err;
+  });
   const ttlMinutes = Math.round((options.planTtlMs ?? DEFAULT_PLAN_TTL_MS) / 60_000);
   const missing = () => new NotFoundError(planId, null, `Plan ${planId} not found: plans expire ${ttlMinutes} minutes after they are made and belong to the key that made them`);
   if (!plan || plan.owner !== ownerOf(ctx)) throw missing();
@@ -346,7 +359,8 @@ export async function applyPlan(ctx: GraphQLContext, planId: string, vendorBlock
   const maxWait = options.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
 
   try {
-    const items = await perBackend(plan.items, (i) => (i.outcome === 'FAILED' ? '' : backendOf(i)), plan.concurrency, async (item, gate): Promise<BulkItem> => {
+    const clock = ctx.runtime.clock;
+    const items = await perBackend(clock, plan.items, (i) => (i.outcome === 'FAILED' ? '' : backendOf(i)), plan.concurrency, async (item, gate): Promise<BulkItem> => {
       try {
         if (item.outcome === 'FAILED') return { id: item.id, outcome: 'FAILED', success: null, error: restoreError(item.error!) };
         if (item.outcome === 'UNCHANGED') {
@@ -358,13 +372,15 @@ export async function applyPlan(ctx: GraphQLContext, planId: string, vendorBlock
           return { id: item.id, outcome: 'UNCHANGED', success: { deployment, requests: [], changes: [], dryRun: false }, error: null };
         }
         const input = { ...(item.input as Omit<UpdateInputShape, 'id'>), id: item.id, expectedVersion: item.version ?? undefined };
-        const success = await withRateLimit(gate, maxWait, async () => {
-          const now = await runUpdate(ctx, { ...input, dryRun: true }, vendorBlocks);
-          if (canonical(now.requests) !== canonical(item.requests) || canonical(now.changes) !== canonical(item.changes)) {
-            throw new ConflictError(item.id, item.version, now.deployment.version, `Model deployment ${item.id} changed since the plan was made: ${drift(item, now)}`);
-          }
-          return runUpdate(ctx, input, vendorBlocks);
-        });
+        // Re-planned and written under the deployment's write lock: a concurrent apply of an
+        // overlapping plan (or any other write through the gateway) cannot slip in between.
+        const success = await withRateLimit(gate, clock, maxWait, () =>
+          runUpdate(ctx, input, vendorBlocks, (now) => {
+            if (canonical(now.requests) !== canonical(item.requests) || canonical(now.changes) !== canonical(item.changes)) {
+              throw new ConflictError(item.id, item.version, now.deployment.version, `Model deployment ${item.id} changed since the plan was made: ${drift(item, now)}`);
+            }
+          }),
+        );
         return { id: item.id, outcome: 'CHANGED', success, error: null };
       } catch (err) {
         return { id: item.id, outcome: 'FAILED', success: null, error: asItemError(ctx, item.id, backendOf(item), err) };
@@ -486,8 +502,12 @@ export function registerBulkMutations(
         dryRun: t.arg.boolean({ required: false }),
         concurrency: t.arg.int({ required: false, description: `Calls in flight per backend, 1\u2013${MAX_CONCURRENCY}. Default ${DEFAULT_CONCURRENCY}.` }),
       },
-      errors: { types: [ValidationError], directResult: true, union: { name: 'UpdateModelDeploymentsResult' } },
-      resolve: (_root, args, ctx) => runBulkUpdate(ctx, args as never, vendorBlocks, options),
+      nullable: true,
+      errors: { types: [ForbiddenError, ValidationError, UpstreamError], directResult: true, union: { name: 'UpdateModelDeploymentsResult' } },
+      resolve: (_root, args, ctx) =>
+        runBulkUpdate(ctx, args as never, vendorBlocks, options).catch((err) => {
+          throw asResultError(ctx, err, null, 'bulk update');
+        }),
     }),
   );
 
@@ -496,8 +516,12 @@ export function registerBulkMutations(
       type: PayloadRef,
       description: 'Applies a dry run\u2019s plan exactly; items whose deployment changed since are refused with ConflictError.',
       args: { planId: t.arg.id({ required: true }) },
-      errors: { types: [NotFoundError, ConflictError], directResult: true, union: { name: 'ApplyModelDeploymentPlanResult' } },
-      resolve: (_root, { planId }, ctx) => applyPlan(ctx, String(planId), vendorBlocks, options),
+      nullable: true,
+      errors: { types: [ForbiddenError, NotFoundError, ConflictError, UpstreamError], directResult: true, union: { name: 'ApplyModelDeploymentPlanResult' } },
+      resolve: (_root, { planId }, ctx) =>
+        applyPlan(ctx, String(planId), vendorBlocks, options).catch((err) => {
+          throw asResultError(ctx, err, null, `apply of plan ${String(planId)}`);
+        }),
     }),
   );
 

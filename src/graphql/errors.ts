@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, UnsupportedFieldError, UpstreamError, ValidationError, GatewayError } from '../domain/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, UnsupportedFieldError, UpstreamError, ValidationError, GatewayError } from '../domain/errors.js';
 import type { GatewayBuilder } from './builder.js';
 
 /** Error classes as GraphQL object types, members of mutation result unions (Pothos errors plugin). */
@@ -52,6 +52,17 @@ export function registerErrorTypes(builder: GatewayBuilder) {
     }),
   });
 
+  builder.objectType(ForbiddenError, {
+    name: 'ForbiddenError',
+    interfaces: [ErrorInterface],
+    description: 'The API key may not do this: a scope it lacks, or a backend outside its list. Nothing was sent.',
+    isTypeOf: (e) => e instanceof ForbiddenError,
+    fields: (t) => ({
+      backend: t.exposeString('backend', { nullable: true }),
+      scope: t.exposeString('scope', { nullable: true, description: 'The scope the key lacks, if that is the reason.' }),
+    }),
+  });
+
   builder.objectType(UnsupportedFieldError, {
     name: 'UnsupportedFieldError',
     interfaces: [ErrorInterface],
@@ -81,8 +92,10 @@ export function registerErrorTypes(builder: GatewayBuilder) {
       status: t.exposeInt('status', { nullable: true, description: 'The upstream HTTP status, if one came back.' }),
       vendorCode: t.exposeString('vendorCode', { nullable: true }),
       vendorMessage: t.exposeString('vendorMessage', { nullable: true }),
-      retryable: t.exposeBoolean('retryable'),
-      outcome: t.field({ type: WriteOutcomeEnum, nullable: true, resolve: (e) => e.outcome }),
+      retryable: t.exposeBoolean('retryable', {
+        description: 'Sending the same request again cannot apply a write twice and may succeed: true only for reads and for writes NOT_SENT or NOT_APPLIED whose fault is temporary; never with outcome UNKNOWN.',
+      }),
+      outcome: t.field({ type: WriteOutcomeEnum, nullable: true, description: 'What became of the write (null on reads).', resolve: (e) => e.outcome }),
       request: t.field({ type: UpstreamRequestRef, nullable: true, resolve: (e) => e.request }),
       detail: t.field({ type: 'JSON', nullable: true, resolve: (e) => (e.detail ?? null) as never }),
     }),

@@ -1,5 +1,5 @@
 import type { ModelDeployment } from '../domain/deployment.js';
-import { ConflictError, MUTATION_ERRORS, ValidationError, type ValidationIssue } from '../domain/errors.js';
+import { ConflictError, GatewayError, MUTATION_ERRORS, UpstreamError, ValidationError, type ValidationIssue } from '../domain/errors.js';
 import type { FieldChange, PlannedRequest, UpdatePatch } from '../domain/patch.js';
 import { requireScope } from '../auth.js';
 import type { Backend } from '../gateway.js';
@@ -68,25 +68,56 @@ export function toPatch(input: UpdateInputShape, backend: Backend, vendorBlocks:
   return patch;
 }
 
-/** One update through the adapter: plan only (dry run) or apply, with the loader cache kept right. */
-export async function runUpdate(ctx: GraphQLContext, input: UpdateInputShape, vendorBlocks: string[]): Promise<UpdateSuccess> {
+/**
+ * One update: plan only (dry run), or apply under the deployment's write lock (src/app/updates.ts),
+ * with the loader cache kept right. `before` runs under the lock, just before the write.
+ */
+export async function runUpdate(
+  ctx: GraphQLContext,
+  input: UpdateInputShape,
+  vendorBlocks: string[],
+  before?: (current: UpdateSuccess) => void,
+): Promise<UpdateSuccess> {
   const { backend, nativeKey } = ctx.loaders.resolveId(String(input.id));
   requireScope(ctx.principal, 'write', backend.id);
   const patch = toPatch(input, backend, vendorBlocks);
   const key = backend.instance.parseKey(nativeKey);
   const expectedVersion = input.expectedVersion ?? undefined;
-  if (input.dryRun) {
-    const plan = await backend.instance.planUpdate(key, patch, { expectedVersion, requestId: ctx.requestId });
+  const req = { backend, key, patch, expectedVersion, requestId: ctx.requestId };
+  const { updates } = ctx.runtime.app;
+  const planned = async (): Promise<UpdateSuccess> => {
+    const plan = await updates.plan(req);
     if (expectedVersion !== undefined && plan.current.version !== expectedVersion) {
       throw new ConflictError(plan.current.id, expectedVersion, plan.current.version);
     }
     return { deployment: plan.current, requests: plan.requests, changes: plan.changes, dryRun: true };
+  };
+  if (input.dryRun) return planned();
+  const result = await updates.apply(req, before ? async () => before(await planned()) : undefined);
+  try {
+    ctx.loaders.clear(backend.id, nativeKey);
+    ctx.loaders.prime(result.deployment);
+    ctx.runtime.published(result.deployment);
+  } catch (err) {
+    // The write is applied: bookkeeping that fails must not turn it into an error.
+    ctx.runtime.logger.error({ err, requestId: ctx.requestId }, 'after an applied update');
   }
-  const result = await backend.instance.update(key, patch, { expectedVersion, requestId: ctx.requestId });
-  ctx.loaders.clear(backend.id, nativeKey);
-  ctx.loaders.prime(result.deployment);
-  ctx.runtime.published(result.deployment);
   return { deployment: result.deployment, requests: result.requests, changes: result.changes ?? [], dryRun: false };
+}
+
+/**
+ * Every failure of a mutation is a member of its result union: an error that is not one (a fault
+ * of the gateway itself) is logged and told as an UpstreamError whose outcome says what is known,
+ * so that no error can hide what the other fields of the document did.
+ */
+export function asResultError(ctx: GraphQLContext, err: unknown, backend: string | null, what: string, outcome: 'NOT_SENT' | 'UNKNOWN' = 'UNKNOWN'): GatewayError {
+  if (MUTATION_ERRORS.some((E) => err instanceof E)) return err as GatewayError;
+  ctx.runtime.logger.error({ err, requestId: ctx.requestId }, `${what} failed unexpectedly`);
+  return new UpstreamError({
+    backend: backend ?? 'unknown',
+    message: `${what} failed unexpectedly (logged with request id ${ctx.requestId})`,
+    outcome,
+  });
 }
 
 export function registerMutations(builder: GatewayBuilder, refs: CoreRefs, vendorInputs: Map<string, unknown>) {
@@ -129,7 +160,10 @@ export function registerMutations(builder: GatewayBuilder, refs: CoreRefs, vendo
         name: t.string({ required: false }),
         description: t.string({ required: false }),
         tags: t.stringList({ required: false, description: 'Replaces the whole tag list.' }),
-        expectedVersion: t.string({ required: false, description: 'Refuse with ConflictError unless the deployment is at this version.' }),
+        expectedVersion: t.string({
+          required: false,
+          description: 'Compare-and-set: write only if the deployment is at this version (checked and written under one lock per deployment), else ConflictError.',
+        }),
         dryRun: t.boolean({ required: false, description: 'Validate and return the vendor requests without sending them.' }),
       };
       for (const [vendor, ref] of vendorInputs) fields[vendor] = t.field({ type: ref as never, required: false });
@@ -140,13 +174,21 @@ export function registerMutations(builder: GatewayBuilder, refs: CoreRefs, vendo
   builder.mutationField('updateModelDeployment', (t) =>
     t.field({
       type: SuccessRef,
+      // Nullable: a fault of the gateway in this field's selection never nulls the other fields of a document.
+      nullable: true,
       args: { input: t.arg({ type: Input, required: true }) },
       errors: {
         types: [...MUTATION_ERRORS],
         directResult: true,
         union: { name: 'UpdateModelDeploymentResult' },
       },
-      resolve: (_root, { input }, ctx) => runUpdate(ctx, input as UpdateInputShape, vendorBlocks),
+      resolve: (_root, { input }, ctx) => {
+        const id = String((input as UpdateInputShape).id);
+        return runUpdate(ctx, input as UpdateInputShape, vendorBlocks).catch((err) => {
+          // Writes go through updates.apply, which tells their outcome itself: what escapes here never sent one.
+          throw asResultError(ctx, err, id.split(':')[0] ?? null, `update of ${id}`, 'NOT_SENT');
+        });
+      },
     }),
   );
 

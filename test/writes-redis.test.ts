@@ -1,0 +1,339 @@
+/**
+ * Writes and plans with `pubsub.redis`, against a real redis-server: compare-and-set holds across
+ * two gateway processes (the Redis write lock), and a lost Redis is a typed, temporary error while
+ * subscriptions go on locally, with no unhandled rejection, and everything resumes when it is back.
+ * Skipped (with a notice) where redis-server is not installed; CI installs it.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { builtInSimulators } from '../adapters/simulators.js';
+import type { VendorSimulator } from '../src/simulator/server.js';
+import { createGateway } from '../src/gateway.js';
+import { parseConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { startStack, dataOf, watchSimulator, type Stack } from './helpers.js';
+import { sse } from './sub-clients.js';
+import { redisServer, requireService } from './services.js';
+import { Redis } from 'ioredis';
+import { systemClock } from '../src/domain/clock.js';
+import { createRedisWriteLock } from '../src/app/write-lock.js';
+import { ConflictError } from '../src/domain/errors.js';
+
+const hasRedis = requireService(redisServer, 'the Redis write-lock and lost-store tests');
+const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function pingOnce(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    let reply = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (b) => {
+      reply += b.toString();
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+    socket.on('error', () => done(false));
+  });
+}
+
+async function startRedis(port: number): Promise<ChildProcess> {
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  while (!(await pingOnce(port))) {
+    if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`redis-server did not answer PING on port ${port}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return proc;
+}
+
+async function stopRedis(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGKILL');
+  await exited;
+}
+
+/** Polls `probe` (real time: a real socket is waited on) until it returns a value. */
+async function eventually<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function startGateway(config: string): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [bin, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${out}`)), 30_000);
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, url: m[1]!, output: () => out });
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.on('exit', (code) => reject(new Error(`gateway exited with ${code}: ${out}`)));
+  });
+}
+
+const VENDORS = ['northflank', 'nemo', 'zstack'] as const;
+type Vendor = (typeof VENDORS)[number];
+const WRITES: Record<Vendor, { input: (n: number) => Record<string, unknown>; method: string; path: string }> = {
+  northflank: { input: (n) => ({ description: `written by writer ${n}` }), method: 'POST', path: '/v1/projects/default-project/llm-model-deployments/deepseek-v3-deployment' },
+  nemo: { input: () => ({ nemo: { config: 'llama-config-v3' } }), method: 'POST', path: '/apis/models/v2/workspaces/research-team-alpha/deployments/llama-3.1-8b' },
+  zstack: { input: (n) => ({ description: `written by writer ${n}` }), method: 'PUT', path: '/zstack/v1/ai/models/1bb3ef7d600d4d30b21b8ffd299c37b5' },
+};
+const UPDATE = `mutation($input: UpdateModelDeploymentInput!) {
+  updateModelDeployment(input: $input) { __typename ... on Error { code message } ... on UpdateModelDeploymentSuccess { deployment { version } } }
+}`;
+
+async function post(url: string, query: string, variables: Record<string, unknown> = {}) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return (await res.json()) as { data?: any; errors?: any[] };
+}
+
+describe.skipIf(!hasRedis)('compare-and-set across two gateway processes sharing Redis', () => {
+  let redis: ChildProcess;
+  let a: Awaited<ReturnType<typeof startGateway>>;
+  let b: Awaited<ReturnType<typeof startGateway>>;
+  const sims: Partial<Record<Vendor, VendorSimulator>> = {};
+
+  beforeAll(async () => {
+    const port = await freePort();
+    redis = await startRedis(port);
+    for (const v of VENDORS) {
+      sims[v] = await builtInSimulators[v]!({ seed: true });
+      watchSimulator(sims[v]!);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'mg-writes-'));
+    const config = join(dir, 'gateway.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        backends: VENDORS.map((v) => ({ id: v, ...sims[v]!.backendConfig })),
+        pubsub: { redis: `redis://127.0.0.1:${port}` },
+        status: { pollIntervalMs: 600000 },
+        logging: { level: 'warn' },
+      }),
+    );
+    [a, b] = await Promise.all([startGateway(config), startGateway(config)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    a?.proc.kill('SIGTERM');
+    b?.proc.kill('SIGTERM');
+    if (redis) await stopRedis(redis);
+    await Promise.allSettled(Object.values(sims).map((s) => s!.close()));
+  });
+
+  it.each(VENDORS)('%s: 20 updates with one expectedVersion through A and B → 1 success, 19 ConflictError, 1 upstream write', async (vendor) => {
+    const sim = sims[vendor]!.server;
+    const id = `${vendor}:${sims[vendor]!.conformance.existingKey}`;
+    const version = (await post(a.url, `query($id: ID!) { modelDeployment(id: $id) { version } }`, { id })).data.modelDeployment.version;
+    sim.resetCalls();
+    sim.inject({ method: WRITES[vendor].method, pathIncludes: WRITES[vendor].path, fault: { kind: 'latency', ms: 40 } });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, async (_, n) => (await post(n % 2 ? b.url : a.url, UPDATE, { input: { id, expectedVersion: version, ...WRITES[vendor].input(n) } })).data.updateModelDeployment),
+      );
+      expect(results.filter((r) => r.__typename === 'UpdateModelDeploymentSuccess')).toHaveLength(1);
+      expect(results.filter((r) => r.__typename === 'ConflictError')).toHaveLength(19);
+      expect(sim.calls.filter((c) => c.method === WRITES[vendor].method && c.path === WRITES[vendor].path)).toHaveLength(1);
+    } finally {
+      sim.clearFaults();
+    }
+  }, 60_000);
+});
+
+describe.skipIf(!hasRedis)('the Redis write lock', () => {
+  let redis: ChildProcess;
+  let clients: Redis[] = [];
+  let url: string;
+  const logger = createLogger('silent');
+  beforeAll(async () => {
+    const port = await freePort();
+    redis = await startRedis(port);
+    url = `redis://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    if (redis) await stopRedis(redis);
+  });
+  const client = () => {
+    const c = new Redis(url);
+    clients.push(c);
+    return c;
+  };
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('two instances never hold one key at once: the lease is renewed while a write outlasts it', async () => {
+    // A lease far shorter than the work: without renewal the second instance would get in.
+    const one = createRedisWriteLock(client(), { clock: systemClock, logger, leaseMs: 150 });
+    const two = createRedisWriteLock(client(), { clock: systemClock, logger, leaseMs: 150 });
+    const events: string[] = [];
+    const first = one.run('dep-1', async () => {
+      events.push('one:start');
+      await pause(700);
+      events.push('one:end');
+    });
+    await pause(50);
+    const second = two.run('dep-1', async () => void events.push('two:start'));
+    await Promise.all([first, second]);
+    expect(events).toEqual(['one:start', 'one:end', 'two:start']);
+  });
+
+  it('is released by its owner only (compare-and-delete)', async () => {
+    const raw = client();
+    const lock = createRedisWriteLock(client(), { clock: systemClock, logger });
+    await lock.run('dep-2', async () => {
+      expect(await raw.get('model-gateway:write-lock:dep-2')).toMatch(/^[0-9a-f]{32}$/);
+      // As if the lease had run out and another owner had taken the lock meanwhile.
+      await raw.set('model-gateway:write-lock:dep-2', 'another-owner');
+    });
+    expect(await raw.get('model-gateway:write-lock:dep-2')).toBe('another-owner');
+    await raw.del('model-gateway:write-lock:dep-2');
+  });
+
+  it('a waiter on another instance that outwaits the bound gets ConflictError and never runs', async () => {
+    const one = createRedisWriteLock(client(), { clock: systemClock, logger });
+    const two = createRedisWriteLock(client(), { clock: systemClock, logger, waitMs: 200 });
+    let ran = false;
+    const first = one.run('dep-3', () => pause(800));
+    await pause(50);
+    const err = await two
+      .run('dep-3', async () => {
+        ran = true;
+      })
+      .then(
+        () => null,
+        (e) => e,
+      );
+    expect(err).toBeInstanceOf(ConflictError);
+    expect(ran).toBe(false);
+    await first;
+    expect(await two.run('dep-3', async () => 'free again')).toBe('free again');
+  });
+});
+
+describe.skipIf(!hasRedis)('a lost Redis', () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  let stack: Stack | null = null;
+  let redis: ChildProcess | null = null;
+  beforeAll(() => {
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterEach(async () => {
+    await stack?.close();
+    stack = null;
+    if (redis) await stopRedis(redis);
+    redis = null;
+  });
+  afterAll(async () => {
+    await new Promise((r) => setTimeout(r, 100));
+    process.off('unhandledRejection', onUnhandled);
+    expect(unhandled).toEqual([]);
+  });
+
+  const DRY_RUN = `mutation($ids: [ID!]) {
+    updateModelDeployments(ids: $ids, patch: { addTags: ["redis-test"] }, dryRun: true) {
+      __typename
+      ... on Error { code message }
+      ... on UpstreamError { backend outcome retryable }
+      ... on UpdateModelDeploymentsPayload { planId summary { changed } }
+    }
+  }`;
+  const PLAN = `query($id: ID!) { modelDeploymentPlan(id: $id) { id state } }`;
+  const APPLY = `mutation($planId: ID!) { applyModelDeploymentPlan(planId: $planId) {
+    __typename ... on Error { code message } ... on UpstreamError { backend outcome retryable } ... on UpdateModelDeploymentsPayload { summary { changed } }
+  } }`;
+
+  it('killed and restarted during plans and subscriptions: typed errors while down, subscriptions go on, plans work again after', async () => {
+    const port = await freePort();
+    redis = await startRedis(port);
+    stack = await startStack({ vendors: ['northflank'], config: { pubsub: { redis: `redis://127.0.0.1:${port}` }, status: { pollIntervalMs: 100 } } });
+    const id = `northflank:${stack.sims.northflank!.conformance.existingKey}`;
+    const other = 'northflank:default-project/gemma-2-9b-it';
+    const sub = sse(stack.url, `subscription($ids: [ID!]) { modelDeploymentStatusChanged(ids: $ids) { __typename ... on ModelDeploymentStatusTransition { previous current initial } } }`, { ids: [id] });
+    try {
+      const planned = dataOf(await stack.gql(DRY_RUN, { ids: [id] })).updateModelDeployments;
+      expect(planned).toMatchObject({ __typename: 'UpdateModelDeploymentsPayload', summary: { changed: 1 } });
+
+      await stopRedis(redis);
+      redis = null;
+
+      // Plans: typed, naming the store, from the fixed code set; nothing sent upstream.
+      const writesBefore = stack.sims.northflank!.server.calls.filter((c) => c.method !== 'GET').length;
+      const dry = dataOf(await stack.gql(DRY_RUN, { ids: [id] })).updateModelDeployments;
+      expect(dry).toMatchObject({ __typename: 'UpstreamError', code: 'UPSTREAM_UNAVAILABLE', backend: 'redis', retryable: true });
+      expect(dry.message).toMatch(/pubsub\.redis/);
+      const read = await stack.gql(PLAN, { id: planned.planId });
+      expect(read.body.data).toEqual({ modelDeploymentPlan: null });
+      expect(read.body.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', backend: 'redis' });
+      const applied = dataOf(await stack.gql(APPLY, { planId: planned.planId })).applyModelDeploymentPlan;
+      expect(applied).toMatchObject({ __typename: 'UpstreamError', code: 'UPSTREAM_UNAVAILABLE', backend: 'redis', outcome: 'NOT_SENT', retryable: true });
+      // A single write cannot take its lock: refused, not sent, and said so.
+      const single = dataOf(await stack.gql(`mutation($id: ID!) { updateModelDeployment(input: { id: $id, description: "while redis is down" }) { __typename ... on Error { code } ... on UpstreamError { backend outcome retryable } } }`, { id })).updateModelDeployment;
+      expect(single).toEqual({ __typename: 'UpstreamError', code: 'UPSTREAM_UNAVAILABLE', backend: 'redis', outcome: 'NOT_SENT', retryable: true });
+      expect(stack.sims.northflank!.server.calls.filter((c) => c.method !== 'GET').length).toBe(writesBefore);
+
+      // Subscriptions go on with what this instance sees.
+      stack.sims.northflank!.setStatus(stack.sims.northflank!.conformance.existingKey, 'crashed');
+      await sub.waitFor((ev) => ev.some((e) => e.current === 'FAILED' && !e.initial), 10_000);
+
+      // Redis is back: plans (made before the outage, and new ones) work again.
+      redis = await startRedis(port);
+      const again = await eventually(async () => {
+        const r = dataOf(await stack!.gql(DRY_RUN, { ids: [other] })).updateModelDeployments;
+        return r.__typename === 'UpdateModelDeploymentsPayload' ? r : null;
+      }, 15_000, 'plans to work again');
+      expect(again.summary.changed).toBe(1);
+      const done = dataOf(await stack.gql(APPLY, { planId: again.planId })).applyModelDeploymentPlan;
+      expect(done).toMatchObject({ __typename: 'UpdateModelDeploymentsPayload', summary: { changed: 1 } });
+      expect(stack.logs.filter((l) => /unhandled/i.test(l))).toEqual([]);
+    } finally {
+      sub.stop();
+    }
+  }, 60_000);
+
+  it('unreachable at start: an error naming pubsub.redis and the address, never the password', async () => {
+    const port = await freePort();
+    const config = parseConfig({ server: { port: 0 }, logging: { level: 'silent' }, pubsub: { redis: `redis://:s3cret-redis-pass@127.0.0.1:${port}` }, backends: [{ id: 'nf', vendor: 'northflank', baseUrl: 'http://127.0.0.1:9', token: 'unused-token', projects: ['p'] }] }, {});
+    const err = await createGateway(config, { logger: createLogger('silent') }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect(err!.message).toContain('pubsub.redis');
+    expect(err!.message).toContain(`127.0.0.1:${port}`);
+    expect(err!.message).not.toContain('s3cret-redis-pass');
+    expect(err!.message).not.toBe('Connection is closed.');
+  }, 30_000);
+});
