@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { startStack, dataOf, watchSimulator, type GqlResult, type Stack } from './helpers.js';
-import type { Fault, FaultRule, VendorSimulator } from '../src/simulator/server.js';
+import type { Fault, FaultRule, SimulatorServer, VendorSimulator } from '../src/simulator/server.js';
 import { ERROR_CODES } from '../src/domain/errors.js';
 import { createNorthflankSimulator } from '../adapters/northflank/simulator.js';
 import { createNemoSimulator } from '../adapters/nemo/simulator.js';
@@ -202,9 +202,10 @@ const READ = `query($id: ID!) { modelDeployment(id: $id) { id version descriptio
 describe('a write that fails in flight is never replayed, and its outcome is told', () => {
   const WRITE_TIMEOUT_MS = 400;
 
-  async function writeWith(vendor: Vendor, faults: FaultRule[]) {
+  async function writeWith(vendor: Vendor, faults: FaultRule[], withSim?: (sim: SimulatorServer) => void) {
     const stack = await startStack({ vendors: [vendor], backendOverrides: { [vendor]: { timeoutMs: WRITE_TIMEOUT_MS } } });
     const sim = stack.sims[vendor]!.server;
+    withSim?.(sim);
     const id = idOf(stack, vendor);
     dataOf(await stack.gql(READ, { id }));
     sim.resetCalls();
@@ -229,11 +230,34 @@ describe('a write that fails in flight is never replayed, and its outcome is tol
   });
 
   it.concurrent.each(VENDORS)('%s: the answer is lost but the write landed → APPLIED (the re-read shows it), one write', async (vendor) => {
+    // The write is held until the gateway, having given up on it, re-reads; the write is then
+    // handled (its answer goes nowhere) and only after that is the re-read answered. The order is
+    // forced, not timed, so a busy machine cannot turn it around.
+    let writeSeen = false;
+    let releaseWrite!: () => void;
+    const writeGate = new Promise<void>((resolve) => (releaseWrite = resolve));
+    let written: () => boolean = () => false;
     const { stack, id, result, writes } = await writeWith(vendor, [
-      // Handled 100 ms after the gateway gave up; the re-read is handled after that.
-      { method: WRITES[vendor].method, pathIncludes: ITEM_PATH[vendor], fault: { kind: 'latency', ms: WRITE_TIMEOUT_MS + 100 }, times: 1 },
-      { ...WRITES[vendor].reread, fault: { kind: 'latency', ms: WRITE_TIMEOUT_MS - 50 } },
-    ]);
+      {
+        method: WRITES[vendor].method,
+        pathIncludes: ITEM_PATH[vendor],
+        fault: { kind: 'gate', until: () => ((writeSeen = true), writeGate) },
+        times: 1,
+      },
+      {
+        ...WRITES[vendor].reread,
+        fault: {
+          kind: 'gate',
+          until: async () => {
+            if (!writeSeen) return;
+            releaseWrite();
+            while (!written()) await new Promise((r) => setTimeout(r, 5));
+          },
+        },
+      },
+    ], (sim) => {
+      written = () => sim.calls.some((c) => c.method === WRITES[vendor].method && c.path.includes(ITEM_PATH[vendor]) && c.status !== 0);
+    });
     try {
       expect(result.__typename).toBe('UpdateModelDeploymentSuccess');
       expect(WRITES[vendor].applied(result.deployment)).toBe(true);

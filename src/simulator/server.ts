@@ -46,7 +46,9 @@ export type Fault =
   | { kind: 'garbled' }
   | { kind: 'truncated' }
   | { kind: 'wrong-shape' }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Holds the request until the promise `until()` gives settles, then handles it as usual (tests order races with it). */
+  | { kind: 'gate'; until: () => Promise<unknown> };
 
 export interface FaultRule {
   fault: Fault;
@@ -173,6 +175,10 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
     };
 
     let fault = takeFault(method, url.pathname);
+    if (fault?.kind === 'gate') {
+      await fault.until().catch(() => undefined);
+      fault = undefined;
+    }
     if (fault?.kind === 'latency') {
       const delay = fault.ms + Math.random() * (fault.jitterMs ?? 0);
       await new Promise((r) => setTimeout(r, delay));
