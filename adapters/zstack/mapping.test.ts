@@ -11,7 +11,7 @@ import {
   wrapUpdateModelBody,
   type ModelInventory,
 } from './contract.js';
-import { changesOf, fromVendor, STATUS_TABLE, toVendorPatch, unappliedFields, verifiable } from './mapping.js';
+import { changesOf, confirmWrite, fromVendor, STATUS_TABLE, toVendorPatch } from './mapping.js';
 
 /** Seed 004's response example, as the wire carries it. */
 const PAGE_EXAMPLE = `{ "inventory": { "uuid": "1bb3ef7d600d4d30b21b8ffd299c37b5", "name": "example", "description": "test model", "installPath": "/usr/local/test-model", "parameters": "test parameters", "modelCenterUuid": "ebf96ce1de2c46fa8af9d503c29bb93d", "logo": "BASE64data", "vendor": "ZStack", "modelId": "test-model-id", "introduction": "This is a md5 format string", "size": 1024000, "version": "CustomizeVersion", "type": "System", "minGpuMemory": 4295991296, "recommendedGpuMemory": 4295991296, "versionSemver": "1.0.0", "isLatestVersion": true, "artifactChecksum": "This is a sha256 format string", "artifactSizeBytes": 1024000, "architectureType": "Qwen3MoeForCausalLM", "frameworkVersion": "PyTorch 2.0.1+cu118", "requiredAccelerator": "cuda:12.1", "extraGpuMemRequest": 4294967296, "SAMPLE_SIZE": 1000 } }`;
@@ -242,27 +242,21 @@ describe('UpdateModel body rules (seed 004 + CONVENTIONS.md 3.6 assumptions)', (
   });
 });
 
-describe('after an update: what the inventory shows', () => {
+describe('after an update: each field sent, as the re-read shows it (confirmWrite)', () => {
   const inv = { ...example(), recommendedGpuNum: [1, 2] };
-  it.each([
-    ['a field that took', { description: 'test model' }, ['moe'], []],
-    ['a field that did not take', { description: 'new' }, ['moe'], ['description']],
-    ['recommendedGpuNum compared as a list', { recommendedGpuNum: '1,2' }, null, []],
-    ['tags compared as a set', { userTags: ['b', 'a'] }, ['a', 'b'], []],
-    ['tags that did not take', { userTags: ['c'] }, ['a'], ['userTags']],
-    ['tags not read: not checked', { userTags: ['c'] }, null, []],
-    ['fields the inventory lacks are not checked', { modelClassifications: ['x'], systemTags: ['s'] }, [], []],
-  ])('%s', (_why, body, tags, missing) => {
-    expect(unappliedFields(body, inv, tags)).toEqual(missing);
-  });
-
-  it.each([
-    ['a visible field', { name: 'x' }, false, true],
-    ['only hidden fields', { systemTags: ['s'], clearDefaultModelService: true }, true, false],
-    ['tags when tags are read', { userTags: ['t'] }, true, true],
-    ['tags when tags are not read', { userTags: ['t'] }, false, false],
-  ])('verifiable: %s', (_why, body, readTags, expected) => {
-    expect(verifiable(body, readTags)).toBe(expected);
+  const reading = (tags: string[] | null, confirmsTags = false) => ({ tags, readsTags: true, confirmsTags });
+  it.each<[string, Record<string, unknown>, ReturnType<typeof reading> | { tags: null; readsTags: false; confirmsTags: false }, Record<string, string>]>([
+    ['a field that took', { description: 'test model' }, reading(['moe']), { description: 'CONFIRMED' }],
+    ['a field that did not take', { description: 'new' }, reading(['moe']), { description: 'CONTRADICTED' }],
+    ['recommendedGpuNum compared as a list', { recommendedGpuNum: '1,2' }, reading(null), { recommendedGpuNum: 'CONFIRMED' }],
+    ['tags compared as a set', { userTags: ['b', 'a'] }, reading(['a', 'b']), { userTags: 'CONFIRMED' }],
+    ['tags that did not come back: an assumption, not a failure', { userTags: ['c'] }, reading(['a']), { userTags: 'UNCONFIRMED' }],
+    ['tags that did not come back, with confirmUserTags', { userTags: ['c'] }, reading(['a'], true), { userTags: 'CONTRADICTED' }],
+    ['tags that could not be read', { userTags: ['c'] }, reading(null, true), { userTags: 'UNCONFIRMED' }],
+    ['tags never read (readUserTags: false)', { userTags: ['c'] }, { tags: null, readsTags: false, confirmsTags: false }, { userTags: 'UNCONFIRMED' }],
+    ['fields the inventory lacks', { modelClassifications: ['x'], systemTags: ['s'] }, reading([]), { modelClassifications: 'UNCONFIRMED', systemTags: 'UNCONFIRMED' }],
+  ])('%s', (_why, body, tags, states) => {
+    expect(Object.fromEntries(confirmWrite(body, inv, tags).map((f) => [f.field, f.state]))).toEqual(states);
   });
 
   it('lists before/after per field', () => {

@@ -208,6 +208,14 @@ function toLong(v: unknown): bigint | null {
   throw new Error(`not a Long: ${String(v)}`);
 }
 
+function tryLong(v: unknown): bigint | null | undefined {
+  try {
+    return toLong(v);
+  } catch {
+    return undefined;
+  }
+}
+
 function toMs(v: unknown, fallback: number): number {
   if (typeof v === 'number') return v;
   return typeof v === 'string' ? (fromGsonDate(v) ?? fallback) : fallback;
@@ -359,7 +367,9 @@ export async function createZStackSimulator(options: ZStackSimulatorOptions = {}
     }
     const now = clock.now();
     const inv: Record<string, unknown> = { ...inventory };
-    for (const f of LONG_FIELDS) if (f in inv) inv[f] = toLong(inv[f]);
+    for (const f of LONG_FIELDS) {
+      if (f in inv) inv[f] = extra.unchecked ? (tryLong(inv[f]) ?? inv[f]) : toLong(inv[f]);
+    }
     inv.createDate = toMs(inv.createDate, now);
     inv.lastOpDate = toMs(inv.lastOpDate, inv.createDate as number);
     inv.modelServiceRefs = ((inv.modelServiceRefs as Row[] | undefined) ?? []).map((r) => ({
