@@ -66,6 +66,36 @@ const remap = (issues: ValidationIssue[], origins: FieldOrigins): ValidationIssu
     return origin ? { ...i, path: [...origin, ...rest] } : i;
   });
 
+/**
+ * Validates a patch against seed 004's rules (lengths in UTF-16 units, as ZStack counts) and builds
+ * the UpdateModel body; nothing is sent. Throws ValidationError naming the caller's fields.
+ */
+export function updateBodyOf(patch: UpdatePatch): { body: UpdateModelBody; origins: FieldOrigins } {
+  const block = (patch.vendor ?? {}) as Record<string, unknown>;
+  const issues: ValidationIssue[] = [];
+  for (const k of Object.keys(block)) {
+    if (block[k] === undefined) continue;
+    if (!(UPDATE_BODY_FIELDS as readonly string[]).includes(k)) {
+      issues.push({ path: [VENDOR, k], rule: 'unknown_field', message: `${k} is not an UpdateModel field` });
+    } else if (block[k] === null) {
+      // seed 004 types every field (String, List, Boolean): null is none of them.
+      issues.push({ path: [VENDOR, k], rule: 'not_null', message: `${k} cannot be null; omit it to leave it unchanged` });
+    }
+  }
+  for (const k of ['name', 'description', 'tags'] as const) {
+    if (patch[k] === null) issues.push({ path: [k], rule: 'not_null', message: `${k} cannot be null; omit it to leave it unchanged` });
+  }
+  const { body, origins, conflicts } = toVendorPatch(patch as UpdatePatch<ZStackUpdateInput>);
+  for (const c of conflicts) issues.push({ path: c.path, rule: 'conflict', message: c.message });
+  const parsed = UpdateModelBodySchema.safeParse(body, { reportInput: true });
+  if (!parsed.success) issues.push(...remap(issuesFromZod(parsed.error), origins));
+  if (issues.length === 0 && Object.keys(body).length === 0) {
+    issues.push({ path: [], rule: 'required', message: 'the update sets no field' });
+  }
+  if (issues.length) throw new ValidationError(issues);
+  return { body: parsed.data!, origins };
+}
+
 export const zstackAdapter = defineAdapter({
   vendor: VENDOR,
   typeName: TYPE_NAME,
@@ -151,35 +181,8 @@ export const zstackAdapter = defineAdapter({
       return d;
     }
 
-    /** Validates the patch and builds the UpdateModel body; nothing is sent. */
-    function bodyOf(patch: UpdatePatch): { body: UpdateModelBody; origins: FieldOrigins } {
-      const block = (patch.vendor ?? {}) as Record<string, unknown>;
-      const issues: ValidationIssue[] = [];
-      for (const k of Object.keys(block)) {
-        if (block[k] === undefined) continue;
-        if (!(UPDATE_BODY_FIELDS as readonly string[]).includes(k)) {
-          issues.push({ path: [VENDOR, k], rule: 'unknown_field', message: `${k} is not an UpdateModel field` });
-        } else if (block[k] === null) {
-          // seed 004 types every field (String, List, Boolean): null is none of them.
-          issues.push({ path: [VENDOR, k], rule: 'not_null', message: `${k} cannot be null; omit it to leave it unchanged` });
-        }
-      }
-      for (const k of ['name', 'description', 'tags'] as const) {
-        if (patch[k] === null) issues.push({ path: [k], rule: 'not_null', message: `${k} cannot be null; omit it to leave it unchanged` });
-      }
-      const { body, origins, conflicts } = toVendorPatch(patch as UpdatePatch<ZStackUpdateInput>);
-      for (const c of conflicts) issues.push({ path: c.path, rule: 'conflict', message: c.message });
-      const parsed = UpdateModelBodySchema.safeParse(body, { reportInput: true });
-      if (!parsed.success) issues.push(...remap(issuesFromZod(parsed.error), origins));
-      if (issues.length === 0 && Object.keys(body).length === 0) {
-        issues.push({ path: [], rule: 'required', message: 'the update sets no field' });
-      }
-      if (issues.length) throw new ValidationError(issues);
-      return { body: parsed.data!, origins };
-    }
-
     async function plan(uuid: string, patch: UpdatePatch, requestId?: string): Promise<PlanResult & { body: UpdateModelBody; origins: FieldOrigins }> {
-      const { body, origins } = bodyOf(patch);
+      const { body, origins } = updateBodyOf(patch);
       const current = await getOne(uuid, requestId);
       return { current, changes: changesOf(body, current), requests: [client.updateModelRequest(uuid, body, style)], body, origins };
     }
