@@ -37,7 +37,7 @@ const GSON_DATE = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4}),? (\d{1,2}):(\d{2}):(\d{2
 /**
  * Parses a Gson date leniently (also ISO-8601 and epoch milliseconds). Gson writes the
  * management node's local time without a zone.
- * ASSUMPTION(CONVENTIONS.md 3.3): the management node runs in UTC.
+ * ASSUMPTION(A13): the management node runs in UTC.
  */
 export function parseGsonDate(value: unknown): Date | null {
   if (value === null || value === undefined || value === '') return null;
@@ -92,7 +92,7 @@ export const javaString = (max: number, min = 0, emptyMessage?: string) =>
  * The body fields of UpdateModel, as the page's request example shows them. The page gives the
  * types (every field optional; `recommendedGpuNum` a string; `clearDefaultModelService` a
  * boolean); the lengths and patterns are ZStack-wide API rules.
- * ASSUMPTION(CONVENTIONS.md 3.6): name/modelId/vendor ≤ 255 and not empty, description and the
+ * ASSUMPTION(A3, A4; README table): name/modelId/vendor ≤ 255 and not empty, description and the
  * other free texts ≤ 2048 (ZStack's `@APIParam(maxLength)` on resource names/descriptions),
  * uuid references are ZStack uuids, `recommendedGpuNum` is a comma list of GPU counts ("1,2,4",
  * the string form of the inventory's integer list), tags are non-empty strings.
@@ -126,7 +126,7 @@ export const UpdateModelBodySchema = UpdateModelFieldsSchema.extend({
 })
   .strict()
   .refine((b) => !(b.clearDefaultModelService === true && b.defaultModelServiceUuid !== undefined), {
-    // ASSUMPTION(CONVENTIONS.md 3.6): setting and clearing the default model service at once is contradictory.
+    // ASSUMPTION(A5): setting and clearing the default model service at once is contradictory.
     path: ['clearDefaultModelService'],
     message: 'clearDefaultModelService cannot be true while defaultModelServiceUuid is set',
   });
@@ -300,7 +300,7 @@ export const LoginReplySchema = z.looseObject({
 
 /**
  * UserTagInventory of `GET /zstack/v1/user-tags`.
- * ASSUMPTION(CONVENTIONS.md 3.6): a model's user tags are ZStack user tags on resourceType
+ * ASSUMPTION(A9): a model's user tags are ZStack user tags on resourceType
  * `ModelVO` (ModelInventory itself carries no tags), read with the standard query API.
  */
 export const UserTagInventorySchema = z.looseObject({
