@@ -539,3 +539,32 @@ describe('errors are typed and bounded (CONVENTIONS.md 3.5)', () => {
     expect(puts()).toHaveLength(1);
   });
 });
+
+describe('the user-tag query is auxiliary (ASSUMPTION(A9)): its failure degrades tags, not models', () => {
+  it('with the route answering 404, getMany, list and update serve models; tags are deferred and their load is an error naming tags', async () => {
+    sim.setUserTagsBehaviour({ route: false });
+    const [d] = await adapter.getMany([QWEN]);
+    expect(d).toMatchObject({ id: `zs:${QWEN}`, name: 'example', tags: [], tagsDeferred: true });
+    const all = await adapter.list({});
+    expect(all).toHaveLength(6);
+    expect(all.every((m) => m.tagsDeferred === true)).toBe(true);
+    const [tags] = await adapter.loadTags!([QWEN]);
+    expect(tags).toBeInstanceOf(UpstreamError);
+    expect(tags).toMatchObject({ backend: 'zs', status: 404, message: expect.stringContaining('tags unknown') });
+    const r = await adapter.update(QWEN, { description: 'still writable', tags: ['t'] });
+    expect(r.deployment.description).toBe('still writable');
+    expect(r.fields?.map((f) => [f.field, f.state])).toEqual([
+      ['description', 'CONFIRMED'],
+      ['userTags', 'UNCONFIRMED'],
+    ]);
+    expect(logLines.some((l) => l.includes('ZStack user tags unavailable'))).toBe(true);
+  });
+
+  it('with readUserTags: false, the route is never called and tags are [] (not deferred)', async () => {
+    adapter = make({ readUserTags: false });
+    const [d] = await adapter.getMany([QWEN]);
+    expect(d).toMatchObject({ tags: [] });
+    expect((d as ModelDeployment).tagsDeferred).toBeUndefined();
+    expect(calls('GET', '/user-tags')).toHaveLength(0);
+  });
+});
