@@ -57,7 +57,7 @@ function report(result: BulkResultFragment): void {
     const r = item.result;
     switch (r.__typename) {
       case 'UpdateModelDeploymentSuccess':
-        console.log(`  ${item.outcome === 'CHANGED' ? 'tagged ' : 'already'}  ${item.id}  [${r.deployment.tags.join(', ')}]`);
+        console.log(`  ${item.outcome === 'CHANGED' ? 'tagged ' : 'already'}  ${item.id}  [${r.deployment.tags?.join(', ') ?? 'tags unknown'}]`);
         break;
       case 'UnsupportedFieldError':
         console.log(`  skipped  ${item.id}  (${r.vendor} cannot change ${r.field})`);

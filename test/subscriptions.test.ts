@@ -205,12 +205,13 @@ describe('the watch hub under 500 subscribers', () => {
   afterAll(() => stack?.close());
 
   /** Upstream calls one poll needs: Northflank and NeMo list per project / workspace; ZStack reads its uuids in one batch. */
-  const needed = () => ({ northflank: stack.sims.northflank.projects.length, nemo: stack.sims.nemo.workspaces.length, zstack: 1 });
-  /** The list / batch calls of a poll, told from other calls (a ZStack login, the tags of newly watched models). */
+  // A ZStack read is the model query and the user-tag query beside it.
+  const needed = () => ({ northflank: stack.sims.northflank.projects.length, nemo: stack.sims.nemo.workspaces.length, zstack: 2 });
+  /** The list / batch calls of a poll, told from other calls (a ZStack login). */
   const isPollCall: Record<(typeof VENDORS)[number], (c: RecordedCall) => boolean> = {
     northflank: (c) => c.method === 'GET' && /^\/v1\/projects\/[^/]+\/llm-model-deployments$/.test(c.path),
     nemo: (c) => c.method === 'GET' && /^\/apis\/models\/v2\/workspaces\/[^/]+\/deployments$/.test(c.path),
-    zstack: (c) => c.method === 'GET' && c.path.startsWith('/zstack/v1/ai/models'),
+    zstack: (c) => c.method === 'GET' && (c.path.startsWith('/zstack/v1/ai/models') || c.path === '/zstack/v1/user-tags'),
   };
 
   async function until(what: string, cond: () => boolean, timeoutMs: number) {
@@ -234,7 +235,7 @@ describe('the watch hub under 500 subscribers', () => {
       await until('500 subscribers', () => subscriptionStats(hub).subscribers === 500, 30_000);
       expect(subscriptionStats(hub).watches).toBe(500);
       expect(Object.keys(hub.stats()).sort()).toEqual([...VENDORS].sort());
-      // Every id has its baseline (ZStack reads the tags of newly watched models once).
+      // Every id has its baseline.
       await sleep(INTERVAL * 2);
 
       // A quiet stretch of over 2 s: nothing changes, nobody joins.

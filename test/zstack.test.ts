@@ -108,7 +108,7 @@ describe('ZStackModel through GraphQL', () => {
     expect(d.raw).toMatchObject({ minGpuMemory: '9007199254740993', artifactSizeBytes: '9223372036854775807' });
   });
 
-  it('reads 20 models asked for in one GraphQL query with ONE upstream model query', async () => {
+  it('reads 20 models asked for in one GraphQL query with ONE upstream model query and ONE user-tag query', async () => {
     stack = await startZStackStack();
     const uuids = [QWEN];
     for (let i = 0; i < 19; i++) {
@@ -125,14 +125,14 @@ describe('ZStackModel through GraphQL', () => {
     expect(models).toHaveLength(1);
     expect(new URLSearchParams(models[0]!.query).get('q')).toBe(`uuid?=${uuids.join(',')}`);
     expect(sim().server.calls.filter((c) => c.path.startsWith('/zstack/v1/ai/models/'))).toHaveLength(0);
-    // Exactly one upstream request in all: tags were not asked for, so no user-tag query.
-    expect(sim().server.calls).toHaveLength(1);
+    // The model query and one user-tag query for all 20: each read is the full state, tags included,
+    // as a list reads it (a bulk tag edit by ids starts from the same tags as one by filter).
+    expect(sim().server.calls.map((c) => c.path)).toEqual(['/zstack/v1/ai/models', '/zstack/v1/user-tags']);
 
-    // Asking for tags too costs one more query for all 20, not one per model.
     sim().server.resetCalls();
     const withTags = `{ ${uuids.map((u, i) => `m${i}: modelDeployment(id: "zstack:${u}") { id tags }`).join(' ')} }`;
     const tagged = dataOf(await stack.gql(withTags));
-    expect(tagged.m0.tags).toEqual(expect.any(Array));
+    expect(tagged.m0.tags).toEqual(['moe', 'demo']);
     expect(sim().server.calls.map((c) => c.path)).toEqual(['/zstack/v1/ai/models', '/zstack/v1/user-tags']);
   });
 
@@ -243,5 +243,187 @@ describe('updateModelDeployment on ZStack', () => {
     sim().setAsync(true, { polls: 2 });
     const r = dataOf(await stack.gql(UPDATE, { input: { id: ID, description: 'async ok' } })).updateModelDeployment;
     expect(r).toMatchObject({ __typename: 'UpdateModelDeploymentSuccess', deployment: { description: 'async ok' } });
+  });
+});
+
+const BULK = `mutation($ids: [ID!], $patch: UpdateModelDeploymentsPatch!) {
+  updateModelDeployments(ids: $ids, patch: $patch) {
+    __typename
+    ... on UpdateModelDeploymentsPayload {
+      items { id outcome result { __typename ... on UpdateModelDeploymentSuccess { deployment { tags } } ... on Error { message } } }
+    }
+    ... on ValidationError { message }
+  }
+}`;
+
+const CONFIRMED_UPDATE = `mutation($input: UpdateModelDeploymentInput!) {
+  updateModelDeployment(input: $input) {
+    __typename
+    ... on UpdateModelDeploymentSuccess { confirmations { field state sent seen note } deployment { description } }
+    ... on UpstreamError { message outcome detail }
+    ... on ValidationError { issues { path rule message } }
+  }
+}`;
+
+const LLAMA = 'a7c3e91b2d4f48609e5b1a2c3d4e5f60';
+
+describe('seed-only ZStack: the user-tag query (not in the seeds) answering 404', () => {
+  const tagErrors = (r: { body: { errors?: Array<{ path?: (string | number)[]; message: string; extensions?: Record<string, any> }> } }) => r.body.errors ?? [];
+  const expectTagsUnknown = (errors: ReturnType<typeof tagErrors>, count: number) => {
+    expect(errors).toHaveLength(count);
+    for (const e of errors) {
+      expect(e.path?.at(-1)).toBe('tags');
+      expect(e.extensions).toMatchObject({ backend: 'zstack', code: 'UPSTREAM_ERROR' });
+      expect(e.message).toContain('tags unknown');
+    }
+  };
+
+  it('every get, list and update still works; tags are null with an error naming the backend and tags', async () => {
+    stack = await startZStackStack();
+    sim().setUserTagsBehaviour({ route: false });
+
+    const get = await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { id name tags ... on ZStackModel { modelId } } }`, { id: ID });
+    expect(get.body.data!.modelDeployment).toEqual({ id: ID, name: 'example', tags: null, modelId: 'test-model-id' });
+    expectTagsUnknown(tagErrors(get), 1);
+
+    const many = await stack.gql(`query($a: ID!, $b: ID!) { a: modelDeployment(id: $a) { id tags } b: modelDeployment(id: $b) { id name } }`, { a: ID, b: `zstack:${LLAMA}` });
+    expect(many.body.data).toMatchObject({ a: { id: ID, tags: null }, b: { id: `zstack:${LLAMA}`, name: 'Llama-3.1-8B-Instruct' } });
+
+    const list = await stack.gql(`{ modelDeployments(first: 100) { totalCount failures { backend } edges { node { id name tags } } } }`);
+    const conn = list.body.data!.modelDeployments;
+    expect(conn.failures).toEqual([]);
+    expect(conn.totalCount).toBe(6);
+    expect(conn.edges.every((e: any) => e.node.tags === null && e.node.name)).toBe(true);
+    expectTagsUnknown(tagErrors(list), 6);
+
+    // Without asking for tags, nothing is missing at all.
+    expect(dataOf(await stack.gql(`{ modelDeployments(first: 100) { totalCount edges { node { id name } } } }`)).modelDeployments.totalCount).toBe(6);
+
+    const upd = await stack.gql(CONFIRMED_UPDATE, { input: { id: ID, description: 'seed only', zstack: { recommendedGpuNum: '2' } } });
+    expect(upd.body.data!.updateModelDeployment).toMatchObject({
+      __typename: 'UpdateModelDeploymentSuccess',
+      deployment: { description: 'seed only' },
+      confirmations: [
+        { field: 'description', state: 'CONFIRMED', sent: 'seed only', seen: 'seed only' },
+        { field: 'recommendedGpuNum', state: 'CONFIRMED', sent: '2', seen: [2] },
+      ],
+    });
+    expect(puts()).toHaveLength(1);
+
+    // Tags sent while they cannot be read: the write is judged by the rest, tags UNCONFIRMED.
+    const tagged = dataOf(await stack.gql(CONFIRMED_UPDATE, { input: { id: ID, description: 'with tags', tags: ['t'] } })).updateModelDeployment;
+    expect(tagged.__typename).toBe('UpdateModelDeploymentSuccess');
+    expect(tagged.confirmations).toContainEqual(expect.objectContaining({ field: 'userTags', state: 'UNCONFIRMED', note: expect.stringContaining('could not be read') }));
+  });
+
+  it('a bulk tag addition by explicit ids is refused per item, never sent as a replacement of unknown tags', async () => {
+    stack = await startZStackStack();
+    sim().setUserTagsBehaviour({ route: false });
+    const r = dataOf(await stack.gql(BULK, { ids: [ID], patch: { addTags: ['x'] } })).updateModelDeployments;
+    expect(r.items).toEqual([{ id: ID, outcome: 'FAILED', result: { __typename: 'UpstreamError', message: expect.stringContaining('tags unknown') } }]);
+    expect(puts()).toHaveLength(0);
+    expect(sim().userTags(QWEN)).toEqual(['moe', 'demo']);
+  });
+});
+
+describe('ZStack tags by explicit ids (the CLI’s `deployments update <id> --tag X`)', () => {
+  it('adds to the existing tags: getMany reads the same full state as list', async () => {
+    stack = await startZStackStack();
+    const r = dataOf(await stack.gql(BULK, { ids: [ID], patch: { addTags: ['x'] } })).updateModelDeployments;
+    expect(r.items).toEqual([{ id: ID, outcome: 'CHANGED', result: { __typename: 'UpdateModelDeploymentSuccess', deployment: { tags: ['moe', 'demo', 'x'] } } }]);
+    expect(puts().map((c) => c.body)).toEqual([{ userTags: ['moe', 'demo', 'x'] }]);
+    expect(sim().userTags(QWEN)).toEqual(['moe', 'demo', 'x']);
+  });
+});
+
+describe('per-field write confirmation on ZStack', () => {
+  it('with tags that do not round-trip, an update of other fields is APPLIED with tags UNCONFIRMED', async () => {
+    stack = await startZStackStack();
+    sim().setUserTagsBehaviour({ onUpdate: 'ignore' });
+    const r = dataOf(await stack.gql(CONFIRMED_UPDATE, { input: { id: ID, description: 'landed', tags: ['new'], zstack: { modelClassifications: ['llm'] } } })).updateModelDeployment;
+    expect(r).toMatchObject({ __typename: 'UpdateModelDeploymentSuccess', deployment: { description: 'landed' } });
+    expect(r.confirmations).toEqual([
+      { field: 'description', state: 'CONFIRMED', sent: 'landed', seen: 'landed', note: null },
+      { field: 'modelClassifications', state: 'UNCONFIRMED', sent: ['llm'], seen: null, note: expect.stringContaining('ModelInventory does not show') },
+      { field: 'userTags', state: 'UNCONFIRMED', sent: ['new'], seen: ['moe', 'demo'], note: expect.stringContaining('confirmUserTags') },
+    ]);
+    expect(sim().model(QWEN)!.description).toBe('landed');
+  });
+
+  it('with confirmUserTags, the same write is NOT_APPLIED with the per-field report in detail', async () => {
+    stack = await startZStackStack({ confirmUserTags: true });
+    sim().setUserTagsBehaviour({ onUpdate: 'ignore' });
+    const r = dataOf(await stack.gql(CONFIRMED_UPDATE, { input: { id: ID, description: 'landed', tags: ['new'] } })).updateModelDeployment;
+    expect(r).toMatchObject({ __typename: 'UpstreamError', outcome: 'NOT_APPLIED' });
+    expect(r.message).toContain('userTags');
+    expect(r.detail.fields.map((f: any) => [f.field, f.state])).toEqual([['description', 'CONFIRMED'], ['userTags', 'CONTRADICTED']]);
+  });
+
+  it('tags that do round-trip are CONFIRMED', async () => {
+    stack = await startZStackStack();
+    const r = dataOf(await stack.gql(CONFIRMED_UPDATE, { input: { id: ID, tags: ['b', 'a'] } })).updateModelDeployment;
+    expect(r.confirmations).toEqual([{ field: 'userTags', state: 'CONFIRMED', sent: ['b', 'a'], seen: ['b', 'a'], note: null }]);
+  });
+
+  it('a dry run confirms nothing', async () => {
+    stack = await startZStackStack();
+    const r = dataOf(await stack.gql(CONFIRMED_UPDATE, { input: { id: ID, description: 'plan', dryRun: true } })).updateModelDeployment;
+    expect(r.confirmations).toEqual([]);
+  });
+});
+
+describe('ZStack counts as Java counts, and writes as the seed does', () => {
+  it('a 200-emoji name (400 UTF-16 units) is refused before any upstream call; 127 emoji (254 units) are written', async () => {
+    stack = await startZStackStack();
+    sim().server.resetCalls();
+    const r = dataOf(await stack.gql(UPDATE, { input: { id: ID, name: '😀'.repeat(200) } })).updateModelDeployment;
+    expect(r.__typename).toBe('ValidationError');
+    expect(r.issues).toEqual([expect.objectContaining({ path: ['name'], rule: 'max_length', message: expect.stringContaining('UTF-16') })]);
+    expect(sim().server.calls).toHaveLength(0);
+    const ok = dataOf(await stack.gql(UPDATE, { input: { id: ID, name: '😀'.repeat(127) } })).updateModelDeployment;
+    expect(ok).toMatchObject({ __typename: 'UpdateModelDeploymentSuccess', deployment: { name: '😀'.repeat(127) } });
+  });
+
+  it('UpdateModel is sent as application/json;charset=UTF-8, as the page’s request example', async () => {
+    stack = await startZStackStack();
+    dataOf(await stack.gql(UPDATE, { input: { id: ID, description: 'é ü 中' } }));
+    expect(puts()[0]!.headers['content-type']).toBe('application/json;charset=UTF-8');
+    expect(sim().model(QWEN)!.description).toBe('é ü 中');
+  });
+});
+
+describe('reading is more tolerant than writing (ZStack)', () => {
+  it('stored models that break write rules, or carry a garbled field, are listed and readable, and so are their neighbours', async () => {
+    stack = await startZStackStack();
+    const long = 'c'.repeat(32);
+    const garbled = 'd'.repeat(32);
+    sim().addModel({ uuid: long, name: 'n'.repeat(300), vendor: '', size: -5n, recommendedGpuNum: [0] });
+    sim().addModel({ uuid: garbled, name: 'garbled', isLatestVersion: 'yes', minGpuMemory: 'lots' } as never, { unchecked: true });
+    sim().addModel({ uuid: 'NOT-A-UUID', name: 'unaddressable' }, { unchecked: true });
+    const list = dataOf(await stack.gql(`{ modelDeployments(first: 100) { totalCount failures { backend } edges { node { id name ... on ZStackModel { size isLatestVersion minGpuMemory } } } } }`)).modelDeployments;
+    expect(list.failures).toEqual([]);
+    expect(list.totalCount).toBe(8);
+    const byId = Object.fromEntries(list.edges.map((e: any) => [e.node.id, e.node]));
+    expect(byId[`zstack:${long}`]).toMatchObject({ name: 'n'.repeat(300) });
+    expect(String(byId[`zstack:${long}`].size)).toBe('-5');
+    expect(byId[`zstack:${garbled}`]).toMatchObject({ name: 'garbled', isLatestVersion: null, minGpuMemory: null });
+    expect(byId[ID]).toMatchObject({ name: 'example' });
+    const one = dataOf(await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { name ... on ZStackModel { size } } }`, { id: `zstack:${long}` })).modelDeployment;
+    expect([one.name, String(one.size)]).toEqual(['n'.repeat(300), '-5']);
+  });
+
+  it('a Long written as a JSON string (beyond 2^53) is read exactly', async () => {
+    stack = await startZStackStack();
+    const r0 = dataOf(await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { id } }`, { id: ID }));
+    expect(r0.modelDeployment.id).toBe(ID);
+    sim().server.inject({
+      fault: { kind: 'status', status: 200, body: { inventories: [{ uuid: QWEN, name: 'example', size: '9223372036854775807', minGpuMemory: 4295991296 }] } },
+      method: 'GET',
+      pathIncludes: `/ai/models/${QWEN}`,
+      times: 1,
+    });
+    const d = dataOf(await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { ... on ZStackModel { size minGpuMemory } } }`, { id: ID })).modelDeployment;
+    // (How BigInt is written for values below 2^53 is the scalar's business; the value is exact.)
+    expect([String(d.size), String(d.minGpuMemory)]).toEqual(['9223372036854775807', '4295991296']);
   });
 });

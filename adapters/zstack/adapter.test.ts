@@ -97,15 +97,16 @@ describe('keys', () => {
 describe('reads', () => {
   it('reads one model by its uuid path with the OAuth header, logging in once', async () => {
     const d = await one(QWEN);
-    expect(d).toMatchObject({ id: `zs:${QWEN}`, name: 'example', status: 'READY', tagsDeferred: true, version: expect.stringMatching(/^2025-12-03T10:12:44.000Z~[0-9a-f]{12}$/) });
-    expect(await adapter.loadTags!([QWEN])).toEqual([['moe', 'demo']]);
+    expect(d).toMatchObject({ id: `zs:${QWEN}`, name: 'example', status: 'READY', tags: ['moe', 'demo'], version: expect.stringMatching(/^2025-12-03T10:12:44.000Z~[0-9a-f]{12}$/) });
+    expect(d.tagsDeferred).toBeUndefined();
     expect(modelQueries().map((c) => c.path + c.query)).toEqual([`/zstack/v1/ai/models/${QWEN}`]);
+    expect(calls('GET', '/user-tags')).toHaveLength(1);
     expect(modelQueries()[0]!.headers.authorization).toMatch(/^OAuth [0-9a-f]{32}$/);
     expect(logins()).toHaveLength(1);
     expect(logins()[0]!.body).toEqual({ logInByAccount: { accountName: 'admin', password: sha512Hex(sim.password) } });
   });
 
-  it('reads 20 models with ONE model query (uuid?=…), missing ones as NotFoundError in place; their tags with one more query when asked', async () => {
+  it('reads 20 models with ONE model query (uuid?=…), missing ones as NotFoundError in place, and their tags with ONE user-tag query (the same full state as list)', async () => {
     const uuids = [QWEN, LLAMA];
     for (let i = 0; i < 17; i++) {
       const uuid = `${i.toString(16).padStart(2, '0')}${'e'.repeat(30)}`;
@@ -120,14 +121,12 @@ describe('reads', () => {
     expect(result.filter((r) => !(r instanceof Error))).toHaveLength(19);
     expect(result[19]).toBeInstanceOf(NotFoundError);
     expect((result[19] as NotFoundError).id).toBe(`zs:${MISSING}`);
-    expect((result[2] as ModelDeployment).tagsDeferred).toBe(true);
+    expect((result[2] as ModelDeployment).tags).toEqual(['t0']);
+    expect((result[0] as ModelDeployment).tags).toEqual(['moe', 'demo']);
     expect(modelQueries()).toHaveLength(1);
     expect(new URLSearchParams(modelQueries()[0]!.query).getAll('q')).toEqual([`uuid?=${uuids.join(',')}`]);
-    expect(sim.server.calls).toHaveLength(1);
-    const tags = await adapter.loadTags!(uuids);
-    expect(tags[2]).toEqual(['t0']);
-    expect(tags[19]).toEqual([]);
     expect(calls('GET', '/user-tags')).toHaveLength(1);
+    expect(new URLSearchParams(calls('GET', '/user-tags')[0]!.query).getAll('q')).toEqual(['resourceType=ModelVO', `resourceUuid?=${uuids.join(',')}`]);
     expect(sim.server.calls).toHaveLength(2);
   });
 
@@ -183,8 +182,14 @@ describe('sessions (CONVENTIONS.md 3.2)', () => {
     expect(d.name).toBe('Llama-3.1-8B-Instruct');
     expect(sim.logins()).toBe(2);
     const seq = sim.server.calls.map((c) => `${c.method} ${c.path.replace(/[0-9a-f]{32}/, '{uuid}')} ${c.status}`).sort();
-    // The read failed with ID.1001 (503), one login, then it was replayed.
-    expect(seq).toEqual(['GET /zstack/v1/ai/models/{uuid} 200', 'GET /zstack/v1/ai/models/{uuid} 503', 'PUT /zstack/v1/accounts/login 200']);
+    // Both reads failed with ID.1001 (503), one login, then both were replayed.
+    expect(seq).toEqual([
+      'GET /zstack/v1/ai/models/{uuid} 200',
+      'GET /zstack/v1/ai/models/{uuid} 503',
+      'GET /zstack/v1/user-tags 200',
+      'GET /zstack/v1/user-tags 503',
+      'PUT /zstack/v1/accounts/login 200',
+    ]);
   });
 
   it('concurrent calls share one login', async () => {
@@ -384,7 +389,8 @@ describe('updates (seed 004, CONVENTIONS.md 0.1)', () => {
     ['an empty tag', { tags: ['ok', ''] }, ['tags', 1], 'min_length'],
     ['tags and userTags disagreeing', { tags: ['a'], vendor: { userTags: ['b'] } }, ['zstack', 'userTags'], 'conflict'],
     ['an unknown field in the block', { vendor: { engine: 'vllm' } }, ['zstack', 'engine'], 'unknown_field'],
-    ['nothing to change', { vendor: { name: null } }, [], 'required'],
+    ['nothing to change', { vendor: {} }, [], 'required'],
+    ['a null field (seed 004 types every field; null is none of them)', { vendor: { name: null } }, ['zstack', 'name'], 'not_null'],
     ['set and clear the default service', { vendor: { defaultModelServiceUuid: 'a'.repeat(32), clearDefaultModelService: true } }, ['zstack', 'clearDefaultModelService'], 'custom'],
   ])('refuses %s before any upstream call', async (_why, patch, path, rule) => {
     const err = await caught(adapter.update(QWEN, patch as never));
@@ -532,5 +538,34 @@ describe('errors are typed and bounded (CONVENTIONS.md 3.5)', () => {
     const err = await caught(adapter.update(QWEN, { description: 'lost in flight' }));
     expect(err).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', outcome: 'UNKNOWN' });
     expect(puts()).toHaveLength(1);
+  });
+});
+
+describe('the user-tag query is auxiliary (ASSUMPTION(A9)): its failure degrades tags, not models', () => {
+  it('with the route answering 404, getMany, list and update serve models; tags are deferred and their load is an error naming tags', async () => {
+    sim.setUserTagsBehaviour({ route: false });
+    const [d] = await adapter.getMany([QWEN]);
+    expect(d).toMatchObject({ id: `zs:${QWEN}`, name: 'example', tags: [], tagsDeferred: true });
+    const all = await adapter.list({});
+    expect(all).toHaveLength(6);
+    expect(all.every((m) => m.tagsDeferred === true)).toBe(true);
+    const [tags] = await adapter.loadTags!([QWEN]);
+    expect(tags).toBeInstanceOf(UpstreamError);
+    expect(tags).toMatchObject({ backend: 'zs', status: 404, message: expect.stringContaining('tags unknown') });
+    const r = await adapter.update(QWEN, { description: 'still writable', tags: ['t'] });
+    expect(r.deployment.description).toBe('still writable');
+    expect(r.fields?.map((f) => [f.field, f.state])).toEqual([
+      ['description', 'CONFIRMED'],
+      ['userTags', 'UNCONFIRMED'],
+    ]);
+    expect(logLines.some((l) => l.includes('ZStack user tags unavailable'))).toBe(true);
+  });
+
+  it('with readUserTags: false, the route is never called and tags are [] (not deferred)', async () => {
+    adapter = make({ readUserTags: false });
+    const [d] = await adapter.getMany([QWEN]);
+    expect(d).toMatchObject({ tags: [] });
+    expect((d as ModelDeployment).tagsDeferred).toBeUndefined();
+    expect(calls('GET', '/user-tags')).toHaveLength(0);
   });
 });

@@ -7,7 +7,8 @@ import { issuesFromZod } from '../../src/domain/validation.js';
 import { createZStackClient } from './client.js';
 import { UPDATE_BODY_FIELDS, UpdateModelBodySchema, UUID_PATTERN, type ModelInventory, type UpdateModelBody, type UserTagInventory } from './contract.js';
 import { registerTypes, TYPE_NAME } from './graphql.js';
-import { changesOf, fromVendor, toVendorPatch, unappliedFields, VENDOR, verifiable, type FieldOrigins, type ZStackModelDeployment, type ZStackUpdateInput } from './mapping.js';
+import { contradictedFields, type FieldConfirmation } from '../../src/domain/confirmation.js';
+import { changesOf, confirmWrite, fromVendor, toVendorPatch, VENDOR, type FieldOrigins, type ZStackModelDeployment, type ZStackUpdateInput } from './mapping.js';
 
 export const ZStackConfigSchema = z
   .object({
@@ -25,8 +26,17 @@ export const ZStackConfigSchema = z
     /** Bound on following a 202 job. @default 30000 */
     asyncTimeoutMs: z.number().int().positive().optional(),
     timeoutMs: z.number().int().positive().optional(),
-    /** Read models' user tags (the unified `tags`) with one QueryUserTag call per batch. @default true */
+    /**
+     * Read models' user tags (the unified `tags`) with one QueryUserTag call per batch. The seeds do not
+     * mention that call (ASSUMPTION(A9)): when it fails, models are still served, their tags unknown. @default true
+     */
     readUserTags: z.boolean().default(true),
+    /**
+     * Take UpdateModel's `userTags` to replace the model's user tags (ASSUMPTION(A12)), so that a re-read
+     * without them contradicts the write. Off: such tags are UNCONFIRMED and the write is judged by its
+     * other fields. @default false
+     */
+    confirmUserTags: z.boolean().default(false),
   })
   .refine((c) => !!c.sessionUuid || (!!c.accountName && !!c.password), {
     path: ['accountName'],
@@ -55,6 +65,36 @@ const remap = (issues: ValidationIssue[], origins: FieldOrigins): ValidationIssu
     const origin = typeof field === 'string' ? origins[field as keyof UpdateModelBody] : undefined;
     return origin ? { ...i, path: [...origin, ...rest] } : i;
   });
+
+/**
+ * Validates a patch against seed 004's rules (lengths in UTF-16 units, as ZStack counts) and builds
+ * the UpdateModel body; nothing is sent. Throws ValidationError naming the caller's fields.
+ */
+export function updateBodyOf(patch: UpdatePatch): { body: UpdateModelBody; origins: FieldOrigins } {
+  const block = (patch.vendor ?? {}) as Record<string, unknown>;
+  const issues: ValidationIssue[] = [];
+  for (const k of Object.keys(block)) {
+    if (block[k] === undefined) continue;
+    if (!(UPDATE_BODY_FIELDS as readonly string[]).includes(k)) {
+      issues.push({ path: [VENDOR, k], rule: 'unknown_field', message: `${k} is not an UpdateModel field` });
+    } else if (block[k] === null) {
+      // seed 004 types every field (String, List, Boolean): null is none of them.
+      issues.push({ path: [VENDOR, k], rule: 'not_null', message: `${k} cannot be null; omit it to leave it unchanged` });
+    }
+  }
+  for (const k of ['name', 'description', 'tags'] as const) {
+    if (patch[k] === null) issues.push({ path: [k], rule: 'not_null', message: `${k} cannot be null; omit it to leave it unchanged` });
+  }
+  const { body, origins, conflicts } = toVendorPatch(patch as UpdatePatch<ZStackUpdateInput>);
+  for (const c of conflicts) issues.push({ path: c.path, rule: 'conflict', message: c.message });
+  const parsed = UpdateModelBodySchema.safeParse(body, { reportInput: true });
+  if (!parsed.success) issues.push(...remap(issuesFromZod(parsed.error), origins));
+  if (issues.length === 0 && Object.keys(body).length === 0) {
+    issues.push({ path: [], rule: 'required', message: 'the update sets no field' });
+  }
+  if (issues.length) throw new ValidationError(issues);
+  return { body: parsed.data!, origins };
+}
 
 export const zstackAdapter = defineAdapter({
   vendor: VENDOR,
@@ -90,28 +130,49 @@ export const zstackAdapter = defineAdapter({
     }
 
     const userTagsOf = async (uuids: string[] | undefined, requestId?: string) =>
-      readTags
-        ? tagMap(
-            await walk(async (start) => ({ items: await client.queryUserTag({ resourceUuids: uuids, limit: PAGE, start }, requestId) })),
-          )
-        : null;
+      tagMap(await walk(async (start) => ({ items: await client.queryUserTag({ resourceUuids: uuids, limit: PAGE, start }, requestId) })));
+
+    /** The failure of the user-tag query as the error of the `tags` field (backend named, cause kept). */
+    const tagsUnknown = (err: unknown): UpstreamError => {
+      const why = err instanceof UpstreamError ? err.message.replace(`Backend ${backend}: `, '') : err instanceof Error ? err.message : String(err);
+      return new UpstreamError({
+        backend,
+        code: err instanceof UpstreamError ? (err.code as 'UPSTREAM_ERROR') : 'UPSTREAM_ERROR',
+        status: err instanceof UpstreamError ? err.status : null,
+        request: err instanceof UpstreamError ? (err.request ?? undefined) : undefined,
+        retryable: err instanceof UpstreamError && err.retryable,
+        message: `tags unknown: the user-tag query failed (${why}); the model itself was read`,
+      });
+    };
 
     /**
-     * One model query for many uuids. User tags live apart from ModelInventory: with `withTags` one
-     * more query (for the whole chunk) reads them; without, they are left to `loadTags`, which
-     * GraphQL calls only when a query asks for `tags`.
+     * Models with their user tags: the model query and, when readUserTags, one user-tag query beside
+     * it. The user-tag query is not in the seeds (ASSUMPTION(A9)): when it fails the models are served
+     * with `tagsDeferred`, so the `tags` field asks again and reports the failure for that field alone.
      */
-    async function getChunk(uuids: string[], requestId?: string, withTags = true): Promise<ZStackModelDeployment[]> {
-      const [models, tags] = await Promise.all([
+    async function withTags(models: Promise<ModelInventory[]>, uuids: string[] | undefined, requestId?: string): Promise<ZStackModelDeployment[]> {
+      const [inventories, tags] = await Promise.all([
+        models,
+        readTags
+          ? userTagsOf(uuids, requestId).catch((err: unknown) => {
+              ctx.logger.warn({ problem: tagsUnknown(err).message }, 'ZStack user tags unavailable; serving models without them');
+              return null;
+            })
+          : new Map<string, string[]>(),
+      ]);
+      return inventories.map((m) => {
+        const d = fromVendor(m, backend, tags?.get(m.uuid) ?? []);
+        return tags ? d : { ...d, tagsDeferred: true };
+      });
+    }
+
+    /** One model query for many uuids, their tags beside it. */
+    function getChunk(uuids: string[], requestId?: string): Promise<ZStackModelDeployment[]> {
+      const models =
         uuids.length === 1
           ? client.getModel(uuids[0]!, requestId).then((m): ModelInventory[] => (m ? [m] : []))
-          : client.queryModel({ uuids, limit: uuids.length }, requestId).then((r) => r.inventories),
-        withTags ? userTagsOf(uuids, requestId) : null,
-      ]);
-      return models.map((m) => {
-        const d = fromVendor(m, backend, tags?.get(m.uuid) ?? []);
-        return !withTags && readTags ? { ...d, tagsDeferred: true } : d;
-      });
+          : client.queryModel({ uuids, limit: uuids.length }, requestId).then((r) => r.inventories);
+      return withTags(models, uuids, requestId);
     }
 
     async function getOne(uuid: string, requestId?: string): Promise<ZStackModelDeployment> {
@@ -120,33 +181,15 @@ export const zstackAdapter = defineAdapter({
       return d;
     }
 
-    /** Validates the patch and builds the UpdateModel body; nothing is sent. */
-    function bodyOf(patch: UpdatePatch): { body: UpdateModelBody; origins: FieldOrigins } {
-      const block = (patch.vendor ?? {}) as Record<string, unknown>;
-      const issues: ValidationIssue[] = [];
-      for (const k of Object.keys(block)) {
-        if (!(UPDATE_BODY_FIELDS as readonly string[]).includes(k) && block[k] !== undefined && block[k] !== null) {
-          issues.push({ path: [VENDOR, k], rule: 'unknown_field', message: `${k} is not an UpdateModel field` });
-        }
-      }
-      const { body, origins, conflicts } = toVendorPatch(patch as UpdatePatch<ZStackUpdateInput>);
-      for (const c of conflicts) issues.push({ path: c.path, rule: 'conflict', message: c.message });
-      const parsed = UpdateModelBodySchema.safeParse(body);
-      if (!parsed.success) issues.push(...remap(issuesFromZod(parsed.error), origins));
-      if (issues.length === 0 && Object.keys(body).length === 0) {
-        issues.push({ path: [], rule: 'required', message: 'the update sets no field' });
-      }
-      if (issues.length) throw new ValidationError(issues);
-      return { body: parsed.data!, origins };
-    }
-
     async function plan(uuid: string, patch: UpdatePatch, requestId?: string): Promise<PlanResult & { body: UpdateModelBody; origins: FieldOrigins }> {
-      const { body, origins } = bodyOf(patch);
+      const { body, origins } = updateBodyOf(patch);
       const current = await getOne(uuid, requestId);
       return { current, changes: changesOf(body, current), requests: [client.updateModelRequest(uuid, body, style)], body, origins };
     }
 
-    const applied = (body: UpdateModelBody, d: ZStackModelDeployment) => unappliedFields(body, d.raw, readTags ? d.tags : null);
+    const confirm = (body: UpdateModelBody, d: ZStackModelDeployment): FieldConfirmation[] =>
+      confirmWrite(body, d.raw, { tags: d.tagsDeferred ? null : d.tags, readsTags: readTags, confirmsTags: config.confirmUserTags ?? false });
+    const seenAny = (fields: FieldConfirmation[]) => fields.some((f) => f.state !== 'UNCONFIRMED');
     // Set once an update's effect was seen on the re-read: the server reads our body style.
     let styleConfirmed = false;
 
@@ -154,13 +197,20 @@ export const zstackAdapter = defineAdapter({
       parseKey: (nativeKey) => parseSegments(nativeKey, KEY_RULES)[0]!,
       formatKey: (key) => key,
 
+      /** Tags of models read while the user-tag query failed (`tagsDeferred`): asked again, or the field's error. */
       async loadTags(keys, opts) {
         if (!readTags) return keys.map(() => []);
         const unique = [...new Set(keys)];
-        const maps = await Promise.all(chunks(unique, BATCH).map((chunk) => userTagsOf(chunk, opts?.requestId)));
-        return keys.map((k) => maps.find((m) => m?.has(k))?.get(k) ?? []);
+        try {
+          const maps = await Promise.all(chunks(unique, BATCH).map((chunk) => userTagsOf(chunk, opts?.requestId)));
+          return keys.map((k) => maps.find((m) => m.has(k))?.get(k) ?? []);
+        } catch (err) {
+          const e = tagsUnknown(err);
+          return keys.map(() => e);
+        }
       },
 
+      /** The same full state as list: each model with its tags (one model query and one user-tag query per 100 keys). */
       async getMany(keys, opts) {
         const unique = [...new Set(keys)];
         const found = new Map<string, ZStackModelDeployment>();
@@ -168,7 +218,7 @@ export const zstackAdapter = defineAdapter({
         await Promise.all(
           chunks(unique, BATCH).map(async (chunk) => {
             try {
-              for (const d of await getChunk(chunk, opts?.requestId, false)) found.set(d.nativeId, d);
+              for (const d of await getChunk(chunk, opts?.requestId)) found.set(d.nativeId, d);
             } catch (err) {
               for (const k of chunk) failed.set(k, err as Error);
             }
@@ -180,15 +230,13 @@ export const zstackAdapter = defineAdapter({
       async list(filter, opts) {
         // Every model present is READY (mapping.ts STATUS_TABLE).
         if (filter.statuses && !filter.statuses.includes('READY')) return [];
-        const [models, tags] = await Promise.all([
-          walk(async (start) => {
-            const r = await client.queryModel({ limit: PAGE, start, replyWithCount: true, sort: '+uuid' }, opts?.requestId);
-            return { items: r.inventories, total: r.total };
-          }),
-          userTagsOf(undefined, opts?.requestId),
-        ]);
+        const models = walk(async (start) => {
+          const r = await client.queryModel({ limit: PAGE, start, replyWithCount: true, sort: '+uuid' }, opts?.requestId);
+          return { items: r.inventories, total: r.total };
+        });
         const seen = new Set<string>();
-        return models.filter((m) => !seen.has(m.uuid) && seen.add(m.uuid)).map((m) => fromVendor(m, backend, tags?.get(m.uuid) ?? []));
+        const all = await withTags(models, undefined, opts?.requestId);
+        return all.filter((d) => !seen.has(d.nativeId) && seen.add(d.nativeId));
       },
 
       async planUpdate(key, patch, opts) {
@@ -202,6 +250,8 @@ export const zstackAdapter = defineAdapter({
           throw new ConflictError(p.current.id, opts.expectedVersion, p.current.version);
         }
         const request = p.requests[0]!;
+        const afterWrite = (outcome: 'UNKNOWN' | 'NOT_APPLIED', message: string, fields?: FieldConfirmation[]) =>
+          new UpstreamError({ backend, code: 'UPSTREAM_ERROR', request: { method: request.method, path: request.path }, status: 200, outcome, message, detail: fields ? { fields } : null });
         try {
           await client.updateModel(key, p.body, style, opts?.requestId);
         } catch (err) {
@@ -209,10 +259,11 @@ export const zstackAdapter = defineAdapter({
           if (err instanceof UpstreamError && err.outcome === 'UNKNOWN') {
             // The write may or may not have happened: the re-read decides when it can.
             const after = await getOne(key, opts?.requestId).catch(() => null);
-            if (after && verifiable(p.body, readTags)) {
-              if (applied(p.body, after).length === 0) return { deployment: after, requests: p.requests, changes: p.changes };
+            const fields = after ? confirm(p.body, after) : [];
+            if (after && seenAny(fields)) {
+              if (!contradictedFields(fields).length) return { deployment: after, requests: p.requests, changes: p.changes, fields };
               // UpdateModel is synchronous (seed 004): once ZStack has answered, even garbled or with a 500,
-              // it is done with the request, so what the re-read lacks was not applied.
+              // it is done with the request, so what the re-read contradicts was not applied.
               const answered = err.status !== null && err.status !== 202 && err.code !== 'UPSTREAM_TIMEOUT';
               if (answered) throw err.withOutcome('NOT_APPLIED', `${err.message.replace(`Backend ${backend}: `, '')}; the re-read shows the update was not applied`);
             }
@@ -221,25 +272,28 @@ export const zstackAdapter = defineAdapter({
           throw err;
         }
         const after = await getOne(key, opts?.requestId);
-        const missing = applied(p.body, after);
-        const afterWrite = (outcome: 'UNKNOWN' | 'NOT_APPLIED', message: string) =>
-          new UpstreamError({ backend, code: 'UPSTREAM_ERROR', request: { method: request.method, path: request.path }, status: 200, outcome, message });
-        if (!missing.length && !verifiable(p.body, readTags) && !styleConfirmed && after.raw.lastOpDate === (p.current as ZStackModelDeployment).raw.lastOpDate) {
-          // None of the fields sent shows in ModelInventory (seed 004), and the model's lastOpDate did
-          // not move: a server that reads the other body style would have ignored them (CONVENTIONS.md 0.1).
-          throw afterWrite('UNKNOWN',
+        const fields = confirm(p.body, after);
+        const contradicted = contradictedFields(fields);
+        if (contradicted.length) {
+          throw afterWrite(
+            'NOT_APPLIED',
+            `UpdateModel ${key} was accepted but not applied: ${contradicted.join(', ')} unchanged on the re-read model ` +
+              `(the server may expect the ${style === 'flat' ? 'wrapped' : 'flat'} body; see updateBodyStyle)`,
+            fields,
+          );
+        }
+        if (!seenAny(fields) && !styleConfirmed && after.raw.lastOpDate === (p.current as ZStackModelDeployment).raw.lastOpDate) {
+          // None of the fields sent shows on the re-read, and the model's lastOpDate did not move:
+          // a server that reads the other body style would have ignored them (CONVENTIONS.md 0.1).
+          throw afterWrite(
+            'UNKNOWN',
             `UpdateModel ${key} was accepted, but ZStack shows none of the fields sent (${Object.keys(p.body).join(', ')}) and the ` +
               `model's lastOpDate did not move, so the change cannot be confirmed in place (check updateBodyStyle)`,
+            fields,
           );
         }
-        if (!missing.length) styleConfirmed = true;
-        if (missing.length) {
-          throw afterWrite('NOT_APPLIED',
-            `UpdateModel ${key} was accepted but not applied: ${missing.join(', ')} unchanged on the re-read model ` +
-              `(the server may expect the ${style === 'flat' ? 'wrapped' : 'flat'} body; see updateBodyStyle)`,
-          );
-        }
-        return { deployment: after, requests: p.requests, changes: p.changes };
+        if (seenAny(fields)) styleConfirmed = true;
+        return { deployment: after, requests: p.requests, changes: p.changes, fields };
       },
 
       async health(): Promise<BackendHealth> {

@@ -6,13 +6,13 @@ import type { PlannedRequest } from '../../src/domain/patch.js';
 import type { HttpClient, HttpRequest, HttpResponse, QueryValue, VendorErrorFacts } from '../../src/http/client.js';
 import {
   AsyncJobReplySchema,
-  checkModelInventory,
-  checkQueryReply,
   CountReplySchema,
   ErrorReplySchema,
   LoginReplySchema,
   MODEL_RESOURCE_TYPE,
+  ModelInventorySchema,
   parseJsonLossless,
+  QueryReplySchema,
   UpdateModelReplySchema,
   UserTagInventorySchema,
   wrapUpdateModelBody,
@@ -39,6 +39,8 @@ const MODELS = `${API}/ai/models`;
 const USER_TAGS = `${API}/user-tags`;
 const LOGIN = `${API}/accounts/login`;
 const JOBS = `${API}/api-jobs`;
+/** seed 004's request example. */
+export const UPDATE_CONTENT_TYPE = 'application/json;charset=UTF-8';
 
 /** Lower-case hex SHA-512 of the plain password, as ZStack's login wants it (CONVENTIONS.md 3.2). */
 export function sha512Hex(text: string): string {
@@ -299,16 +301,25 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
 
   const read = (req: HttpRequest) => call(req, (f) => failureError(req, f, false));
 
+  const problemOf = (error: { issues: { path: PropertyKey[]; message: string }[] }) => {
+    const i = error.issues[0];
+    return i ? `${i.path.map(String).join('.') || 'body'}: ${i.message}` : 'unexpected shape';
+  };
+
+  /**
+   * A query reply's models. Reading is lenient (contract.ts): an item that is not a model at all
+   * (no object, no uuid) is skipped and logged, so one bad row never hides its neighbours.
+   */
   const inventories = (req: HttpRequest, status: number, body: unknown): { inventories: ModelInventory[]; total?: number } => {
-    const page = checkQueryReply(body);
-    if (!page.ok) throw wrongShape(req, status, page.problem);
+    const page = QueryReplySchema.safeParse(body);
+    if (!page.success) throw wrongShape(req, status, 'expected {"inventories": [...]}');
     const out: ModelInventory[] = [];
-    for (const item of page.value.inventories) {
-      const c = checkModelInventory(item);
-      if (!c.ok) throw wrongShape(req, status, c.problem);
-      out.push(c.value);
+    for (const item of page.data.inventories) {
+      const c = ModelInventorySchema.safeParse(item);
+      if (c.success) out.push(c.data);
+      else ctx.logger.warn({ path: req.path, problem: problemOf(c.error) }, 'ZStack answered a model that cannot be read; skipped');
     }
-    return { inventories: out, total: page.value.total ?? undefined };
+    return { inventories: out, total: page.data.total ?? undefined };
   };
 
   return {
@@ -352,9 +363,9 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
       if (query.resourceUuids) q.push(query.resourceUuids.length === 1 ? `resourceUuid=${query.resourceUuids[0]}` : `resourceUuid?=${query.resourceUuids.join(',')}`);
       const req: HttpRequest = { method: 'GET', path: USER_TAGS, query: { q, limit: query.limit, start: query.start }, requestId };
       const r = await read(req);
-      const page = checkQueryReply(r.body);
-      if (!page.ok) throw wrongShape(req, r.status, page.problem);
-      return page.value.inventories.map((t) => {
+      const page = QueryReplySchema.safeParse(r.body);
+      if (!page.success) throw wrongShape(req, r.status, 'expected {"inventories": [...]}');
+      return page.data.inventories.map((t) => {
         const c = UserTagInventorySchema.safeParse(t);
         if (!c.success) throw wrongShape(req, r.status, 'expected UserTagInventory {resourceUuid, tag}');
         return c.data;
@@ -378,6 +389,8 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
         method: 'PUT',
         path: `${MODELS}/${pathSegment(uuid)}`,
         body: style === 'wrapped' ? wrapUpdateModelBody(body) : body,
+        // As seed 004's request example sends it: ZStack decodes with the servlet default otherwise.
+        headers: { 'content-type': UPDATE_CONTENT_TYPE },
         idempotent: false,
         requestId,
       };
@@ -407,9 +420,9 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
         throw failureError(req, new ApiFailure(r.status, failed, '', 'request'), true);
       }
       if (reply.data.inventory === undefined || reply.data.inventory === null) return { status: r.status, inventory: null };
-      const inv = checkModelInventory(reply.data.inventory);
-      if (!inv.ok) throw wrongShape(req, r.status, inv.problem).withOutcome('UNKNOWN');
-      return { status: r.status, inventory: inv.value };
+      const inv = ModelInventorySchema.safeParse(reply.data.inventory);
+      if (!inv.success) throw wrongShape(req, r.status, problemOf(inv.error)).withOutcome('UNKNOWN');
+      return { status: r.status, inventory: inv.data };
     },
 
     close: () => http.close(),

@@ -27,15 +27,6 @@ export function parseJsonLossless(text: string): unknown {
   return JSON.parse(text.replace(LONG_LITERAL, '$1"$2"'));
 }
 
-/** A Long as received (after parseJsonLossless) to a decimal string, or null. */
-export function longText(value: unknown): string | null | undefined {
-  if (value === null || value === undefined) return value as null | undefined;
-  if (typeof value === 'string' && /^-?\d+$/.test(value)) return value;
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-  if (typeof value === 'bigint') return value.toString();
-  return undefined;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Gson dates (CONVENTIONS.md 3.3): "Jan 6, 2017 3:51:16 AM"
 
@@ -46,7 +37,7 @@ const GSON_DATE = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4}),? (\d{1,2}):(\d{2}):(\d{2
 /**
  * Parses a Gson date leniently (also ISO-8601 and epoch milliseconds). Gson writes the
  * management node's local time without a zone.
- * ASSUMPTION(CONVENTIONS.md 3.3): the management node runs in UTC.
+ * ASSUMPTION(A13): the management node runs in UTC.
  */
 export function parseGsonDate(value: unknown): Date | null {
   if (value === null || value === undefined || value === '') return null;
@@ -86,35 +77,47 @@ export function formatGsonDate(epochMs: number): string {
 const uuidField = (what: string) => z.string().regex(UUID_PATTERN, `${what} must be a ZStack uuid (32 lower-case hex characters)`);
 
 /**
+ * A string of at most `max` UTF-16 code units: ZStack checks lengths with Java's `String.length()`,
+ * while zod's `.max()` counts code points (a 200-emoji name is 200 to zod, 400 to ZStack).
+ */
+export const javaString = (max: number, min = 0, emptyMessage?: string) =>
+  z.string().superRefine((s, ctx) => {
+    if (s.length < min) ctx.addIssue({ code: 'too_small', origin: 'string', minimum: min, inclusive: true, input: s, message: emptyMessage ?? `at least ${min} characters` });
+    else if (s.length > max) {
+      ctx.addIssue({ code: 'too_big', origin: 'string', maximum: max, inclusive: true, input: s, message: `at most ${max} UTF-16 code units (ZStack counts as Java does); got ${s.length}` });
+    }
+  });
+
+/**
  * The body fields of UpdateModel, as the page's request example shows them. The page gives the
  * types (every field optional; `recommendedGpuNum` a string; `clearDefaultModelService` a
  * boolean); the lengths and patterns are ZStack-wide API rules.
- * ASSUMPTION(CONVENTIONS.md 3.6): name/modelId/vendor ≤ 255 and not empty, description and the
+ * ASSUMPTION(A3, A4; README table): name/modelId/vendor ≤ 255 and not empty, description and the
  * other free texts ≤ 2048 (ZStack's `@APIParam(maxLength)` on resource names/descriptions),
  * uuid references are ZStack uuids, `recommendedGpuNum` is a comma list of GPU counts ("1,2,4",
  * the string form of the inventory's integer list), tags are non-empty strings.
  */
 export const UpdateModelFieldsSchema = z
   .object({
-    name: z.string().min(1, 'name cannot be an empty string').max(255),
-    installPath: z.string().min(1, 'installPath cannot be an empty string').max(2048),
-    description: z.string().max(2048),
-    vendor: z.string().min(1, 'vendor cannot be an empty string').max(255),
-    parameters: z.string().max(65535),
+    name: javaString(255, 1, 'name cannot be an empty string'),
+    installPath: javaString(2048, 1, 'installPath cannot be an empty string'),
+    description: javaString(2048),
+    vendor: javaString(255, 1, 'vendor cannot be an empty string'),
+    parameters: javaString(65535),
     modelCenterUuid: uuidField('modelCenterUuid'),
-    modelClassifications: z.array(z.string().min(1, 'a model classification cannot be empty').max(255)),
+    modelClassifications: z.array(javaString(255, 1, 'a model classification cannot be empty')),
     recommendedGpuNum: z
       .string()
       .regex(/^[1-9]\d{0,3}(,[1-9]\d{0,3})*$/, 'recommendedGpuNum must be a comma-separated list of GPU counts, e.g. "1,2,4"'),
-    gpuConstraintDescription: z.string().max(2048),
-    modelId: z.string().min(1, 'modelId cannot be an empty string').max(255),
+    gpuConstraintDescription: javaString(2048),
+    modelId: javaString(255, 1, 'modelId cannot be an empty string'),
     defaultModelServiceUuid: uuidField('defaultModelServiceUuid'),
     clearDefaultModelService: z.boolean(),
   })
   .partial()
   .strict();
 
-const TagsSchema = z.array(z.string().min(1, 'a tag cannot be empty').max(2048));
+const TagsSchema = z.array(javaString(2048, 1, 'a tag cannot be empty'));
 
 /** The flat UpdateModel body of seed 004's request example. */
 export const UpdateModelBodySchema = UpdateModelFieldsSchema.extend({
@@ -123,7 +126,7 @@ export const UpdateModelBodySchema = UpdateModelFieldsSchema.extend({
 })
   .strict()
   .refine((b) => !(b.clearDefaultModelService === true && b.defaultModelServiceUuid !== undefined), {
-    // ASSUMPTION(CONVENTIONS.md 3.6): setting and clearing the default model service at once is contradictory.
+    // ASSUMPTION(A5): setting and clearing the default model service at once is contradictory.
     path: ['clearDefaultModelService'],
     message: 'clearDefaultModelService cannot be true while defaultModelServiceUuid is set',
   });
@@ -164,17 +167,8 @@ export function wrapUpdateModelBody(body: UpdateModelBody): WrappedUpdateModelBo
 // ---------------------------------------------------------------------------------------------
 // Replies
 
-export interface ZStackErrorCode {
-  code: string;
-  description?: string | null;
-  details?: string | null;
-  elaboration?: string | null;
-  opaque?: Record<string, unknown> | null;
-  cause?: ZStackErrorCode | null;
-}
-
 /** ErrorCode (seed 004 `error`; CONVENTIONS.md 3.5), recursive through `cause`. */
-export const ErrorCodeSchema: z.ZodType<ZStackErrorCode> = z.looseObject({
+export const ErrorCodeSchema = z.looseObject({
   code: z.string(),
   description: z.string().nullish(),
   details: z.string().nullish(),
@@ -184,172 +178,89 @@ export const ErrorCodeSchema: z.ZodType<ZStackErrorCode> = z.looseObject({
     return ErrorCodeSchema.nullish();
   },
 });
+export type ZStackErrorCode = z.infer<typeof ErrorCodeSchema>;
 
 /** `{"error": ErrorCode}` — the body of a 503 and of a failed job (CONVENTIONS.md 3.5). */
 export const ErrorReplySchema = z.looseObject({ error: ErrorCodeSchema });
 
+// Reading is more tolerant than writing: a stored value of the wrong type degrades to null
+// instead of making the model (or its list) unreadable; write rules (lengths, patterns) never apply.
+const text = z.string().nullish().catch(null);
+
+/**
+ * A Java `Long` (seed 004): a JSON integer, or a decimal string (ZStack writes values beyond 2^53
+ * as strings; parseJsonLossless quotes long literals). Kept exact as a decimal string.
+ */
+const long = z
+  .union([z.string().regex(/^-?\d{1,19}$/), z.number().int(), z.bigint()])
+  .transform((v) => String(v))
+  .nullish()
+  .catch(null);
+
 export const ModelServiceRefSchema = z.looseObject({
-  uuid: z.string().nullish(),
-  name: z.string().nullish(),
-  description: z.string().nullish(),
-  modelUuid: z.string().nullish(),
-  modelServiceUuid: z.string().nullish(),
-  createDate: z.string().nullish(),
-  lastOpDate: z.string().nullish(),
+  uuid: text,
+  name: text,
+  description: text,
+  modelUuid: text,
+  modelServiceUuid: text,
+  createDate: text,
+  lastOpDate: text,
 });
 export type ModelServiceRef = z.infer<typeof ModelServiceRefSchema>;
 
-const longSchema = z.union([z.string().regex(/^-?\d+$/), z.number().int()]).nullish();
-
 /**
- * ModelInventory, every field of seed 004 (Long fields as decimal strings: see parseJsonLossless).
- * The full schema is for the simulator and tests; replies go through checkModelInventory.
+ * ModelInventory, every field of seed 004 — the one definition of the reply shape (the type is
+ * its z.infer). Only `uuid` must be right (it is the key); a `name` of the wrong type reads as
+ * empty, any other field of the wrong type as null.
  */
 export const ModelInventorySchema = z.looseObject({
   uuid: z.string().regex(UUID_PATTERN),
-  name: z.string(),
-  description: z.string().nullish(),
-  installPath: z.string().nullish(),
-  parameters: z.string().nullish(),
-  modelCenterUuid: z.string().nullish(),
-  logo: z.string().nullish(),
-  vendor: z.string().nullish(),
-  modelId: z.string().nullish(),
-  introduction: z.string().nullish(),
-  size: longSchema,
-  version: z.string().nullish(),
-  type: z.string().nullish(),
-  minGpuMemory: longSchema,
-  recommendedGpuMemory: longSchema,
-  recommendedGpuNum: z.array(z.number().int()).nullish(),
-  gpuConstraintDescription: z.string().nullish(),
-  versionSemver: z.string().nullish(),
-  isLatestVersion: z.boolean().nullish(),
-  artifactChecksum: z.string().nullish(),
-  artifactSizeBytes: longSchema,
-  architectureType: z.string().nullish(),
-  frameworkVersion: z.string().nullish(),
-  requiredAccelerator: z.string().nullish(),
-  pipelineTag: z.string().nullish(),
-  modelServiceRefs: z.array(ModelServiceRefSchema).nullish(),
-  extraGpuMemRequest: longSchema,
-  SAMPLE_SIZE: z.number().int().nullish(),
-  createDate: z.string().nullish(),
-  lastOpDate: z.string().nullish(),
+  name: z.string().catch(''),
+  description: text,
+  installPath: text,
+  parameters: text,
+  modelCenterUuid: text,
+  logo: text,
+  vendor: text,
+  modelId: text,
+  introduction: text,
+  size: long,
+  version: text,
+  type: text,
+  minGpuMemory: long,
+  recommendedGpuMemory: long,
+  recommendedGpuNum: z.array(z.number().int()).nullish().catch(null),
+  gpuConstraintDescription: text,
+  versionSemver: text,
+  isLatestVersion: z.boolean().nullish().catch(null),
+  artifactChecksum: text,
+  artifactSizeBytes: long,
+  architectureType: text,
+  frameworkVersion: text,
+  requiredAccelerator: text,
+  pipelineTag: text,
+  modelServiceRefs: z
+    .array(z.unknown())
+    .transform((refs) => refs.flatMap((r) => {
+      const p = ModelServiceRefSchema.safeParse(r);
+      return p.success ? [p.data] : [];
+    }))
+    .nullish()
+    .catch(null),
+  extraGpuMemRequest: long,
+  SAMPLE_SIZE: z.number().int().nullish().catch(null),
+  createDate: text,
+  lastOpDate: text,
 });
 
 /** A ModelInventory as the adapter keeps it: Long fields as exact decimal strings. */
-export interface ModelInventory {
-  uuid: string;
-  name: string;
-  description?: string | null;
-  installPath?: string | null;
-  parameters?: string | null;
-  modelCenterUuid?: string | null;
-  logo?: string | null;
-  vendor?: string | null;
-  modelId?: string | null;
-  introduction?: string | null;
-  size?: string | null;
-  version?: string | null;
-  type?: string | null;
-  minGpuMemory?: string | null;
-  recommendedGpuMemory?: string | null;
-  recommendedGpuNum?: number[] | null;
-  gpuConstraintDescription?: string | null;
-  versionSemver?: string | null;
-  isLatestVersion?: boolean | null;
-  artifactChecksum?: string | null;
-  artifactSizeBytes?: string | null;
-  architectureType?: string | null;
-  frameworkVersion?: string | null;
-  requiredAccelerator?: string | null;
-  pipelineTag?: string | null;
-  modelServiceRefs?: ModelServiceRef[] | null;
-  extraGpuMemRequest?: string | null;
-  SAMPLE_SIZE?: number | null;
-  createDate?: string | null;
-  lastOpDate?: string | null;
-}
+export type ModelInventory = z.infer<typeof ModelInventorySchema>;
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
-
-type Kind = 'str' | 'long' | 'int' | 'bool' | 'intList' | 'refs';
-const INVENTORY_KINDS: [keyof ModelInventory, Kind][] = [
-  ['description', 'str'],
-  ['installPath', 'str'],
-  ['parameters', 'str'],
-  ['modelCenterUuid', 'str'],
-  ['logo', 'str'],
-  ['vendor', 'str'],
-  ['modelId', 'str'],
-  ['introduction', 'str'],
-  ['size', 'long'],
-  ['version', 'str'],
-  ['type', 'str'],
-  ['minGpuMemory', 'long'],
-  ['recommendedGpuMemory', 'long'],
-  ['recommendedGpuNum', 'intList'],
-  ['gpuConstraintDescription', 'str'],
-  ['versionSemver', 'str'],
-  ['isLatestVersion', 'bool'],
-  ['artifactChecksum', 'str'],
-  ['artifactSizeBytes', 'long'],
-  ['architectureType', 'str'],
-  ['frameworkVersion', 'str'],
-  ['requiredAccelerator', 'str'],
-  ['pipelineTag', 'str'],
-  ['modelServiceRefs', 'refs'],
-  ['extraGpuMemRequest', 'long'],
-  ['SAMPLE_SIZE', 'int'],
-  ['createDate', 'str'],
-  ['lastOpDate', 'str'],
-];
-
-function kindOk(kind: Kind, v: unknown): boolean {
-  if (v === null || v === undefined) return true;
-  switch (kind) {
-    case 'str':
-      return typeof v === 'string';
-    case 'long':
-      return longText(v) !== undefined;
-    case 'int':
-      return Number.isInteger(v);
-    case 'bool':
-      return typeof v === 'boolean';
-    case 'intList':
-      return Array.isArray(v) && v.every((x) => Number.isInteger(x));
-    case 'refs':
-      return Array.isArray(v) && v.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x));
-  }
-}
-
-/**
- * The hot-path check of one ModelInventory (a compiled loop, no zod on success). Long fields
- * that arrived as safe JS numbers are normalised to decimal strings.
- */
-export function checkModelInventory(v: unknown): Checked<ModelInventory> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { ok: false, problem: 'inventory is not an object' };
-  const d = v as Record<string, unknown>;
-  if (typeof d.uuid !== 'string' || !UUID_PATTERN.test(d.uuid)) return { ok: false, problem: 'uuid: expected a 32-hex uuid' };
-  if (typeof d.name !== 'string') return { ok: false, problem: 'name: expected a string' };
-  for (const [field, kind] of INVENTORY_KINDS) {
-    if (!kindOk(kind, d[field])) return { ok: false, problem: `${field}: unexpected ${typeof d[field]}` };
-  }
-  for (const f of LONG_FIELDS) if (typeof d[f] === 'number') d[f] = String(d[f]);
-  return { ok: true, value: d as unknown as ModelInventory };
-}
-
-/** Query reply (CONVENTIONS.md 3.3): `{"inventories": [...], "total"?: n, "schema"?: {...}}`. */
-export function checkQueryReply(v: unknown): Checked<{ inventories: unknown[]; total?: number }> {
-  if (v && typeof v === 'object' && !Array.isArray(v)) {
-    const r = v as Record<string, unknown>;
-    if (Array.isArray(r.inventories) && (r.total === undefined || r.total === null || Number.isInteger(r.total))) {
-      return { ok: true, value: r as { inventories: unknown[]; total?: number } };
-    }
-  }
-  return { ok: false, problem: 'expected {"inventories": [...]}' };
-}
+/** Query reply (CONVENTIONS.md 3.3): `{"inventories": [...], "total"?: n, "schema"?: {...}}`; items are checked one by one. */
+export const QueryReplySchema = z.looseObject({
+  inventories: z.array(z.unknown()),
+  total: z.number().int().nullish(),
+});
 
 /** `{"total": n}` — a query with `count=true`. */
 export const CountReplySchema = z.looseObject({ total: z.number().int() });
@@ -389,7 +300,7 @@ export const LoginReplySchema = z.looseObject({
 
 /**
  * UserTagInventory of `GET /zstack/v1/user-tags`.
- * ASSUMPTION(CONVENTIONS.md 3.6): a model's user tags are ZStack user tags on resourceType
+ * ASSUMPTION(A9): a model's user tags are ZStack user tags on resourceType
  * `ModelVO` (ModelInventory itself carries no tags), read with the standard query API.
  */
 export const UserTagInventorySchema = z.looseObject({

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { errorDetail, parseZStackError, sha512Hex } from './client.js';
 import {
-  checkModelInventory,
   ErrorCodeSchema,
+  ModelInventorySchema,
   formatGsonDate,
   parseGsonDate,
   parseJsonLossless,
@@ -11,15 +11,13 @@ import {
   wrapUpdateModelBody,
   type ModelInventory,
 } from './contract.js';
-import { changesOf, fromVendor, STATUS_TABLE, toVendorPatch, unappliedFields, verifiable } from './mapping.js';
+import { changesOf, confirmWrite, fromVendor, STATUS_TABLE, toVendorPatch } from './mapping.js';
 
 /** Seed 004's response example, as the wire carries it. */
 const PAGE_EXAMPLE = `{ "inventory": { "uuid": "1bb3ef7d600d4d30b21b8ffd299c37b5", "name": "example", "description": "test model", "installPath": "/usr/local/test-model", "parameters": "test parameters", "modelCenterUuid": "ebf96ce1de2c46fa8af9d503c29bb93d", "logo": "BASE64data", "vendor": "ZStack", "modelId": "test-model-id", "introduction": "This is a md5 format string", "size": 1024000, "version": "CustomizeVersion", "type": "System", "minGpuMemory": 4295991296, "recommendedGpuMemory": 4295991296, "versionSemver": "1.0.0", "isLatestVersion": true, "artifactChecksum": "This is a sha256 format string", "artifactSizeBytes": 1024000, "architectureType": "Qwen3MoeForCausalLM", "frameworkVersion": "PyTorch 2.0.1+cu118", "requiredAccelerator": "cuda:12.1", "extraGpuMemRequest": 4294967296, "SAMPLE_SIZE": 1000 } }`;
 
 const inventoryOf = (text: string): ModelInventory => {
-  const c = checkModelInventory((parseJsonLossless(text) as { inventory: unknown }).inventory);
-  if (!c.ok) throw new Error(c.problem);
-  return c.value;
+  return ModelInventorySchema.parse((parseJsonLossless(text) as { inventory: unknown }).inventory);
 };
 const example = () => inventoryOf(PAGE_EXAMPLE);
 
@@ -79,22 +77,36 @@ describe('ModelInventory check', () => {
   });
 
   it.each([
-    ['no uuid', { name: 'x' }, 'uuid'],
-    ['an upper-case uuid', { uuid: 'A'.repeat(32), name: 'x' }, 'uuid'],
-    ['no name', { uuid: 'a'.repeat(32) }, 'name'],
-    ['a Long as text', { uuid: 'a'.repeat(32), name: 'x', size: 'big' }, 'size'],
-    ['a fractional Long', { uuid: 'a'.repeat(32), name: 'x', minGpuMemory: 1.5 }, 'minGpuMemory'],
-    ['recommendedGpuNum not a list', { uuid: 'a'.repeat(32), name: 'x', recommendedGpuNum: '1,2' }, 'recommendedGpuNum'],
-    ['modelServiceRefs of strings', { uuid: 'a'.repeat(32), name: 'x', modelServiceRefs: ['a'] }, 'modelServiceRefs'],
-  ])('refuses %s', (_why, value, field) => {
-    const c = checkModelInventory(value);
-    expect(c.ok).toBe(false);
-    if (!c.ok) expect(c.problem).toContain(field);
+    ['no uuid', { name: 'x' }],
+    ['an upper-case uuid', { uuid: 'A'.repeat(32), name: 'x' }],
+    ['not an object', 'model'],
+  ])('cannot read a model with %s (it has no key)', (_why, value) => {
+    expect(ModelInventorySchema.safeParse(value).success).toBe(false);
   });
 
-  it('normalises a safe JS number Long to a string', () => {
-    const c = checkModelInventory({ uuid: 'a'.repeat(32), name: 'x', size: 42 });
-    expect(c.ok && c.value.size).toBe('42');
+  // Reading is more tolerant than writing: a value of the wrong type degrades to null, never the model.
+  it.each([
+    ['no name', { name: 42 }, 'name', ''],
+    ['a Long as text', { size: 'big' }, 'size', null],
+    ['a fractional Long', { minGpuMemory: 1.5 }, 'minGpuMemory', null],
+    ['recommendedGpuNum not a list', { recommendedGpuNum: '1,2' }, 'recommendedGpuNum', null],
+    ['modelServiceRefs of strings', { modelServiceRefs: ['a'] }, 'modelServiceRefs', []],
+    ['isLatestVersion as a word', { isLatestVersion: 'yes' }, 'isLatestVersion', null],
+    ['a name beyond every write rule', { name: 'n'.repeat(5000) }, 'name', 'n'.repeat(5000)],
+    ['a negative Long', { size: -5 }, 'size', '-5'],
+  ])('reads a model with %s', (_why, extra, field, expected) => {
+    const c = ModelInventorySchema.safeParse({ uuid: 'a'.repeat(32), name: 'x', ...extra });
+    expect(c.success).toBe(true);
+    expect((c.data as Record<string, unknown>)[field]).toEqual(expected);
+  });
+
+  it.each([
+    ['a safe JS number', 42, '42'],
+    ['a string below 2^53', '42', '42'],
+    ['a string beyond 2^53', '9223372036854775807', '9223372036854775807'],
+    ['a bigint', 9223372036854775807n, '9223372036854775807'],
+  ])('keeps a Long given as %s exact, as a decimal string', (_why, size, expected) => {
+    expect(ModelInventorySchema.parse({ uuid: 'a'.repeat(32), name: 'x', size }).size).toBe(expected);
   });
 });
 
@@ -237,27 +249,21 @@ describe('UpdateModel body rules (seed 004 + CONVENTIONS.md 3.6 assumptions)', (
   });
 });
 
-describe('after an update: what the inventory shows', () => {
+describe('after an update: each field sent, as the re-read shows it (confirmWrite)', () => {
   const inv = { ...example(), recommendedGpuNum: [1, 2] };
-  it.each([
-    ['a field that took', { description: 'test model' }, ['moe'], []],
-    ['a field that did not take', { description: 'new' }, ['moe'], ['description']],
-    ['recommendedGpuNum compared as a list', { recommendedGpuNum: '1,2' }, null, []],
-    ['tags compared as a set', { userTags: ['b', 'a'] }, ['a', 'b'], []],
-    ['tags that did not take', { userTags: ['c'] }, ['a'], ['userTags']],
-    ['tags not read: not checked', { userTags: ['c'] }, null, []],
-    ['fields the inventory lacks are not checked', { modelClassifications: ['x'], systemTags: ['s'] }, [], []],
-  ])('%s', (_why, body, tags, missing) => {
-    expect(unappliedFields(body, inv, tags)).toEqual(missing);
-  });
-
-  it.each([
-    ['a visible field', { name: 'x' }, false, true],
-    ['only hidden fields', { systemTags: ['s'], clearDefaultModelService: true }, true, false],
-    ['tags when tags are read', { userTags: ['t'] }, true, true],
-    ['tags when tags are not read', { userTags: ['t'] }, false, false],
-  ])('verifiable: %s', (_why, body, readTags, expected) => {
-    expect(verifiable(body, readTags)).toBe(expected);
+  const reading = (tags: string[] | null, confirmsTags = false) => ({ tags, readsTags: true, confirmsTags });
+  it.each<[string, Record<string, unknown>, ReturnType<typeof reading> | { tags: null; readsTags: false; confirmsTags: false }, Record<string, string>]>([
+    ['a field that took', { description: 'test model' }, reading(['moe']), { description: 'CONFIRMED' }],
+    ['a field that did not take', { description: 'new' }, reading(['moe']), { description: 'CONTRADICTED' }],
+    ['recommendedGpuNum compared as a list', { recommendedGpuNum: '1,2' }, reading(null), { recommendedGpuNum: 'CONFIRMED' }],
+    ['tags compared as a set', { userTags: ['b', 'a'] }, reading(['a', 'b']), { userTags: 'CONFIRMED' }],
+    ['tags that did not come back: an assumption, not a failure', { userTags: ['c'] }, reading(['a']), { userTags: 'UNCONFIRMED' }],
+    ['tags that did not come back, with confirmUserTags', { userTags: ['c'] }, reading(['a'], true), { userTags: 'CONTRADICTED' }],
+    ['tags that could not be read', { userTags: ['c'] }, reading(null, true), { userTags: 'UNCONFIRMED' }],
+    ['tags never read (readUserTags: false)', { userTags: ['c'] }, { tags: null, readsTags: false, confirmsTags: false }, { userTags: 'UNCONFIRMED' }],
+    ['fields the inventory lacks', { modelClassifications: ['x'], systemTags: ['s'] }, reading([]), { modelClassifications: 'UNCONFIRMED', systemTags: 'UNCONFIRMED' }],
+  ])('%s', (_why, body, tags, states) => {
+    expect(Object.fromEntries(confirmWrite(body, inv, tags).map((f) => [f.field, f.state]))).toEqual(states);
   });
 
   it('lists before/after per field', () => {
@@ -312,13 +318,14 @@ describe('ErrorCode (CONVENTIONS.md 3.5)', () => {
 });
 
 describe('fixtures', () => {
-  it('every seed model passes the inventory check and the full schema', async () => {
-    const { ModelInventorySchema } = await import('./contract.js');
+  it('every seed model reads with no field degraded, and fits the seed transcription', async () => {
+    const { checkBody } = await import('./seed/validators.js');
     const fixtures = parseJsonLossless(readFileSync(new URL('./fixtures/models.json', import.meta.url), 'utf8')) as { inventory: unknown }[];
     expect(fixtures.length).toBeGreaterThanOrEqual(6);
     for (const f of fixtures) {
-      expect(ModelInventorySchema.safeParse(f.inventory).success).toBe(true);
-      expect(checkModelInventory(f.inventory).ok).toBe(true);
+      const read = ModelInventorySchema.parse(f.inventory) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(f.inventory as Record<string, unknown>)) if (k !== 'modelServiceRefs') expect(read[k], k).toEqual(typeof v === 'number' && ['size', 'minGpuMemory', 'recommendedGpuMemory', 'artifactSizeBytes', 'extraGpuMemRequest'].includes(k) ? String(v) : v);
+      expect(checkBody('ModelInventory', f.inventory).message).toBe('');
     }
   });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ModelDeployment } from '../../src/domain/deployment.js';
 import type { DeploymentStatus } from '../../src/domain/status.js';
 import type { FieldChange, UpdatePatch } from '../../src/domain/patch.js';
+import { confirmField, sameMembers, sameValue, type FieldConfirmation } from '../../src/domain/confirmation.js';
 import { parseGsonDate, UPDATE_BODY_FIELDS, type ModelInventory, type UpdateModelBody } from './contract.js';
 
 export const VENDOR = 'zstack';
@@ -143,30 +144,40 @@ const VISIBLE: Partial<Record<keyof UpdateModelBody, (inv: ModelInventory) => un
   modelId: (i) => i.modelId ?? null,
 };
 
-/** Whether the inventory (and user tags, when read) can show any field of this body. */
-export function verifiable(body: Record<string, unknown>, readsUserTags: boolean): boolean {
-  return Object.keys(body).some((f) => f in VISIBLE || (f === 'userTags' && readsUserTags));
-}
-
 const expected = (field: string, value: unknown): unknown => (field === 'recommendedGpuNum' ? gpuNumList(String(value)) : value);
 
-const sameTags = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+/** How the re-read can tell about UpdateModel's `userTags` (see confirmWrite). */
+export interface UserTagReading {
+  /** The model's user tags as re-read; null when they could not be read (the user-tag query failed). */
+  tags: string[] | null;
+  /** readUserTags: false — tags are never read. */
+  readsTags: boolean;
+  /** confirmUserTags: a re-read without the tags sent contradicts the write (ASSUMPTION(A12)). */
+  confirmsTags: boolean;
+}
+
+const NOT_IN_INVENTORY = 'ModelInventory does not show this field (seed 004)';
 
 /**
- * The body fields an inventory (and its user tags, when read) does NOT reflect: after an update
- * these were accepted but not applied (CONVENTIONS.md 0.1).
+ * Each body field as the re-read inventory (and user tags) shows it. Fields ModelInventory shows
+ * are CONFIRMED or CONTRADICTED; the others (modelClassifications, defaultModelServiceUuid,
+ * clearDefaultModelService, systemTags) are UNCONFIRMED. `userTags`: the page does not say what
+ * UpdateModel does with them, so unless `confirmsTags`, tags that do not come back are UNCONFIRMED,
+ * not a failed write (ASSUMPTION(A12)).
  */
-export function unappliedFields(body: Record<string, unknown>, inv: ModelInventory, userTags: string[] | null): string[] {
-  const out: string[] = [];
-  for (const [field, value] of Object.entries(body)) {
+export function confirmWrite(body: Record<string, unknown>, inv: ModelInventory, tags: UserTagReading): FieldConfirmation[] {
+  return Object.entries(body).map(([field, value]) => {
     const read = VISIBLE[field as keyof UpdateModelBody];
-    if (read) {
-      if (JSON.stringify(read(inv)) !== JSON.stringify(expected(field, value))) out.push(field);
-    } else if (field === 'userTags' && userTags !== null) {
-      if (!sameTags(userTags, value as string[])) out.push(field);
-    }
-  }
-  return out;
+    if (read) return confirmField(field, value, { seen: read(inv) }, { equal: (seen, sent) => sameValue(seen, expected(field, sent)) });
+    if (field !== 'userTags') return confirmField(field, value, { unseen: NOT_IN_INVENTORY });
+    if (!tags.readsTags) return confirmField(field, value, { unseen: 'readUserTags is off: the model\u2019s user tags are not read' });
+    if (tags.tags === null) return confirmField(field, value, { unseen: 'the model\u2019s user tags could not be read' });
+    return confirmField(field, value, { seen: tags.tags }, {
+      equal: sameMembers,
+      onMismatch: tags.confirmsTags ? 'CONTRADICTED' : 'UNCONFIRMED',
+      note: 'the re-read user tags differ from those sent; what UpdateModel does with userTags is an assumption (confirmUserTags)',
+    });
+  });
 }
 
 /** Before/after of each body field, in ZStack's names (unknown `before` for fields the inventory lacks). */

@@ -1,8 +1,13 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock, type ManualClock } from '../../src/domain/clock.js';
-import { sha512Hex } from './client.js';
-import { parseJsonLossless } from './contract.js';
-import { createZStackSimulator, type ZStackSimulator } from './simulator.js';
+import { checkBody, seedOperations } from './seed/validators.js';
+import { createZStackSimulator, parseJsonExact, type ZStackSimulator } from './simulator.js';
+
+const sha512Hex = (text: string) => createHash('sha512').update(text, 'utf8').digest('hex');
 
 const QWEN = '1bb3ef7d600d4d30b21b8ffd299c37b5';
 const LLAMA = 'a7c3e91b2d4f48609e5b1a2c3d4e5f60';
@@ -21,7 +26,7 @@ async function call(method: string, path: string, opts: { body?: unknown; auth?:
   const text = await res.text();
   let json: any;
   try {
-    json = parseJsonLossless(text);
+    json = parseJsonExact(text);
   } catch {
     json = undefined;
   }
@@ -291,5 +296,114 @@ describe('faults and counters', () => {
     expect([five.status, five.text]).toEqual([500, 'Injected fault']);
     expect(sim.server.count('GET', '/zstack/v1/ai/models')).toBe(3);
     expect(sim.server.count('PUT', '/accounts/login')).toBe(1);
+  });
+});
+
+describe('independence from the adapter', () => {
+  /** Relative imports of a file (static, re-exports and dynamic), resolved to .ts paths. */
+  const importsOf = (file: string): string[] => {
+    const src = readFileSync(file, 'utf8');
+    const specs = [...src.matchAll(/(?:^|[\s;])(?:import|export)\b[^'"`;]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^import\s*['"]([^'"]+)['"]/gm)].map((m) => m[1] ?? m[2] ?? m[3]!);
+    return specs.filter((s) => s.startsWith('.')).map((s) => resolve(dirname(file), s.replace(/\.js$/, '.ts')));
+  };
+  const closure = (entry: string): Set<string> => {
+    const seen = new Set<string>();
+    const todo = [entry];
+    while (todo.length) {
+      const f = todo.pop()!;
+      if (seen.has(f) || !existsSync(f)) continue;
+      seen.add(f);
+      todo.push(...importsOf(f));
+    }
+    return seen;
+  };
+  const here = dirname(fileURLToPath(import.meta.url));
+
+  it('simulator.ts reaches neither contract.ts, mapping.ts, adapter.ts nor client.ts, directly or through another local file', () => {
+    const reached = closure(resolve(here, 'simulator.ts'));
+    expect(reached.has(resolve(here, 'seed/validators.ts'))).toBe(true);
+    for (const banned of ['contract.ts', 'mapping.ts', 'adapter.ts', 'client.ts']) expect([...reached], banned).not.toContain(resolve(here, banned));
+    // …and it is in no cycle with the list of simulators.
+    expect([...reached]).not.toContain(resolve(here, '../simulators.ts'));
+  });
+
+  it('the closure walk sees through re-exports (it would catch an indirect import)', () => {
+    const reached = closure(resolve(here, 'adapter.ts'));
+    expect(reached.has(resolve(here, 'contract.ts'))).toBe(true);
+    expect(reached.has(resolve(here, 'mapping.ts'))).toBe(true);
+  });
+});
+
+describe('answers fit the seed transcription (seed/*.json through ajv)', () => {
+  const op = (name: string) => seedOperations.operations[name]!;
+  const fits = (operation: string, r: { status: number; text: string }) => {
+    const schema = op(operation).responses[String(r.status)];
+    expect(schema, `${operation} may answer ${r.status}`).toBeDefined();
+    if (schema === 'text' || schema === null) return;
+    const check = checkBody(schema!, JSON.parse(r.text));
+    expect(check.message, `${operation} ${r.status}`).toBe('');
+  };
+
+  it('login, queries, UpdateModel, jobs and errors', async () => {
+    fits('LogInByAccount', await login());
+    fits('LogInByAccount', await login('wrong'));
+    const auth = await session();
+    fits('QueryModel', await call('GET', '/zstack/v1/ai/models', { auth }));
+    fits('QueryModel', await call('GET', '/zstack/v1/ai/models', { auth, query: [['limit', 'x']] }));
+    fits('GetModel', await call('GET', `/zstack/v1/ai/models/${QWEN}`, { auth }));
+    fits('GetModel', await call('GET', `/zstack/v1/ai/models/${MISSING}`, { auth }));
+    fits('UpdateModel', await call('PUT', `/zstack/v1/ai/models/${QWEN}`, { auth, body: { name: 'renamed' } }));
+    fits('UpdateModel', await call('PUT', `/zstack/v1/ai/models/${QWEN}`, { auth, body: { name: '' } }));
+    fits('UpdateModel', await call('PUT', `/zstack/v1/ai/models/${MISSING}`, { auth, body: { name: 'x' } }));
+    sim.setAsync(true, { polls: 1 });
+    const accepted = await call('PUT', `/zstack/v1/ai/models/${QWEN}`, { auth, body: { description: 'async' } });
+    fits('UpdateModel', accepted);
+    const job = new URL(accepted.json.location).pathname;
+    fits('QueryJob', await call('GET', job));
+    fits('QueryUserTag', await call('GET', '/zstack/v1/user-tags', { auth }));
+  });
+
+  it('counts lengths in UTF-16 units as Java does: 127 emoji (254 units) pass, 128 (256 units) are SYS.1007', async () => {
+    const auth = await session();
+    const ok = await call('PUT', `/zstack/v1/ai/models/${QWEN}`, { auth, body: { name: '😀'.repeat(127) } });
+    expect(ok.status).toBe(200);
+    const refused = await call('PUT', `/zstack/v1/ai/models/${QWEN}`, { auth, body: { name: '😀'.repeat(128) } });
+    expect(refused.status).toBe(503);
+    expect(refused.json.error).toMatchObject({ code: 'SYS.1007', details: expect.stringContaining('field[name]') });
+  });
+
+  it('refuses a key the page does not list (A6), and a set-and-clear of the default model service (A5)', async () => {
+    const auth = await session();
+    const unknown = await call('PUT', `/zstack/v1/ai/models/${QWEN}`, { auth, body: { name: 'x', tags: ['a'] } });
+    expect(unknown.json.error).toMatchObject({ code: 'SYS.1007', details: expect.stringContaining('field[tags]') });
+    const both = await call('PUT', `/zstack/v1/ai/models/${QWEN}`, { auth, body: { clearDefaultModelService: true, defaultModelServiceUuid: MISSING } });
+    expect(both.json.error).toMatchObject({ code: 'SYS.1007', details: expect.stringContaining('field[clearDefaultModelService]') });
+    expect(sim.model(QWEN)!.name).toBe('example');
+  });
+
+  it('refuses to store a model that does not fit ModelInventory, unless asked to (a garbled row)', () => {
+    expect(() => sim.addModel({ uuid: MISSING, name: 'x', isLatestVersion: 'yes' })).toThrow(/isLatestVersion/);
+    sim.addModel({ uuid: MISSING, name: 'x', isLatestVersion: 'yes' }, { unchecked: true });
+    expect(sim.model(MISSING)!.isLatestVersion).toBe('yes');
+  });
+});
+
+describe('user tags (assumptions A9, A12)', () => {
+  it('with the route off, GET /zstack/v1/user-tags is a plain-text 404 like any unmapped path', async () => {
+    const auth = await session();
+    sim.setUserTagsBehaviour({ route: false });
+    const r = await call('GET', '/zstack/v1/user-tags', { auth });
+    expect(r.status).toBe(404);
+    expect(r.text).toBe('no api mapping to /zstack/v1/user-tags');
+  });
+
+  it("with onUpdate 'ignore', UpdateModel accepts userTags and applies the other fields, leaving the tags", async () => {
+    const auth = await session();
+    sim.setUserTagsBehaviour({ onUpdate: 'ignore' });
+    const before = sim.userTags(QWEN);
+    const r = await call('PUT', `/zstack/v1/ai/models/${QWEN}`, { auth, body: { description: 'd2', userTags: ['new'] } });
+    expect(r.status).toBe(200);
+    expect(sim.model(QWEN)!.description).toBe('d2');
+    expect(sim.userTags(QWEN)).toEqual(before);
   });
 });

@@ -1,39 +1,54 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { systemClock, type Clock } from '../../src/domain/clock.js';
 import { startSimulatorServer, type SimRequest, type SimResponse, type VendorSimulator } from '../../src/simulator/server.js';
-import type { SimulatorOptions } from '../simulators.js';
-import { sha512Hex } from './client.js';
-import {
-  formatGsonDate,
-  LONG_FIELDS,
-  MODEL_RESOURCE_TYPE,
-  parseGsonDate,
-  parseJsonLossless,
-  UPDATE_BODY_FIELDS,
-  UpdateModelFieldsSchema,
-  type ZStackErrorCode,
-} from './contract.js';
+import { checkBody, longFields, paramValidator } from './seed/validators.js';
 
 /**
- * A contract-faithful fake of the ZStack REST API for the AI model repository: login/logout and
- * sessions (CONVENTIONS.md 3.2), the query API (3.3), UpdateModel (seed 004) synchronous or as a
- * 202 job (3.4), ErrorCode bodies and plain-text 400/404/500 (3.5).
+ * A fake of the ZStack REST API for the AI model repository, built from the seed transcription in
+ * ./seed (bodies.schema.json, operations.json, validated with ajv) and CONVENTIONS.md section 3 —
+ * never from the adapter (contract.ts, mapping.ts, adapter.ts, client.ts). Login/logout and sessions
+ * (CONVENTIONS.md 3.2), the query API (3.3), UpdateModel (seed 004) synchronous or as a 202 job
+ * (3.4), ErrorCode bodies and plain-text 400/404/500 (3.5). Every behaviour the seeds do not state is
+ * a row of the assumption table in ./README.md (A1…), cited beside the code as `ASSUMPTION(An)`.
  */
 
-export interface ZStackSimulatorOptions extends SimulatorOptions {
+/** An ErrorCode (seed 004 `error`, CONVENTIONS.md 3.5). */
+export interface SimErrorCode {
+  code: string;
+  description?: string | null;
+  details?: string | null;
+  elaboration?: string | null;
+  opaque?: Record<string, unknown> | null;
+  cause?: SimErrorCode | null;
+}
+
+/** What happens to UpdateModel's `userTags` (ASSUMPTION(A12)): they replace the model's user tags, or are accepted and ignored. */
+export type UserTagsOnUpdate = 'replace' | 'ignore';
+
+export interface ZStackSimulatorOptions {
+  clock?: Clock;
+  port?: number;
+  /** Unused: ZStack models have no status timeline (CONVENTIONS.md 0.6). */
+  phaseMs?: number;
+  /** Load fixtures/models.json. @default true */
+  seed?: boolean;
   /** @default 'admin' */
   accountName?: string;
   /** @default a random password */
   password?: string;
-  /** ASSUMPTION(CONVENTIONS.md 3.2): session lifetime 2 h, fixed from login (not sliding). @default 7200000 */
+  /** ASSUMPTION(A14): session lifetime 2 h, fixed from login (not sliding). @default 7200000 */
   sessionTtlMs?: number;
   /** `wrapped` reads UpdateModel fields only from `updateModel`, like ZStack's RestServer (CONVENTIONS.md 0.1). @default 'flat' */
   bodyStyle?: 'flat' | 'wrapped';
-  /** Answer UpdateModel with 202 + job location (CONVENTIONS.md 0.2). @default false */
+  /** Answer UpdateModel with 202 + job location (CONVENTIONS.md 0.2; ASSUMPTION(A1): 200 by default, as seed 004 says). @default false */
   async?: boolean;
   /** Polls of a job before it finishes. @default 2 */
   jobPolls?: number;
+  /** Serve `GET /zstack/v1/user-tags` (ASSUMPTION(A9)); false answers it 404 like any unmapped path. @default true */
+  userTagsRoute?: boolean;
+  /** @default 'replace' */
+  userTagsOnUpdate?: UserTagsOnUpdate;
 }
 
 export interface ZStackSimulator extends VendorSimulator {
@@ -47,9 +62,13 @@ export interface ZStackSimulator extends VendorSimulator {
   /** 202 + job for UpdateModel; `hang` makes jobs never finish. */
   setAsync(enabled: boolean, options?: { polls?: number; hang?: boolean }): void;
   /** The next UpdateModel fails with this ErrorCode (503, or inside the job in async mode). */
-  failNextUpdate(error: ZStackErrorCode): void;
-  /** Adds a model; Long fields may be bigint, numbers or decimal strings; dates Gson text or epoch ms. */
-  addModel(inventory: Record<string, unknown> & { uuid: string; name: string }, extra?: { userTags?: string[] }): void;
+  failNextUpdate(error: SimErrorCode): void;
+  setUserTagsBehaviour(options: { route?: boolean; onUpdate?: UserTagsOnUpdate }): void;
+  /**
+   * Adds a model; Long fields may be bigint, numbers or decimal strings; dates Gson text or epoch ms.
+   * The inventory must fit seed 004's ModelInventory unless `unchecked` (a fault: a garbled stored row).
+   */
+  addModel(inventory: Record<string, unknown> & { uuid: string; name: string }, extra?: { userTags?: string[]; modelClassifications?: string[]; unchecked?: boolean }): void;
   removeModel(uuid: string): boolean;
   /** The model as the API would return it (JSON text parsed losslessly). */
   model(uuid: string): Record<string, unknown> | undefined;
@@ -128,7 +147,37 @@ const TAG_SCHEMA: Record<string, string> = {
   lastOpDate: 'java.sql.Timestamp',
 };
 
-// ---- JSON with exact Longs -------------------------------------------------------------------
+// ---- Gson dates and JSON with exact Longs -------------------------------------------------------
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Epoch ms as Gson writes a Timestamp with the default US locale (CONVENTIONS.md 3.3); ASSUMPTION(A13): in UTC. */
+export function gsonDate(epochMs: number): string {
+  const d = new Date(epochMs);
+  const h = d.getUTCHours();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()} ${h % 12 === 0 ? 12 : h % 12}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} ${h < 12 ? 'AM' : 'PM'}`;
+}
+
+/** Gson text ("Dec 1, 2025 9:30:05 AM") back to epoch ms; fixtures use it. */
+function fromGsonDate(text: string): number | null {
+  const m = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4}),? (\d{1,2}):(\d{2}):(\d{2})\s*(AM|PM)$/.exec(text.trim());
+  if (!m) return null;
+  const month = MONTHS.indexOf(m[1]!);
+  const hour = (Number(m[4]) % 12) + (m[7] === 'PM' ? 12 : 0);
+  return month < 0 ? null : Date.UTC(Number(m[3]), month, Number(m[2]), hour, Number(m[5]), Number(m[6]));
+}
+
+const LONG_FIELDS = longFields();
+// A Long key right after `{` or `,` followed by a number literal: quoted before JSON.parse so it stays exact.
+const LONG_LITERAL = new RegExp(`([{,]\\s*"(?:${LONG_FIELDS.join('|')})"\\s*:\\s*)(-?\\d+)(?=\\s*[,}\\]])`, 'g');
+
+/** JSON.parse that keeps ModelInventory's Long fields exact (as decimal strings). */
+export function parseJsonExact(text: string): unknown {
+  return JSON.parse(text.replace(LONG_LITERAL, '$1"$2"'));
+}
+
+// ---- JSON written with exact Longs -------------------------------------------------------------------
 
 const LONG_MARK = '\u0000long:';
 
@@ -146,7 +195,7 @@ const json = (status: number, body: unknown): SimResponse => ({
 const text = (status: number, body: string): SimResponse => ({ status, body });
 
 /** A failed sync API: 503 + `{"error": ErrorCode}` (CONVENTIONS.md 3.2, 3.5). */
-const apiError = (code: string, description: string, details: string, cause?: ZStackErrorCode): SimResponse =>
+const apiError = (code: string, description: string, details: string, cause?: SimErrorCode): SimResponse =>
   json(503, { error: { code, description, details, ...(cause ? { cause } : {}) } });
 
 const invalidArgument = (details: string) => apiError('SYS.1007', 'One or more API argument is invalid', details);
@@ -159,9 +208,17 @@ function toLong(v: unknown): bigint | null {
   throw new Error(`not a Long: ${String(v)}`);
 }
 
+function tryLong(v: unknown): bigint | null | undefined {
+  try {
+    return toLong(v);
+  } catch {
+    return undefined;
+  }
+}
+
 function toMs(v: unknown, fallback: number): number {
   if (typeof v === 'number') return v;
-  return parseGsonDate(v)?.getTime() ?? fallback;
+  return typeof v === 'string' ? (fromGsonDate(v) ?? fallback) : fallback;
 }
 
 // ---- query API (CONVENTIONS.md 3.3) -----------------------------------------------------------
@@ -267,21 +324,25 @@ type Fixture = { inventory: Record<string, unknown> & { uuid: string; name: stri
 
 function loadFixtures(): Fixture[] {
   const raw = readFileSync(new URL('./fixtures/models.json', import.meta.url), 'utf8');
-  return parseJsonLossless(raw) as Fixture[];
+  return parseJsonExact(raw) as Fixture[];
 }
 
 export async function createZStackSimulator(options: ZStackSimulatorOptions = {}): Promise<ZStackSimulator> {
   const clock: Clock = options.clock ?? systemClock;
   const accountName = options.accountName ?? 'admin';
   const password = options.password ?? randomBytes(12).toString('base64url');
-  const passwordHash = sha512Hex(password);
+  // CONVENTIONS.md 3.2: the login carries the lower-case hex SHA-512 of the password.
+  const passwordHash = createHash('sha512').update(password, 'utf8').digest('hex');
   const accountUuid = '36c27e8ff05c4780bf6d2fa65700f22e';
   const ttl = options.sessionTtlMs ?? 2 * 60 * 60 * 1000;
   let bodyStyle = options.bodyStyle ?? 'flat';
   let asyncMode = options.async ?? false;
   let jobPolls = options.jobPolls ?? 2;
   let hangJobs = false;
-  let nextUpdateFailure: ZStackErrorCode | null = null;
+  let nextUpdateFailure: SimErrorCode | null = null;
+  let userTagsRoute = options.userTagsRoute ?? true;
+  let userTagsOnUpdate: UserTagsOnUpdate = options.userTagsOnUpdate ?? 'replace';
+  const uuidParam = paramValidator('UpdateModel', 'uuid');
   let loginCount = 0;
 
   const models = new Map<string, SimModel>();
@@ -292,13 +353,23 @@ export async function createZStackSimulator(options: ZStackSimulatorOptions = {}
   const setUserTags = (resourceUuid: string, list: string[]) => {
     const now = clock.now();
     for (let i = tags.length - 1; i >= 0; i--) if (tags[i]!.resourceUuid === resourceUuid) tags.splice(i, 1);
-    for (const tag of list) tags.push({ uuid: uuid32(), resourceUuid, resourceType: MODEL_RESOURCE_TYPE, tag, type: 'User', createDate: now, lastOpDate: now });
+    for (const tag of list) tags.push({ uuid: uuid32(), resourceUuid, resourceType: 'ModelVO', tag, type: 'User', createDate: now, lastOpDate: now });
   };
 
-  function addModel(inventory: Record<string, unknown> & { uuid: string; name: string }, extra: { userTags?: string[]; modelClassifications?: string[] } = {}) {
+  function addModel(inventory: Record<string, unknown> & { uuid: string; name: string }, extra: { userTags?: string[]; modelClassifications?: string[]; unchecked?: boolean } = {}) {
+    if (!extra.unchecked) {
+      const served = { ...inventory };
+      for (const f of LONG_FIELDS) if (typeof served[f] === 'bigint') served[f] = String(served[f]);
+      for (const f of ['createDate', 'lastOpDate']) if (typeof served[f] === 'number') served[f] = gsonDate(served[f] as number);
+      delete served.modelServiceRefs;
+      const r = checkBody('ModelInventory', served);
+      if (!r.ok) throw new Error(`not a ModelInventory of seed 004: ${r.message}`);
+    }
     const now = clock.now();
     const inv: Record<string, unknown> = { ...inventory };
-    for (const f of LONG_FIELDS) if (f in inv) inv[f] = toLong(inv[f]);
+    for (const f of LONG_FIELDS) {
+      if (f in inv) inv[f] = extra.unchecked ? (tryLong(inv[f]) ?? inv[f]) : toLong(inv[f]);
+    }
     inv.createDate = toMs(inv.createDate, now);
     inv.lastOpDate = toMs(inv.lastOpDate, inv.createDate as number);
     inv.modelServiceRefs = ((inv.modelServiceRefs as Row[] | undefined) ?? []).map((r) => ({
@@ -315,13 +386,13 @@ export async function createZStackSimulator(options: ZStackSimulatorOptions = {}
   /** The inventory as the API writes it: Gson dates, Longs exact. */
   const view = (row: Row): Row => ({
     ...row,
-    createDate: formatGsonDate(row.createDate as number),
-    lastOpDate: formatGsonDate(row.lastOpDate as number),
+    createDate: gsonDate(row.createDate as number),
+    lastOpDate: gsonDate(row.lastOpDate as number),
     ...(Array.isArray(row.modelServiceRefs)
-      ? { modelServiceRefs: (row.modelServiceRefs as Row[]).map((r) => ({ ...r, createDate: formatGsonDate(r.createDate as number), lastOpDate: formatGsonDate(r.lastOpDate as number) })) }
+      ? { modelServiceRefs: (row.modelServiceRefs as Row[]).map((r) => ({ ...r, createDate: gsonDate(r.createDate as number), lastOpDate: gsonDate(r.lastOpDate as number) })) }
       : {}),
   });
-  const tagView = (t: Row): Row => ({ ...t, createDate: formatGsonDate(t.createDate as number), lastOpDate: formatGsonDate(t.lastOpDate as number) });
+  const tagView = (t: Row): Row => ({ ...t, createDate: gsonDate(t.createDate as number), lastOpDate: gsonDate(t.lastOpDate as number) });
 
   /** `Authorization: OAuth <session>` (CONVENTIONS.md 3.1–3.2): 400 plain text, or 503 ID.1001. */
   function checkAuth(req: SimRequest): SimResponse | null {
@@ -344,68 +415,51 @@ export async function createZStackSimulator(options: ZStackSimulatorOptions = {}
     const body = req.body as { logInByAccount?: { accountName?: unknown; password?: unknown } } | undefined;
     const msg = body?.logInByAccount;
     if (!msg || typeof msg !== 'object') return text(400, "the body doesn't contain field 'logInByAccount'");
-    if (typeof msg.accountName !== 'string' || !msg.accountName) return invalidArgument('field[accountName] of message[org.zstack.header.identity.APILogInByAccountMsg] is mandatory, can not be null');
-    if (typeof msg.password !== 'string' || !msg.password) return invalidArgument('field[password] of message[org.zstack.header.identity.APILogInByAccountMsg] is mandatory, can not be null');
-    // ASSUMPTION(CONVENTIONS.md 3.2): a wrong account or password fails with ID.1000.
+    const r = checkBody('LogInByAccountRequest', body);
+    if (!r.ok) return invalidArgument(`field[${r.field ?? 'logInByAccount'}] of message[org.zstack.header.identity.APILogInByAccountMsg] is invalid: ${r.message}`);
+    // ASSUMPTION(A11): a wrong account or password fails with ID.1000.
     if (msg.accountName !== accountName || msg.password !== passwordHash) return apiError('ID.1000', 'Authentication error', 'wrong account name or password');
     const now = clock.now();
     const uuid = uuid32();
     sessions.set(uuid, { expiresAt: now + ttl });
     loginCount++;
-    return json(200, { inventory: { uuid, accountUuid, userUuid: accountUuid, expiredDate: formatGsonDate(now + ttl), createDate: formatGsonDate(now) } });
+    return json(200, { inventory: { uuid, accountUuid, userUuid: accountUuid, expiredDate: gsonDate(now + ttl), createDate: gsonDate(now) } });
   }
 
-  /** Validates and applies the UpdateModel fields; ZStack-style SYS.1007 / SYS.1003 errors. */
+  /** Applies a body that passed the seed schema; SYS.1003 for an unknown uuid. */
   function applyUpdate(uuid: string, fields: Record<string, unknown>, systemTags: unknown, userTags: unknown): SimResponse {
     const m = models.get(uuid);
     if (!m) return apiError('SYS.1003', 'Resource not found', `invalid field[uuid], resource[uuids:[${uuid}], type:ModelVO] not found`);
-    // Gson ignores unknown keys; the known ones are checked with the API's rules.
-    const known: Record<string, unknown> = {};
-    for (const f of UPDATE_BODY_FIELDS) if (f !== 'systemTags' && f !== 'userTags' && fields[f] !== undefined && fields[f] !== null) known[f] = fields[f];
-    const r = UpdateModelFieldsSchema.safeParse(known);
-    if (!r.success) {
-      const issue = r.error.issues[0]!;
-      const field = String(issue.path[0] ?? 'unknown');
-      return invalidArgument(`field[${field}] of message[${UPDATE_MSG}] is invalid: ${issue.message}`);
-    }
-    for (const [name, list] of [['systemTags', systemTags], ['userTags', userTags]] as const) {
-      if (list !== undefined && list !== null && (!Array.isArray(list) || list.some((t) => typeof t !== 'string' || t === ''))) {
-        return invalidArgument(`field[${name}] of message[${UPDATE_MSG}] must be a list of non-empty strings`);
-      }
-    }
-    const v = r.data;
-    if (v.clearDefaultModelService && v.defaultModelServiceUuid) {
-      return invalidArgument(`field[clearDefaultModelService] of message[${UPDATE_MSG}] cannot be true while defaultModelServiceUuid is set`);
-    }
     let changed = false;
     for (const f of ['name', 'installPath', 'description', 'vendor', 'parameters', 'modelCenterUuid', 'gpuConstraintDescription', 'modelId'] as const) {
-      if (v[f] !== undefined) {
-        m.inv[f] = v[f];
+      if (typeof fields[f] === 'string') {
+        m.inv[f] = fields[f];
         changed = true;
       }
     }
-    if (v.recommendedGpuNum !== undefined) {
-      m.inv.recommendedGpuNum = v.recommendedGpuNum.split(',').map(Number);
+    if (typeof fields.recommendedGpuNum === 'string') {
+      // ASSUMPTION(A4): the string "1,2,4" is the inventory's list [1, 2, 4].
+      m.inv.recommendedGpuNum = fields.recommendedGpuNum.split(',').map(Number);
       changed = true;
     }
-    if (v.modelClassifications !== undefined) {
-      m.modelClassifications = [...v.modelClassifications];
+    if (Array.isArray(fields.modelClassifications)) {
+      m.modelClassifications = [...(fields.modelClassifications as string[])];
       changed = true;
     }
-    if (v.defaultModelServiceUuid !== undefined) {
-      m.defaultModelServiceUuid = v.defaultModelServiceUuid;
+    if (typeof fields.defaultModelServiceUuid === 'string') {
+      m.defaultModelServiceUuid = fields.defaultModelServiceUuid;
       changed = true;
     }
-    if (v.clearDefaultModelService) {
+    if (fields.clearDefaultModelService === true) {
       m.defaultModelServiceUuid = null;
       changed = true;
     }
-    // ASSUMPTION(CONVENTIONS.md 3.6): tags given to UpdateModel replace the model's tags of that kind.
+    // ASSUMPTION(A12): tags given to UpdateModel replace the model's tags of that kind (user tags: unless `ignore`).
     if (Array.isArray(systemTags)) {
       m.systemTags = [...(systemTags as string[])];
       changed = true;
     }
-    if (Array.isArray(userTags)) {
+    if (Array.isArray(userTags) && userTagsOnUpdate === 'replace') {
       setUserTags(uuid, userTags as string[]);
       changed = true;
     }
@@ -420,13 +474,24 @@ export async function createZStackSimulator(options: ZStackSimulatorOptions = {}
     // Header problems are refused at once; an invalid session fails the API (in the job when async).
     if (authFailure && (!header || authFailure.status === 400)) return authFailure;
     const body = (req.body ?? {}) as Record<string, unknown>;
-    if (typeof body !== 'object' || Array.isArray(body)) return text(400, 'the body is not a JSON object');
-    const wrapped = body.updateModel && typeof body.updateModel === 'object' ? (body.updateModel as Record<string, unknown>) : undefined;
-    // wrapped mode: like the RestServer, only `updateModel` (+ top-level tags) is read (CONVENTIONS.md 0.1).
-    const fields = bodyStyle === 'wrapped' ? (wrapped ?? {}) : (wrapped ?? body);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return text(400, 'the body is not a JSON object');
+    const wrapped = 'updateModel' in body;
+    // wrapped mode: like the RestServer, only `updateModel` (+ top-level tags) is read (CONVENTIONS.md 0.1);
+    // other top-level keys are ignored, as Gson ignores keys it does not map.
+    const read: Record<string, unknown> =
+      bodyStyle === 'wrapped'
+        ? Object.fromEntries(Object.entries(body).filter(([k]) => k === 'updateModel' || k === 'systemTags' || k === 'userTags'))
+        : body;
+    const readsWrapped = bodyStyle === 'wrapped' || wrapped;
+    const check = readsWrapped ? checkBody('WrappedUpdateModelRequest', { updateModel: {}, ...read }) : checkBody('UpdateModelRequest', read);
+    const fields = (readsWrapped ? (read.updateModel ?? {}) : read) as Record<string, unknown>;
     const uuid = req.params.uuid!;
     const run = (): SimResponse => {
       if (authFailure) return authFailure;
+      // ASSUMPTION(A2): a path uuid outside the pattern names no model.
+      if (!uuidParam(uuid)) return apiError('SYS.1003', 'Resource not found', `invalid field[uuid], resource[uuids:[${uuid}], type:ModelVO] not found`);
+      // The seed schema (bodies.schema.json, UTF-16 lengths) decides; ZStack names the field (SYS.1007).
+      if (!check.ok) return invalidArgument(`field[${check.field ?? 'body'}] of message[${UPDATE_MSG}] is invalid: ${check.message}`);
       if (nextUpdateFailure) {
         const e = nextUpdateFailure;
         nextUpdateFailure = null;
@@ -441,7 +506,7 @@ export async function createZStackSimulator(options: ZStackSimulatorOptions = {}
   }
 
   /**
-   * ASSUMPTION(CONVENTIONS.md 3.4): the job result is read without a session check (the job
+   * ASSUMPTION(A10): the job result is read without a session check (the job
    * uuid is the capability); the API's own result — including ID.1001 — is the job's result.
    */
   function pollJob(req: SimRequest): SimResponse {
@@ -493,7 +558,8 @@ export async function createZStackSimulator(options: ZStackSimulatorOptions = {}
         }),
       ],
       ['PUT', `${API}/ai/models/:uuid`, updateModel],
-      ['GET', `${API}/user-tags`, guarded((req) => runQuery(tags as unknown as Row[], req.query, TAG_SCHEMA, tagView))],
+      // ASSUMPTION(A9): user tags of models through the standard query API; off → 404 like any unmapped path.
+      ['GET', `${API}/user-tags`, (req) => (userTagsRoute ? guarded((r) => runQuery(tags as unknown as Row[], r.query, TAG_SCHEMA, tagView))(req) : text(404, `no api mapping to ${API}/user-tags`))],
       ['GET', `${API}/api-jobs/:job`, pollJob],
       ['PUT', `${API}/api-jobs/:job`, () => text(405, 'method not allowed')],
     ],
@@ -501,7 +567,7 @@ export async function createZStackSimulator(options: ZStackSimulatorOptions = {}
 
   const present = (uuid: string) => {
     const m = models.get(uuid);
-    return m ? (parseJsonLossless(toJsonText(view(m.inv))) as Record<string, unknown>) : undefined;
+    return m ? (parseJsonExact(toJsonText(view(m.inv))) as Record<string, unknown>) : undefined;
   };
 
   return {
@@ -541,6 +607,10 @@ export async function createZStackSimulator(options: ZStackSimulatorOptions = {}
     },
     failNextUpdate(error) {
       nextUpdateFailure = error;
+    },
+    setUserTagsBehaviour(opts) {
+      if (opts.route !== undefined) userTagsRoute = opts.route;
+      if (opts.onUpdate !== undefined) userTagsOnUpdate = opts.onUpdate;
     },
     addModel: (inventory, extra) => addModel(inventory, extra),
     removeModel: (uuid) => {

@@ -36,6 +36,14 @@ export type DeploymentStatus =
   | 'STARTING'
   | 'UNKNOWN';
 
+export type FieldConfirmationState =
+  /** The re-read shows the value sent. */
+  | 'CONFIRMED'
+  /** The re-read shows another value. */
+  | 'CONTRADICTED'
+  /** The vendor does not show this field (or it could not be read): not a failure. */
+  | 'UNCONFIRMED';
+
 /** Every given condition must hold; lists within a condition are alternatives (tags: all must be present). */
 export type ModelDeploymentFilter = {
   backends?: InputMaybe<Array<Scalars['String']['input']>>;
@@ -251,10 +259,10 @@ export type ListDeploymentsQueryVariables = Exact<{
 
 
 export type ListDeploymentsQuery = { __typename?: 'Query', modelDeployments: { __typename?: 'ModelDeploymentConnection', totalCount: number, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null }, failures: Array<{ __typename?: 'BackendFailure', backend: string, code: string, message: string }>, edges: Array<{ __typename?: 'ModelDeploymentEdge', node:
-        | { __typename?: 'GenericModelDeployment', id: string, vendor: string, name: string, status: DeploymentStatus, tags: Array<string>, version?: string | null, model?: { __typename?: 'ModelInfo', name?: string | null } | null }
-        | { __typename?: 'NemoModelDeployment', id: string, vendor: string, name: string, status: DeploymentStatus, tags: Array<string>, version?: string | null, model?: { __typename?: 'ModelInfo', name?: string | null } | null }
-        | { __typename?: 'NorthflankModelDeployment', id: string, vendor: string, name: string, status: DeploymentStatus, tags: Array<string>, version?: string | null, model?: { __typename?: 'ModelInfo', name?: string | null } | null }
-        | { __typename?: 'ZStackModel', id: string, vendor: string, name: string, status: DeploymentStatus, tags: Array<string>, version?: string | null, model?: { __typename?: 'ModelInfo', name?: string | null } | null }
+        | { __typename?: 'GenericModelDeployment', id: string, vendor: string, name: string, status: DeploymentStatus, tags?: Array<string> | null, version?: string | null, model?: { __typename?: 'ModelInfo', name?: string | null } | null }
+        | { __typename?: 'NemoModelDeployment', id: string, vendor: string, name: string, status: DeploymentStatus, tags?: Array<string> | null, version?: string | null, model?: { __typename?: 'ModelInfo', name?: string | null } | null }
+        | { __typename?: 'NorthflankModelDeployment', id: string, vendor: string, name: string, status: DeploymentStatus, tags?: Array<string> | null, version?: string | null, model?: { __typename?: 'ModelInfo', name?: string | null } | null }
+        | { __typename?: 'ZStackModel', id: string, vendor: string, name: string, status: DeploymentStatus, tags?: Array<string> | null, version?: string | null, model?: { __typename?: 'ModelInfo', name?: string | null } | null }
        }> } };
 
 export type TagDeploymentsMutationVariables = Exact<{
@@ -272,10 +280,10 @@ export type TagDeploymentsMutation = { __typename?: 'Mutation', updateModelDeplo
           | { __typename: 'NotFoundError', code: string, message: string }
           | { __typename: 'UnsupportedFieldError', code: string, message: string, field: string, vendor: string }
           | { __typename: 'UpdateModelDeploymentSuccess', changes: Array<{ __typename?: 'FieldChange', field: string, before?: unknown | null, after?: unknown | null }>, deployment:
-              | { __typename?: 'GenericModelDeployment', id: string, tags: Array<string>, version?: string | null }
-              | { __typename?: 'NemoModelDeployment', id: string, tags: Array<string>, version?: string | null }
-              | { __typename?: 'NorthflankModelDeployment', id: string, tags: Array<string>, version?: string | null }
-              | { __typename?: 'ZStackModel', id: string, tags: Array<string>, version?: string | null }
+              | { __typename?: 'GenericModelDeployment', id: string, tags?: Array<string> | null, version?: string | null }
+              | { __typename?: 'NemoModelDeployment', id: string, tags?: Array<string> | null, version?: string | null }
+              | { __typename?: 'NorthflankModelDeployment', id: string, tags?: Array<string> | null, version?: string | null }
+              | { __typename?: 'ZStackModel', id: string, tags?: Array<string> | null, version?: string | null }
              }
           | { __typename: 'UpstreamError', code: string, message: string }
           | { __typename: 'ValidationError', code: string, message: string }
@@ -299,10 +307,10 @@ export type ApplyPlanMutation = { __typename?: 'Mutation', applyModelDeploymentP
           | { __typename: 'NotFoundError', code: string, message: string }
           | { __typename: 'UnsupportedFieldError', code: string, message: string, field: string, vendor: string }
           | { __typename: 'UpdateModelDeploymentSuccess', changes: Array<{ __typename?: 'FieldChange', field: string, before?: unknown | null, after?: unknown | null }>, deployment:
-              | { __typename?: 'GenericModelDeployment', id: string, tags: Array<string>, version?: string | null }
-              | { __typename?: 'NemoModelDeployment', id: string, tags: Array<string>, version?: string | null }
-              | { __typename?: 'NorthflankModelDeployment', id: string, tags: Array<string>, version?: string | null }
-              | { __typename?: 'ZStackModel', id: string, tags: Array<string>, version?: string | null }
+              | { __typename?: 'GenericModelDeployment', id: string, tags?: Array<string> | null, version?: string | null }
+              | { __typename?: 'NemoModelDeployment', id: string, tags?: Array<string> | null, version?: string | null }
+              | { __typename?: 'NorthflankModelDeployment', id: string, tags?: Array<string> | null, version?: string | null }
+              | { __typename?: 'ZStackModel', id: string, tags?: Array<string> | null, version?: string | null }
              }
           | { __typename: 'UpstreamError', code: string, message: string }
           | { __typename: 'ValidationError', code: string, message: string }
@@ -316,10 +324,10 @@ export type BulkResultFragment = { __typename?: 'UpdateModelDeploymentsPayload',
       | { __typename: 'NotFoundError', code: string, message: string }
       | { __typename: 'UnsupportedFieldError', code: string, message: string, field: string, vendor: string }
       | { __typename: 'UpdateModelDeploymentSuccess', changes: Array<{ __typename?: 'FieldChange', field: string, before?: unknown | null, after?: unknown | null }>, deployment:
-          | { __typename?: 'GenericModelDeployment', id: string, tags: Array<string>, version?: string | null }
-          | { __typename?: 'NemoModelDeployment', id: string, tags: Array<string>, version?: string | null }
-          | { __typename?: 'NorthflankModelDeployment', id: string, tags: Array<string>, version?: string | null }
-          | { __typename?: 'ZStackModel', id: string, tags: Array<string>, version?: string | null }
+          | { __typename?: 'GenericModelDeployment', id: string, tags?: Array<string> | null, version?: string | null }
+          | { __typename?: 'NemoModelDeployment', id: string, tags?: Array<string> | null, version?: string | null }
+          | { __typename?: 'NorthflankModelDeployment', id: string, tags?: Array<string> | null, version?: string | null }
+          | { __typename?: 'ZStackModel', id: string, tags?: Array<string> | null, version?: string | null }
          }
       | { __typename: 'UpstreamError', code: string, message: string }
       | { __typename: 'ValidationError', code: string, message: string }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
+import type { FieldConfirmation } from './confirmation.js';
 import type { ModelDeployment } from './deployment.js';
 import type { DeploymentStatus } from './status.js';
 import type { UpdateOptions, UpdatePatch, UpdatePlan, PlannedRequest, FieldChange } from './patch.js';
@@ -56,6 +57,8 @@ export interface UpdateResult {
   requests: PlannedRequest[];
   /** Field-by-field difference the update made, when the adapter knows it. */
   changes?: FieldChange[];
+  /** Each field sent, as the re-read shows it; without it the vendor-neutral confirmByPaths is used. */
+  fields?: FieldConfirmation[];
 }
 
 export interface PlanResult extends UpdatePlan {

@@ -84,7 +84,11 @@ export function createBuilder() {
       nativeId: t.exposeString('nativeId', { description: 'The key inside the backend.' }),
       name: t.exposeString('name'),
       description: t.exposeString('description', { nullable: true }),
-      tags: t.stringList({ resolve: (d, _args, ctx) => ctx.loaders.tags(d) }),
+      tags: t.stringList({
+        nullable: true,
+        description: 'Null, with an error at this path naming the backend, when the vendor\u2019s tags could not be read; the rest of the deployment is still served.',
+        resolve: (d, _args, ctx) => ctx.loaders.tags(d),
+      }),
       status: t.field({ type: DeploymentStatusEnum, resolve: (d) => d.status }),
       vendorStatus: t.exposeString('vendorStatus', { nullable: true }),
       statusMessage: t.exposeString('statusMessage', { nullable: true }),

@@ -278,7 +278,16 @@ export async function runBulkUpdate(
       planned: { id: t.id, outcome: 'FAILED' as const, input: null, version: t.current?.version ?? null, requests: [], changes: [], error: storeError(error) },
     });
     if (t.error || !t.current) return failed(t.error ?? new NotFoundError(t.id, t.backend));
-    const current = t.current;
+    let current = t.current;
+    if (current.tagsDeferred && (args.patch.addTags != null || args.patch.removeTags != null)) {
+      // Tags the vendor keeps apart and that were not read with the deployment: read them now, or
+      // refuse the item — adding to an unknown list would replace it.
+      try {
+        current = { ...current, tags: await ctx.loaders.tags(current), tagsDeferred: false };
+      } catch (err) {
+        return failed(err instanceof GatewayError ? err : new UpstreamError({ backend: current.backend, message: 'tags unknown: they could not be read' }));
+      }
+    }
     const input = itemInput(current, args.patch, vendorBlocks);
     if (!input) {
       const success: UpdateSuccess = { deployment: current, requests: [], changes: [], dryRun };

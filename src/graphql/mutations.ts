@@ -1,3 +1,4 @@
+import { confirmByPaths, type FieldConfirmation } from '../domain/confirmation.js';
 import type { ModelDeployment } from '../domain/deployment.js';
 import { ConflictError, GatewayError, MUTATION_ERRORS, UpstreamError, ValidationError, type ValidationIssue } from '../domain/errors.js';
 import type { FieldChange, PlannedRequest, UpdatePatch } from '../domain/patch.js';
@@ -11,6 +12,8 @@ export interface UpdateSuccess {
   requests: PlannedRequest[];
   changes: FieldChange[];
   dryRun: boolean;
+  /** After a write, each field sent as the re-read shows it (empty in a dry run). */
+  confirmations?: FieldConfirmation[];
 }
 
 export interface UpdateInputShape {
@@ -102,7 +105,8 @@ export async function runUpdate(
     // The write is applied: bookkeeping that fails must not turn it into an error.
     ctx.runtime.logger.error({ err, requestId: ctx.requestId }, 'after an applied update');
   }
-  return { deployment: result.deployment, requests: result.requests, changes: result.changes ?? [], dryRun: false };
+  const confirmations = result.fields ?? result.requests.flatMap((r) => confirmByPaths(r.body, result.deployment.raw));
+  return { deployment: result.deployment, requests: result.requests, changes: result.changes ?? [], dryRun: false, confirmations };
 }
 
 /**
@@ -138,6 +142,25 @@ export function registerMutations(builder: GatewayBuilder, refs: CoreRefs, vendo
     }),
   });
 
+  const FieldConfirmationStateEnum = builder.enumType('FieldConfirmationState', {
+    values: {
+      CONFIRMED: { description: 'The re-read shows the value sent.' },
+      UNCONFIRMED: { description: 'The vendor does not show this field (or it could not be read): not a failure.' },
+      CONTRADICTED: { description: 'The re-read shows another value.' },
+    } as const,
+  });
+
+  const FieldConfirmationRef = builder.objectRef<FieldConfirmation>('FieldConfirmation').implement({
+    description: 'One field of a write, compared with the re-read deployment.',
+    fields: (t) => ({
+      field: t.exposeString('field', { description: 'In the vendor\u2019s words, as sent.' }),
+      state: t.field({ type: FieldConfirmationStateEnum, resolve: (f) => f.state }),
+      sent: t.field({ type: 'JSON', nullable: true, resolve: (f) => f.sent as never }),
+      seen: t.field({ type: 'JSON', nullable: true, description: 'What the re-read shows; null when it does not show the field.', resolve: (f) => f.seen as never }),
+      note: t.exposeString('note', { nullable: true }),
+    }),
+  });
+
   const SuccessRef = builder.objectRef<UpdateSuccess>('UpdateModelDeploymentSuccess').implement({
     fields: (t) => ({
       deployment: t.field({
@@ -148,6 +171,11 @@ export function registerMutations(builder: GatewayBuilder, refs: CoreRefs, vendo
       requests: t.field({ type: [VendorRequestRef], resolve: (s) => s.requests as never }),
       changes: t.field({ type: [FieldChangeRef], resolve: (s) => s.changes as never }),
       dryRun: t.exposeBoolean('dryRun'),
+      confirmations: t.field({
+        type: [FieldConfirmationRef],
+        description: 'After a write: each field sent, CONFIRMED, UNCONFIRMED or CONTRADICTED by the re-read. The write is applied when none is CONTRADICTED. Empty in a dry run.',
+        resolve: (s) => s.confirmations ?? [],
+      }),
     }),
   });
 

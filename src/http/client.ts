@@ -236,7 +236,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     let body: string | undefined;
     if (req.body !== undefined) {
       body = JSON.stringify(req.body);
-      headers['content-type'] = 'application/json';
+      // A vendor may ask for its own (ZStack's pages send `application/json;charset=UTF-8`).
+      headers['content-type'] ??= 'application/json';
     }
     const limit = req.timeoutMs ?? timeoutMs;
     const isWrite = !(req.idempotent ?? req.method === 'GET');
