@@ -117,8 +117,9 @@ describe('retryable and outcome of every write error, per vendor', () => {
   it.concurrent.each(VENDORS)('%s: refused by an open circuit → NOT_SENT, nothing sent', async (vendor) => {
     await withStack(vendor, async (stack, id) => {
       const sim = stack.sims[vendor]!.server;
-      sim.inject({ method: 'GET', pathIncludes: WRITE[vendor].item, fault: { kind: 'reset' } });
-      // Reads fail until the breaker opens (5 consecutive failures; a read tries up to 3 times).
+      sim.inject({ method: 'GET', fault: { kind: 'reset' } });
+      // Every read fails (ZStack reads tags beside the model: a tag read that succeeds would reset
+      // the breaker's count), until the breaker opens (5 consecutive failures; a read tries up to 3 times).
       for (let i = 0; i < 10; i++) {
         const read = await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { id } }`, { id });
         if (/circuit is open/.test(read.body.errors?.[0]?.message ?? '')) break;

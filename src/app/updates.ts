@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import type { AdapterInstance, PlanResult, UpdateResult } from '../domain/adapter.js';
 import { GatewayError, UpstreamError, type WriteOutcome } from '../domain/errors.js';
@@ -12,8 +11,13 @@ interface WriteLedger {
   writes: Array<{ method: string; path: string }>;
 }
 
-// One store per update call (not shared state): what the adapter's HTTP client sent for it.
-const ledgers = new AsyncLocalStorage<WriteLedger>();
+/**
+ * The ledgers of the updates in flight, by the request id their adapter passes to the HTTP client
+ * (AsyncLocalStorage would do this without the id, but its promise hooks slow every request of
+ * the process once used). Updates that share a request id (a bulk run) each see all of its
+ * writes: an error then says UNKNOWN where NOT_SENT might have been true — never the reverse.
+ */
+const ledgers = new Map<string, Set<WriteLedger>>();
 
 /**
  * Wraps a backend's HTTP client so that an update knows whether a vendor write left the gateway,
@@ -29,8 +33,11 @@ export function observeWrites(client: HttpClient): HttpClient {
     circuitOpen: () => client.circuitOpen(),
     close: () => client.close(),
     request(req) {
-      const ledger = ledgers.getStore();
-      if (ledger && !(req.idempotent ?? req.method === 'GET')) ledger.writes.push({ method: req.method, path: client.describe(req) });
+      const open = req.requestId === undefined ? undefined : ledgers.get(req.requestId);
+      if (open && !(req.idempotent ?? req.method === 'GET')) {
+        const write = { method: req.method, path: client.describe(req) };
+        for (const ledger of open) ledger.writes.push(write);
+      }
       return client.request(req);
     },
   };
@@ -71,7 +78,8 @@ export function createUpdates(options: UpdatesOptions): Updates {
    * ledger saw every request (the adapter uses the gateway's HTTP client) and none was a write.
    */
   function told(err: unknown, req: UpdateRequest, ledger: WriteLedger): unknown {
-    const outcome: WriteOutcome = req.backend.writesObserved && ledger.writes.length === 0 ? 'NOT_SENT' : 'UNKNOWN';
+    const observed = req.backend.writesObserved && req.requestId !== undefined;
+    const outcome: WriteOutcome = observed && ledger.writes.length === 0 ? 'NOT_SENT' : 'UNKNOWN';
     if (err instanceof UpstreamError) return err.outcome ? err : err.withOutcome(outcome);
     if (err instanceof GatewayError) return err;
     logger.error({ err, requestId: req.requestId, id: lockKey(req) }, 'update failed unexpectedly');
@@ -88,12 +96,21 @@ export function createUpdates(options: UpdatesOptions): Updates {
       return lock.run(lockKey(req), async () => {
         if (before) await before();
         const ledger: WriteLedger = { writes: [] };
+        const id = req.requestId;
+        let open: Set<WriteLedger> | undefined;
+        if (id !== undefined) {
+          open = ledgers.get(id) ?? new Set();
+          ledgers.set(id, open.add(ledger));
+        }
         try {
-          return await ledgers.run(ledger, () =>
-            req.backend.instance.update(req.key, req.patch, { expectedVersion: req.expectedVersion, requestId: req.requestId }),
-          );
+          return await req.backend.instance.update(req.key, req.patch, { expectedVersion: req.expectedVersion, requestId: id });
         } catch (err) {
           throw told(err, req, ledger);
+        } finally {
+          if (open && id !== undefined) {
+            open.delete(ledger);
+            if (open.size === 0) ledgers.delete(id);
+          }
         }
       });
     },
