@@ -218,7 +218,10 @@ async function selectTargets(ctx: GraphQLContext, where: ListFilter | null, ids:
       targets.map(async (t) => {
         if (t.error) return;
         try {
-          t.current = await ctx.loaders.load(t.id);
+          const d = await ctx.loaders.load(t.id);
+          // A read by id may leave tags to a second call (tagsDeferred); the patch is computed from
+          // the full current state, as on the --where path, or adding a tag would drop the others.
+          t.current = d.tagsDeferred ? { ...d, tags: await ctx.loaders.tags(d), tagsDeferred: false } : d;
         } catch (err) {
           t.error = asItemError(ctx, t.id, t.backend, err);
         }
