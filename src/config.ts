@@ -245,14 +245,15 @@ export function redisHost(url: string): string {
 export async function checkRedis(url: string, timeoutMs = 3000): Promise<string | null> {
   const { Redis } = await import('ioredis');
   const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  // The failure is reported once, below; ioredis would also emit it as an event.
-  client.on('error', () => {});
+  // The socket's own error (ECONNREFUSED, ENOTFOUND …) says more than the "Connection is closed." connect() rejects with.
+  let socketError: NodeJS.ErrnoException | null = null;
+  client.on('error', (err: NodeJS.ErrnoException) => (socketError ??= err));
   try {
     await client.connect();
     await client.ping();
     return null;
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
+    const e = (socketError ?? err) as NodeJS.ErrnoException;
     // ioredis's own messages name no URL; a connection error's text may carry the host only.
     const reason = e.code ?? (e.message || 'no answer').replace(/redis:\/\/[^\s]*/g, '');
     return `pubsub.redis: Redis at ${redisHost(url)} does not answer (${reason})`;
