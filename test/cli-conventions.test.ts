@@ -1,7 +1,7 @@
 /** The CLI's conventions: safe text output, output formats, --jq, --version, completion, usage errors, config validate. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +110,13 @@ describe('model-gateway CLI conventions', { timeout: 180_000 }, () => {
     const runtime = await run(stack.url, ['deployments', 'list', '--jq', '.deployments[0] + 1']);
     expect(runtime.code).toBe(1);
     expectOneLine(runtime, /--jq: jq: error/);
+  });
+
+  it('the README\u2019s `model-gateway query` examples name files that exist', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const files = [...readme.matchAll(/model-gateway query (\S+\.graphql)/g)].map((m) => m[1]!);
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect(existsSync(new URL(`../${f}`, import.meta.url)), f).toBe(true);
   });
 
   it('--version prints the package version', async () => {
