@@ -22,6 +22,11 @@ export interface Running {
 export interface RunOptions {
   env?: Record<string, string>;
   input?: string;
+  /**
+   * Leave stdout out of the secret scan: only for `simulate`, whose output is the simulators' own
+   * sample credentials, printed on purpose so that a config can point at them. @default true
+   */
+  scanStdout?: boolean;
 }
 
 export function start(url: string, args: string[], options: RunOptions = {}): Running {
@@ -37,7 +42,7 @@ export function start(url: string, args: string[], options: RunOptions = {}): Ru
   const command = `model-gateway ${args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`;
   const done = new Promise<Run>((resolve) =>
     proc.on('close', (code) => {
-      capture('CLI output', `${command} (stdout)`)(out.stdout);
+      if (options.scanStdout !== false) capture('CLI output', `${command} (stdout)`)(out.stdout);
       capture('CLI output', `${command} (stderr)`)(out.stderr);
       resolve({ code, ...out });
     }),
