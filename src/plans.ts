@@ -46,6 +46,8 @@ export interface PlanView extends StoredPlan {
   state: PlanState;
   /** Items handled so far by a running (or finished) apply. */
   done: number;
+  /** Backends the apply waits on after a 429 (Retry-After), with the epoch ms it waits until. */
+  waits: Record<string, number>;
 }
 
 export interface PlanStore {
@@ -55,6 +57,8 @@ export interface PlanStore {
   /** Marks the plan as being applied; only the first caller gets `claimed`. */
   claim(id: string): Promise<'claimed' | 'missing' | 'taken'>;
   step(id: string): Promise<void>;
+  /** Records that the apply waits on `backend` until `untilMs` (a rate limit). */
+  wait(id: string, backend: string, untilMs: number): Promise<void>;
   finish(id: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -88,7 +92,7 @@ export function createMemoryPlanStore(options: PlanStoreOptions): PlanStore {
     async save(plan) {
       for (const [id] of plans) if (!live(id)) plans.delete(id);
       while (plans.size >= maxPlans) plans.delete(plans.keys().next().value!);
-      plans.set(plan.id, { ...structuredClone(plan), state: 'PLANNED', done: 0 });
+      plans.set(plan.id, { ...structuredClone(plan), state: 'PLANNED', done: 0, waits: {} });
     },
     async get(id) {
       const p = live(id);
@@ -104,6 +108,10 @@ export function createMemoryPlanStore(options: PlanStoreOptions): PlanStore {
     async step(id) {
       const p = plans.get(id);
       if (p) p.done += 1;
+    },
+    async wait(id, backend, untilMs) {
+      const p = plans.get(id);
+      if (p) p.waits[backend] = Math.max(p.waits[backend] ?? 0, untilMs);
     },
     async finish(id) {
       const p = plans.get(id);
@@ -143,7 +151,8 @@ export function createRedisPlanStore(url: string, logger: Logger, options: PlanS
       const plan = await read(id);
       if (!plan) return null;
       const state = await redis.hgetall(stateKey(id));
-      return { ...plan, state: (state.state as PlanState | undefined) ?? 'PLANNED', done: Number(state.done ?? 0) };
+      const waits = Object.fromEntries(Object.entries(state).filter(([k]) => k.startsWith('wait:')).map(([k, v]) => [k.slice('wait:'.length), Number(v)]));
+      return { ...plan, state: (state.state as PlanState | undefined) ?? 'PLANNED', done: Number(state.done ?? 0), waits };
     },
     async claim(id) {
       const plan = await read(id);
@@ -155,6 +164,9 @@ export function createRedisPlanStore(url: string, logger: Logger, options: PlanS
     },
     async step(id) {
       await redis.hincrby(stateKey(id), 'done', 1);
+    },
+    async wait(id, backend, untilMs) {
+      await redis.hset(stateKey(id), `wait:${backend}`, String(untilMs));
     },
     async finish(id) {
       await redis.hset(stateKey(id), 'state', 'APPLIED');

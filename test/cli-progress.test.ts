@@ -55,6 +55,8 @@ describe('bulk progress', { timeout: 120_000 }, () => {
     expect(r.code, r.terminal).toBe(0);
     if (shown) {
       expect(r.terminal).toContain(`\r\u001b[2Kapplying ${planId} 0/1`);
+      // While the backend's Retry-After runs, the line says which backend waits, and for how long.
+      expect(r.terminal).toMatch(new RegExp(`applying ${planId} 0/1 \\(northflank rate-limited, waiting [1-5]s\\)`));
       expect(r.stdout).toMatch(/^✓ northflank:default-project\/deepseek-v3-deployment {2}changed/);
     } else {
       expect(r.terminal).not.toContain('applying');

@@ -73,10 +73,10 @@ export interface Progress {
 }
 
 /**
- * A live `label done/total` line on stderr, only when stderr is a terminal and the run lasts past
+ * A live `label done/total (note)` line on stderr (the note: backends waiting out a rate limit), only when stderr is a terminal and the run lasts past
  * `afterMs`: short runs, piped output and stdout stay clean.
  */
-export function startProgress(label: string, poll: () => Promise<{ done: number; total: number } | null>, options: { afterMs?: number; everyMs?: number; out?: NodeJS.WriteStream } = {}): Progress {
+export function startProgress(label: string, poll: () => Promise<{ done: number; total: number; note?: string } | null>, options: { afterMs?: number; everyMs?: number; out?: NodeJS.WriteStream } = {}): Progress {
   const out = options.out ?? process.stderr;
   if (!out.isTTY) return { stop() {} };
   let shown = false;
@@ -86,7 +86,7 @@ export function startProgress(label: string, poll: () => Promise<{ done: number;
     const p = await poll().catch(() => null);
     if (stopped) return;
     if (p) {
-      out.write(`\r\x1b[2K${label} ${p.done}/${p.total}`);
+      out.write(`\r\x1b[2K${label} ${p.done}/${p.total}${p.note ? ` (${p.note})` : ''}`);
       shown = true;
     }
     timer = setTimeout(tick, options.everyMs ?? 400);

@@ -53,7 +53,7 @@ const APPLY = `mutation ApplyPlan($planId: ID!) {
   }
 }`;
 
-const PROGRESS = `query PlanProgress($id: ID!) { modelDeploymentPlan(id: $id) { done summary { matched } } }`;
+const PROGRESS = `query PlanProgress($id: ID!) { modelDeploymentPlan(id: $id) { done summary { matched } rateLimitWaits { backend until } } }`;
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const reason = (r: ItemResult) => safe(`${r.code ?? r.__typename}: ${r.message ?? ''}`);
@@ -100,9 +100,11 @@ export function renderApplied(p: Payload): string {
 export async function applyPlan(client: GatewayClient, planId: string, options: { progress: boolean }): Promise<Payload> {
   const progress = options.progress
     ? startProgress(`applying ${planId}`, async () => {
-        const r = await client.request<{ modelDeploymentPlan: { done: number; summary: { matched: number } } | null }>(PROGRESS, { id: planId });
+        const r = await client.request<{ modelDeploymentPlan: { done: number; summary: { matched: number }; rateLimitWaits: { backend: string; until: string }[] } | null }>(PROGRESS, { id: planId });
         const plan = r.data?.modelDeploymentPlan;
-        return plan ? { done: plan.done, total: plan.summary.matched } : null;
+        if (!plan) return null;
+        const waits = plan.rateLimitWaits.map((w) => `${safe(w.backend)} rate-limited, waiting ${Math.max(1, Math.ceil((Date.parse(w.until) - Date.now()) / 1000))}s`);
+        return { done: plan.done, total: plan.summary.matched, note: waits.join(', ') || undefined };
       })
     : null;
   try {

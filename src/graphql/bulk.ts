@@ -77,8 +77,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 class BackendGate {
   private until = 0;
+  constructor(private readonly onPause?: (untilMs: number) => void) {}
   pause(ms: number) {
     this.until = Math.max(this.until, Date.now() + ms);
+    this.onPause?.(this.until);
   }
   async ready() {
     for (let wait = this.until - Date.now(); wait > 0; wait = this.until - Date.now()) await sleep(wait);
@@ -104,7 +106,13 @@ async function withRateLimit<T>(gate: BackendGate, maxWaitMs: number, work: () =
 }
 
 /** Runs one job per item, at most `concurrency` at once per backend; backends run side by side. */
-async function perBackend<T, R>(items: T[], backendOf: (item: T) => string, concurrency: number, job: (item: T, gate: BackendGate) => Promise<R>): Promise<R[]> {
+async function perBackend<T, R>(
+  items: T[],
+  backendOf: (item: T) => string,
+  concurrency: number,
+  job: (item: T, gate: BackendGate) => Promise<R>,
+  onPause?: (backend: string, untilMs: number) => void,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   const queues = new Map<string, number[]>();
   items.forEach((item, i) => {
@@ -112,8 +120,8 @@ async function perBackend<T, R>(items: T[], backendOf: (item: T) => string, conc
     (queues.get(b) ?? queues.set(b, []).get(b)!).push(i);
   });
   await Promise.all(
-    [...queues.values()].map(async (queue) => {
-      const gate = new BackendGate();
+    [...queues].map(async ([backend, queue]) => {
+      const gate = new BackendGate(onPause && ((until) => onPause(backend, until)));
       let next = 0;
       const worker = async () => {
         while (next < queue.length) {
@@ -374,7 +382,7 @@ export async function applyPlan(ctx: GraphQLContext, planId: string, vendorBlock
       } finally {
         await store.step(planId).catch(() => {});
       }
-    });
+    }, (backend, untilMs) => void store.wait(planId, backend, untilMs).catch(() => {}));
     return { dryRun: false, planId, expiresAt: null, items, summary: summarize(items), failures: [] };
   } finally {
     await store.finish(planId).catch((err) => ctx.runtime.logger.warn({ err, planId }, 'could not mark the plan applied'));
@@ -517,6 +525,14 @@ export function registerBulkMutations(
     }),
   });
 
+  const WaitRef = builder.objectRef<{ backend: string; until: Date }>('PlanRateLimitWait').implement({
+    description: 'One backend an apply waits on: it answered 429 and asked to wait until `until`.',
+    fields: (t) => ({
+      backend: t.exposeString('backend'),
+      until: t.expose('until', { type: 'DateTime' }),
+    }),
+  });
+
   const PlanRef = builder.objectRef<PlanView>('ModelDeploymentPlan').implement({
     description: 'A dry run of updateModelDeployments, kept until it expires.',
     fields: (t) => ({
@@ -525,6 +541,12 @@ export function registerBulkMutations(
       expiresAt: t.field({ type: 'DateTime', resolve: (p) => new Date(p.expiresAt) }),
       state: t.field({ type: PlanStateEnum, resolve: (p) => p.state }),
       done: t.exposeInt('done', { description: 'Items handled so far by applyModelDeploymentPlan.' }),
+      rateLimitWaits: t.field({
+        type: [WaitRef],
+        description: 'Backends the running apply is waiting on now, after a 429 with Retry-After, and until when.',
+        // The same time base as the wait itself (the per-backend gate above).
+        resolve: (p) => Object.entries(p.waits ?? {}).filter(([, until]) => until > Date.now()).map(([backend, until]) => ({ backend, until: new Date(until) })),
+      }),
       summary: t.field({ type: SummaryRef, resolve: (p) => summarize(p.items) }),
       items: t.field({ type: [PlanItemRef], resolve: (p) => p.items }),
     }),
