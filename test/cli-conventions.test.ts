@@ -259,6 +259,25 @@ describe('model-gateway CLI conventions', { timeout: 180_000 }, () => {
     expectOneLine(missing, /cannot read .*nope\.yaml: ENOENT/);
   });
 
+  it('serve: a Redis that does not answer at start is a config error naming pubsub.redis and its host, not its password', async () => {
+    const redisPort = await closedPort();
+    const file = join(dir, 'redis-down.yaml');
+    writeFileSync(
+      file,
+      [
+        'server: { port: 0 }',
+        `pubsub: { redis: "redis://ops:s3cret-redis-pass@127.0.0.1:${redisPort}" }`,
+        'backends:',
+        `  - { id: nemo, vendor: nemo, baseUrl: "${stack.sims.nemo!.url}", workspaces: [prod-inference] }`,
+        '',
+      ].join('\n'),
+    );
+    const r = await run(stack.url, ['serve', '--config', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`Invalid config:\n  - pubsub.redis: Redis at 127.0.0.1:${redisPort} does not answer (ECONNREFUSED)\n`);
+    expect(r.stdout).toBe('');
+  });
+
   it('serve: the banner goes to stderr; a port in use prints only the clean EADDRINUSE line', async () => {
     const s = start(stack.url, ['serve', '--port', '0'], { env: { LOG_LEVEL: 'info' } });
     try {
