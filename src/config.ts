@@ -151,15 +151,21 @@ function levenshtein(a: string, b: string): number {
   return row[b.length]!;
 }
 
-/** `; did you mean "port"?` when a known key is a likely typo of `key`, else the keys allowed there. */
-export function suggestKey(key: string, known: readonly string[]): string {
+/** The candidate closest to `input` (case-insensitive) when it is close enough to be a typo of it. */
+export function closest(input: string, candidates: readonly string[]): string | null {
   let best: string | null = null;
   let score = Infinity;
-  for (const k of known) {
-    const d = levenshtein(key.toLowerCase(), k.toLowerCase());
-    if (d < score) [best, score] = [k, d];
+  for (const c of candidates) {
+    const d = levenshtein(input.toLowerCase(), c.toLowerCase());
+    if (d < score) [best, score] = [c, d];
   }
-  if (best !== null && score <= Math.max(2, Math.floor(key.length / 3))) return `; did you mean ${JSON.stringify(best)}?`;
+  return best !== null && score <= Math.max(2, Math.floor(input.length / 3)) ? best : null;
+}
+
+/** `; did you mean "port"?` when a known key is a likely typo of `key`, else the keys allowed there. */
+export function suggestKey(key: string, known: readonly string[]): string {
+  const best = closest(key, known);
+  if (best !== null) return `; did you mean ${JSON.stringify(best)}?`;
   return known.length ? ` (allowed here: ${known.join(', ')})` : '';
 }
 
