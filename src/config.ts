@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -93,6 +94,21 @@ export const ConfigSchema = z
       if (seen.has(b.id)) ctx.addIssue({ code: 'custom', path: ['backends', i, 'id'], message: `duplicate backend id ${b.id}` });
       seen.add(b.id);
     });
+    // Two entries for one name, or one key listed twice, would leave it to list order which
+    // scopes a caller gets: each must appear once. (A key's value is never put in a message.)
+    const names = new Map<string, number>();
+    const values = new Map<string, number>();
+    cfg.auth?.apiKeys.forEach((k, i) => {
+      const sameName = names.get(k.name);
+      if (sameName !== undefined) ctx.addIssue({ code: 'custom', path: ['auth', 'apiKeys', i, 'name'], message: `duplicate API key name ${JSON.stringify(k.name)} (also auth.apiKeys[${sameName}])` });
+      else names.set(k.name, i);
+      const digest = k.keySha256 ?? (k.key ? createHash('sha256').update(k.key).digest('hex') : null);
+      if (!digest) return;
+      const sameKey = values.get(digest);
+      if (sameKey !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['auth', 'apiKeys', i, k.keySha256 ? 'keySha256' : 'key'], message: `the same key as auth.apiKeys[${sameKey}]: each key must be listed once, with all its scopes` });
+      } else values.set(digest, i);
+    });
   });
 
 export type GatewayConfig = z.output<typeof ConfigSchema> & {
@@ -105,8 +121,151 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
 }
 
-export function zodConfigIssues(error: z.ZodError, prefix: (string | number)[] = []): string[] {
-  return error.issues.map((i) => `${formatPath([...prefix, ...(i.path as (string | number)[])]) || '(root)'}: ${i.message}`);
+/** The keys an object schema accepts at `path` (through defaults, optionals and arrays); null if no object is there. */
+function keysAt(schema: z.ZodType | undefined, path: readonly PropertyKey[]): string[] | null {
+  const unwrap = (t: unknown): unknown => {
+    let s = t;
+    while (s && !(s instanceof z.ZodObject) && !(s instanceof z.ZodArray) && typeof (s as { unwrap?: unknown }).unwrap === 'function') s = (s as { unwrap(): unknown }).unwrap();
+    return s;
+  };
+  let s = unwrap(schema);
+  for (const p of path) {
+    if (typeof p === 'number' && s instanceof z.ZodArray) s = unwrap(s.element);
+    else if (typeof p === 'string' && s instanceof z.ZodObject) s = unwrap(s.shape[p]);
+    else return null;
+  }
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : null;
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The candidate closest to `input` (case-insensitive) when it is close enough to be a typo of it. */
+export function closest(input: string, candidates: readonly string[]): string | null {
+  let best: string | null = null;
+  let score = Infinity;
+  for (const c of candidates) {
+    const d = levenshtein(input.toLowerCase(), c.toLowerCase());
+    if (d < score) [best, score] = [c, d];
+  }
+  return best !== null && score <= Math.max(2, Math.floor(input.length / 3)) ? best : null;
+}
+
+/** `; did you mean "port"?` when a known key is a likely typo of `key`, else the keys allowed there. */
+export function suggestKey(key: string, known: readonly string[]): string {
+  const best = closest(key, known);
+  if (best !== null) return `; did you mean ${JSON.stringify(best)}?`;
+  return known.length ? ` (allowed here: ${known.join(', ')})` : '';
+}
+
+const unknownKey = (path: readonly PropertyKey[], key: string, known: readonly string[]) =>
+  `${formatPath([...path, key])}: unknown key${suggestKey(key, known)}`;
+
+/** One line per problem, each with its key path; an unknown key names the full path and a likely meant key. */
+export function zodConfigIssues(error: z.ZodError, prefix: (string | number)[] = [], schema?: z.ZodType): string[] {
+  return error.issues.flatMap((i) => {
+    const path = [...prefix, ...(i.path as (string | number)[])];
+    if (i.code === 'unrecognized_keys') {
+      const known = keysAt(schema, i.path as (string | number)[]) ?? [];
+      return i.keys.map((k) => unknownKey(path, k, known));
+    }
+    return [`${formatPath(path) || '(root)'}: ${i.message}`];
+  });
+}
+
+/** Keys of `given` (recursively through objects and arrays) that the parse dropped: an object schema left loose strips them. */
+function droppedKeys(given: unknown, kept: unknown, path: (string | number)[], out: string[], topKnown: readonly string[] | null): void {
+  if (Array.isArray(given) && Array.isArray(kept)) {
+    given.forEach((g, i) => droppedKeys(g, kept[i], [...path, i], out, null));
+    return;
+  }
+  if (!isPlainObject(given) || !isPlainObject(kept)) return;
+  const known = [...new Set([...(topKnown ?? []), ...Object.keys(kept)])];
+  for (const [k, v] of Object.entries(given)) {
+    if (!(k in kept)) out.push(unknownKey(path, k, known));
+    else droppedKeys(v, kept[k], [...path, k], out, null);
+  }
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Validates one backend entry with its adapter's schema, strictly: a key the schema does not know
+ * (at any depth) is a problem naming its path, whether the adapter's schema is strict or not.
+ */
+export function parseBackendEntry<C>(schema: z.ZodType<C>, entry: unknown, index: number): { data: C | null; issues: string[] } {
+  const prefix = ['backends', index];
+  const topKnown = keysAt(schema, []);
+  const parsed = schema.safeParse(entry);
+  if (!parsed.success) {
+    const issues = zodConfigIssues(parsed.error, prefix, schema);
+    // A failing parse says nothing of the keys it did not know: name those at the top level too.
+    if (topKnown && isPlainObject(entry)) {
+      for (const k of Object.keys(entry)) if (!topKnown.includes(k) && !issues.some((m) => m.startsWith(`${formatPath([...prefix, k])}:`))) issues.push(unknownKey(prefix, k, topKnown));
+    }
+    return { data: null, issues };
+  }
+  const issues: string[] = [];
+  droppedKeys(entry, parsed.data, prefix, issues, topKnown);
+  return { data: issues.length ? null : parsed.data, issues };
+}
+
+/** What an adapter contributes to validating its backend entries. */
+export interface BackendSchemaSource {
+  vendor: string;
+  configSchema: z.ZodType;
+}
+
+/** Every problem of the backend entries, checked by their adapters' schemas. */
+export function backendIssues(config: Pick<GatewayConfig, 'backends'>, adapters: readonly BackendSchemaSource[]): string[] {
+  const byVendor = new Map(adapters.map((a) => [a.vendor, a]));
+  return config.backends.flatMap((entry, i) => {
+    const adapter = byVendor.get(entry.vendor);
+    if (!adapter) return [`backends[${i}].vendor: unknown vendor ${JSON.stringify(entry.vendor)}${suggestKey(entry.vendor, [...byVendor.keys()])}`];
+    return parseBackendEntry(adapter.configSchema, entry, i).issues;
+  });
+}
+
+/** The host of a Redis URL as it may be shown: host and port, never the user or password. */
+export function redisHost(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '6379'}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/** Null when the Redis at `url` answers PING; else a problem naming pubsub.redis and the host. */
+export async function checkRedis(url: string, timeoutMs = 3000): Promise<string | null> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  // The socket's own error (ECONNREFUSED, ENOTFOUND …) says more than the "Connection is closed." connect() rejects with.
+  let socketError: NodeJS.ErrnoException | null = null;
+  client.on('error', (err: NodeJS.ErrnoException) => (socketError ??= err));
+  try {
+    await client.connect();
+    await client.ping();
+    return null;
+  } catch (err) {
+    const e = (socketError ?? err) as NodeJS.ErrnoException;
+    // ioredis's own messages name no URL; a connection error's text may carry the host only.
+    const reason = e.code ?? (e.message || 'no answer').replace(/redis:\/\/[^\s]*/g, '');
+    return `pubsub.redis: Redis at ${redisHost(url)} does not answer (${reason})`;
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** Replaces `${NAME}` in every string with the environment's value; a missing variable is an error naming the key. */
@@ -128,29 +287,38 @@ export function interpolateEnv(value: unknown, env: Record<string, string | unde
   return value;
 }
 
-/** Validates a config object (already read); secrets written `${ENV}` are filled from `env`. */
-export function parseConfig(raw: unknown, env: Record<string, string | undefined> = process.env, baseDir?: string): GatewayConfig {
+/** Every problem of a config object (already read): unset `${ENV}` references and schema rules; the config when there are none. */
+export function checkConfig(raw: unknown, env: Record<string, string | undefined> = process.env, baseDir?: string): { config: GatewayConfig | null; problems: string[] } {
   const missing: string[] = [];
   const filled = interpolateEnv(raw, env, [], missing);
-  if (missing.length) throw new ConfigError('Config refers to unset environment variables:', missing);
   const result = ConfigSchema.safeParse(filled);
-  if (!result.success) throw new ConfigError('Invalid config:', zodConfigIssues(result.error));
-  return { ...result.data, baseDir };
+  const problems = [...missing, ...(result.success ? [] : zodConfigIssues(result.error, [], ConfigSchema))];
+  return { config: result.success && !problems.length ? { ...result.data, baseDir } : null, problems };
 }
 
-/** Reads a YAML or JSON config file. */
-export async function loadConfigFile(file: string, env: Record<string, string | undefined> = process.env): Promise<GatewayConfig> {
+/** Validates a config object (already read); secrets written `${ENV}` are filled from `env`. */
+export function parseConfig(raw: unknown, env: Record<string, string | undefined> = process.env, baseDir?: string): GatewayConfig {
+  const { config, problems } = checkConfig(raw, env, baseDir);
+  if (!config) throw new ConfigError('Invalid config:', problems);
+  return config;
+}
+
+/** Reads a YAML or JSON config file as data; a file that cannot be read or parsed is a ConfigError. */
+export async function readConfigFile(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     throw new ConfigError(`Cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  let raw: unknown;
   try {
-    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
     throw new ConfigError(`Config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
   }
-  return parseConfig(raw, env, dirname(resolve(file)));
+}
+
+/** Reads a YAML or JSON config file. */
+export async function loadConfigFile(file: string, env: Record<string, string | undefined> = process.env): Promise<GatewayConfig> {
+  return parseConfig(await readConfigFile(file), env, dirname(resolve(file)));
 }

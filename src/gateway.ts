@@ -17,7 +17,7 @@ import type { ModelDeployment } from './domain/deployment.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { GatewayError, isErrorCode, type ErrorCode } from './domain/errors.js';
 import { createHttpClient } from './http/client.js';
-import { ConfigError, zodConfigIssues, type GatewayConfig } from './config.js';
+import { checkRedis, ConfigError, parseBackendEntry, suggestKey, type GatewayConfig } from './config.js';
 import { buildSchema, typeNameFor, type BuiltSchema } from './graphql/schema.js';
 import { DeploymentLoaders, type GraphQLContext } from './graphql/context.js';
 import { authenticate, sha256Hex, type ApiKeyEntry, type Principal } from './auth.js';
@@ -252,12 +252,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   config.backends.forEach((entry, i) => {
     const adapter = byVendor.get(entry.vendor);
     if (!adapter) {
-      issues.push(`backends[${i}].vendor: unknown vendor ${JSON.stringify(entry.vendor)} (known: ${[...byVendor.keys()].join(', ')})`);
+      issues.push(`backends[${i}].vendor: unknown vendor ${JSON.stringify(entry.vendor)}${suggestKey(entry.vendor, [...byVendor.keys()])}`);
       return;
     }
-    const parsed = adapter.configSchema.safeParse(entry);
-    if (!parsed.success) {
-      issues.push(...zodConfigIssues(parsed.error, ['backends', i]));
+    const parsed = parseBackendEntry(adapter.configSchema, entry, i);
+    if (!parsed.data) {
+      issues.push(...parsed.issues);
       return;
     }
     const cfg = parsed.data as BackendConfigBase;
@@ -289,6 +289,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const usesOnlyBuiltIns = options.adapters === undefined && external.length === 0;
   const built = usesOnlyBuiltIns ? (builtInSchema ??= buildSchema(builtInAdapters)) : buildSchema(adapters);
 
+  const redisProblem = config.pubsub?.redis ? await checkRedis(config.pubsub.redis) : null;
+  if (redisProblem) throw new ConfigError('Invalid config:', [redisProblem]);
   const redisUrl = config.pubsub?.redis ?? null;
   const pubsubHandle: PubSubHandle = redisUrl ? await createRedisPubSub(redisUrl, logger) : createMemoryPubSub();
   let app: AppServices;

@@ -47,6 +47,8 @@ export interface PlanView extends StoredPlan {
   state: PlanState;
   /** Items handled so far by a running (or finished) apply. */
   done: number;
+  /** Backends the apply waits on after a 429 (Retry-After), with the epoch ms it waits until. */
+  waits: Record<string, number>;
 }
 
 export interface PlanStore {
@@ -56,6 +58,8 @@ export interface PlanStore {
   /** Marks the plan as being applied; only the first caller gets `claimed`. */
   claim(id: string): Promise<'claimed' | 'missing' | 'taken'>;
   step(id: string): Promise<void>;
+  /** Records that the apply waits on `backend` until `untilMs` (a rate limit). */
+  wait(id: string, backend: string, untilMs: number): Promise<void>;
   finish(id: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -89,7 +93,7 @@ export function createMemoryPlanStore(options: PlanStoreOptions): PlanStore {
     async save(plan) {
       for (const [id] of plans) if (!live(id)) plans.delete(id);
       while (plans.size >= maxPlans) plans.delete(plans.keys().next().value!);
-      plans.set(plan.id, { ...structuredClone(plan), state: 'PLANNED', done: 0 });
+      plans.set(plan.id, { ...structuredClone(plan), state: 'PLANNED', done: 0, waits: {} });
     },
     async get(id) {
       const p = live(id);
@@ -105,6 +109,10 @@ export function createMemoryPlanStore(options: PlanStoreOptions): PlanStore {
     async step(id) {
       const p = plans.get(id);
       if (p) p.done += 1;
+    },
+    async wait(id, backend, untilMs) {
+      const p = plans.get(id);
+      if (p) p.waits[backend] = Math.max(p.waits[backend] ?? 0, untilMs);
     },
     async finish(id) {
       const p = plans.get(id);
@@ -148,7 +156,8 @@ export function createRedisPlanStore(redis: Redis, options: PlanStoreOptions): P
       const plan = await read(id);
       if (!plan) return null;
       const state = await call('read the plan state', () => redis.hgetall(stateKey(id)), null);
-      return { ...plan, state: (state.state as PlanState | undefined) ?? 'PLANNED', done: Number(state.done ?? 0) };
+      const waits = Object.fromEntries(Object.entries(state).filter(([k]) => k.startsWith('wait:')).map(([k, v]) => [k.slice('wait:'.length), Number(v)]));
+      return { ...plan, state: (state.state as PlanState | undefined) ?? 'PLANNED', done: Number(state.done ?? 0), waits };
     },
     async claim(id) {
       const plan = await read(id);
@@ -160,6 +169,9 @@ export function createRedisPlanStore(redis: Redis, options: PlanStoreOptions): P
     },
     async step(id) {
       await call('count the plan progress', () => redis.hincrby(stateKey(id), 'done', 1));
+    },
+    async wait(id, backend, untilMs) {
+      await call('note a rate-limit wait', () => redis.hset(stateKey(id), `wait:${backend}`, String(untilMs)));
     },
     async finish(id) {
       await call('mark the plan applied', () => redis.hset(stateKey(id), 'state', 'APPLIED'));

@@ -1,5 +1,6 @@
 import { DEPLOYMENT_STATUSES } from '../domain/status.js';
 import { parseAssignment, splitList, usageError } from './client.js';
+import { didYouMean } from './suggest.js';
 
 /** The fields the CLI reads of every deployment, in the order its JSON output keeps them. */
 export const DEPLOYMENT_FIELDS = `
@@ -47,7 +48,7 @@ export function parseStatuses(values: string[], flag = '--status'): string[] {
   return values.map((s) => {
     const upper = s.toUpperCase();
     if (!(DEPLOYMENT_STATUSES as readonly string[]).includes(upper)) {
-      throw usageError(`${flag} ${JSON.stringify(s)} is not a status (one of: ${DEPLOYMENT_STATUSES.join(', ')})`);
+      throw usageError(`${flag} ${JSON.stringify(s)} is not a status${didYouMean(upper, DEPLOYMENT_STATUSES)}`);
     }
     return upper;
   });
@@ -76,7 +77,7 @@ export function whereOf(values: string[]): Record<string, unknown> | null {
   const flags: Record<string, string[]> = {};
   for (const v of values) {
     const [key, value] = parseAssignment('--where', v);
-    if (!(WHERE_KEYS as readonly string[]).includes(key)) throw usageError(`--where ${key}: unknown key (one of: ${WHERE_KEYS.join(', ')})`);
+    if (!(WHERE_KEYS as readonly string[]).includes(key)) throw usageError(`--where ${key}: unknown key${didYouMean(key, WHERE_KEYS)}`);
     (flags[key] ??= []).push(String(value));
   }
   const filter = filterOf({ ...flags, search: flags.search?.join(' ') });

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { connect, CliError, withGatewayOptions, type GatewayOptions } from './client.js';
 import { DEPLOYMENT_FIELDS, stableDeployment, type DeploymentView } from './deployment-view.js';
-import { json, show } from './output.js';
+import { emit, outputOf, safe, show, withOutputOptions, type OutputFlags } from './output.js';
+
+const FORMATS = ['text', 'wide', 'name', 'json', 'yaml'] as const;
 
 const GET = `query GetDeployment($id: ID!) { modelDeployment(id: $id) { ${DEPLOYMENT_FIELDS} raw } }`;
 
@@ -11,18 +13,22 @@ function resourcesOf(r: Record<string, unknown> | null): Record<string, unknown>
 }
 
 export function registerDeploymentsGet(parent: Command): void {
-  withGatewayOptions(
-    parent
-      .command('get')
-      .description('Show one deployment by its id (<backend>:<key>).')
-      .argument('<id>', 'e.g. northflank:default-project/deepseek-v3-deployment')
-      .option('--json', 'print the deployment as JSON, with the vendor payload under "raw"'),
-  ).action(async (id: string, opts: GatewayOptions & { json?: boolean }) => {
+  withOutputOptions(
+    withGatewayOptions(
+      parent
+        .command('get')
+        .description('Show one deployment by its id (<backend>:<key>); -o json|yaml carry the vendor payload under "raw".')
+        .argument('<id>', 'e.g. northflank:default-project/deepseek-v3-deployment'),
+    ),
+    FORMATS,
+  ).action(async (id: string, opts: GatewayOptions & OutputFlags) => {
+    const output = outputOf(opts, FORMATS);
     const client = connect(opts);
     const { modelDeployment: d } = await client.data<{ modelDeployment: DeploymentView | null }>(GET, { id });
     if (!d) throw new CliError(`${id} not found`);
-    if (opts.json) {
-      process.stdout.write(json(stableDeployment(d)));
+    if (output.machine) return emit(stableDeployment(d), output);
+    if (output.format === 'name') {
+      process.stdout.write(`${safe(d.id)}\n`);
       return;
     }
     const rows: [string, unknown][] = [
@@ -39,6 +45,7 @@ export function registerDeploymentsGet(parent: Command): void {
       ['model', d.model ? [d.model.name, d.model.revision && `rev ${d.model.revision}`, d.model.engine && `on ${d.model.engine}`].filter(Boolean).join(' ') || null : null],
       ['model path', d.model?.path ?? null],
       ['resources', resourcesOf(d.resources)],
+      ...(output.format === 'wide' ? ([['raw', d.raw]] as [string, unknown][]) : []),
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
     process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(width)}  ${show(v)}`).join('\n')}\n`);

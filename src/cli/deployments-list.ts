@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { collect, connect, CliError, withGatewayOptions, type GatewayOptions, type GraphQLResponse } from './client.js';
+import { collect, connect, CliError, splitList, usageError, withGatewayOptions, type GatewayClient, type GatewayOptions, type GraphQLResponse } from './client.js';
 import { DEPLOYMENT_FIELDS, filterOf, stableDeployment, type DeploymentView, type FilterFlags } from './deployment-view.js';
-import { json, show, table } from './output.js';
+import { emit, outputOf, safe, show, table, withOutputOptions, type Column, type OutputFlags } from './output.js';
+import { didYouMean } from './suggest.js';
 
 // The gateway's query cost limit allows pages of this size with every field the CLI shows.
 const PAGE = 100;
@@ -22,22 +23,63 @@ interface ListPage {
   };
 }
 
-type ListOptions = GatewayOptions & FilterFlags & { json?: boolean };
+type ListOptions = GatewayOptions & FilterFlags & OutputFlags;
+
+/**
+ * A --vendor or --backend the gateway does not serve is a usage error (a filter that can match
+ * nothing is a typo, not an empty list). The gateway is asked, as it may load external adapters.
+ */
+export async function checkSelectors(client: GatewayClient, vendors: string[], backends: string[], flagOf = (key: 'vendor' | 'backend') => `--${key} `): Promise<void> {
+  if (!vendors.length && !backends.length) return;
+  const { backends: served } = await client.data<{ backends: { id: string; vendor: string }[] }>(`query KnownBackends { backends { id vendor } }`);
+  const knownVendors = [...new Set(served.map((b) => b.vendor))];
+  for (const v of vendors) {
+    if (!knownVendors.includes(v)) throw usageError(`${flagOf('vendor')}${JSON.stringify(v)}: this gateway serves no such vendor${didYouMean(v, knownVendors)}`);
+  }
+  const knownBackends = served.map((b) => b.id);
+  for (const b of backends) {
+    if (!knownBackends.includes(b)) throw usageError(`${flagOf('backend')}${JSON.stringify(b)}: this gateway has no such backend${didYouMean(b, knownBackends)}`);
+  }
+}
+
+const COLUMNS: Column<DeploymentView>[] = [
+  { header: 'ID', value: (d) => d.id },
+  { header: 'VENDOR', value: (d) => d.vendor },
+  { header: 'STATUS', value: (d) => d.status },
+  { header: 'VENDOR STATUS', value: (d) => d.vendorStatus ?? '' },
+  { header: 'NAME', value: (d) => d.name },
+  { header: 'TAGS', value: (d) => (d.tags.length ? show(d.tags) : '') },
+];
+
+const WIDE: Column<DeploymentView>[] = [
+  ...COLUMNS.slice(0, 5),
+  { header: 'VERSION', value: (d) => d.version ?? '' },
+  { header: 'UPDATED', value: (d) => d.updatedAt ?? '' },
+  { header: 'MODEL', value: (d) => d.model?.name ?? '' },
+  { header: 'MESSAGE', value: (d) => d.statusMessage ?? '' },
+  COLUMNS[5]!,
+];
+
+const FORMATS = ['text', 'wide', 'name', 'json', 'yaml'] as const;
 
 export function registerDeploymentsList(parent: Command): void {
-  withGatewayOptions(
-    parent
-      .command('list')
-      .description('List deployments across every backend: a table, or --json for scripts.')
-      .option('--vendor <vendor>', 'only this vendor (repeat or comma-separate for several)', collect)
-      .option('--backend <id>', 'only this configured backend (repeatable)', collect)
-      .option('--status <status>', 'only this unified status, e.g. READY (repeatable)', collect)
-      .option('--tag <tag>', 'only deployments carrying this tag (repeatable: all must be present)', collect)
-      .option('--search <text>', 'case-insensitive text in name, description or native id')
-      .option('--json', 'print {"deployments": [...], "failures": [...]} with a fixed key order'),
+  withOutputOptions(
+    withGatewayOptions(
+      parent
+        .command('list')
+        .description('List deployments across every backend: a table, or -o json|yaml|wide|name.')
+        .option('--vendor <vendor>', 'only this vendor (repeat or comma-separate for several)', collect)
+        .option('--backend <id>', 'only this configured backend (repeatable)', collect)
+        .option('--status <status>', 'only this unified status, e.g. READY (repeatable)', collect)
+        .option('--tag <tag>', 'only deployments carrying this tag (repeatable: all must be present)', collect)
+        .option('--search <text>', 'case-insensitive text in name, description or native id'),
+    ),
+    FORMATS,
   ).action(async (opts: ListOptions) => {
+    const output = outputOf(opts, FORMATS);
     const filter = filterOf(opts);
     const client = connect(opts);
+    await checkSelectors(client, splitList(opts.vendor), splitList(opts.backend));
     const deployments: DeploymentView[] = [];
     let failures: ListPage['modelDeployments']['failures'] = [];
     let after: string | null = null;
@@ -52,19 +94,12 @@ export function registerDeploymentsList(parent: Command): void {
       after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
     } while (after);
 
-    if (opts.json) {
-      process.stdout.write(json({ deployments: deployments.map(stableDeployment), failures }));
+    if (output.format === 'json' || output.format === 'yaml') {
+      await emit({ deployments: deployments.map(stableDeployment), failures }, output);
+    } else if (output.format === 'name') {
+      process.stdout.write(deployments.map((d) => `${safe(d.id)}\n`).join(''));
     } else if (deployments.length) {
-      process.stdout.write(
-        `${table(deployments, [
-          { header: 'ID', value: (d) => d.id },
-          { header: 'VENDOR', value: (d) => d.vendor },
-          { header: 'STATUS', value: (d) => d.status },
-          { header: 'VENDOR STATUS', value: (d) => d.vendorStatus ?? '' },
-          { header: 'NAME', value: (d) => d.name },
-          { header: 'TAGS', value: (d) => (d.tags.length ? show(d.tags) : '') },
-        ])}\n${deployments.length} deployment${deployments.length === 1 ? '' : 's'}\n`,
-      );
+      process.stdout.write(`${table(deployments, output.format === 'wide' ? WIDE : COLUMNS)}\n${deployments.length} deployment${deployments.length === 1 ? '' : 's'}\n`);
     } else {
       process.stdout.write('No deployments match.\n');
     }

@@ -2,7 +2,8 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { collect, connect, CliError, splitList, usageError, withGatewayOptions, type GatewayOptions } from './client.js';
 import { whereOf } from './deployment-view.js';
-import { json } from './output.js';
+import { checkSelectors } from './deployments-list.js';
+import { emit, outputOf, withOutputOptions, type OutputFlags } from './output.js';
 import { PAYLOAD_FIELDS, applyPlan, checkApplied, renderApplied, renderPlan, type Payload } from './plan-view.js';
 
 const PLAN = `mutation PlanUpdate($where: ModelDeploymentFilter, $ids: [ID!], $patch: UpdateModelDeploymentsPatch!, $concurrency: Int) {
@@ -14,7 +15,9 @@ const PLAN = `mutation PlanUpdate($where: ModelDeploymentFilter, $ids: [ID!], $p
   }
 }`;
 
-interface UpdateOptions extends GatewayOptions {
+const FORMATS = ['text', 'json', 'yaml'] as const;
+
+interface UpdateOptions extends GatewayOptions, OutputFlags {
   where?: string[];
   set?: string[];
   tag?: string[];
@@ -22,7 +25,6 @@ interface UpdateOptions extends GatewayOptions {
   dryRun?: boolean;
   yes?: boolean;
   concurrency?: string;
-  json?: boolean;
 }
 
 const COMMON = ['name', 'description', 'tags'] as const;
@@ -84,7 +86,8 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 export function registerDeploymentsUpdate(parent: Command): void {
-  withGatewayOptions(
+  withOutputOptions(
+    withGatewayOptions(
     parent
       .command('update')
       .description('Update one or many deployments: shows the plan as a diff, then asks before applying (unless --yes).')
@@ -95,9 +98,11 @@ export function registerDeploymentsUpdate(parent: Command): void {
       .option('--untag <tag>', 'remove this tag (repeatable)', collect)
       .option('--dry-run', 'only show the plan; nothing is sent to any vendor')
       .option('-y, --yes', 'apply without asking')
-      .option('--concurrency <n>', 'vendor calls in flight per backend (1-16, default 4)')
-      .option('--json', 'print {"plan": …, "result": …} instead of the diff'),
+      .option('--concurrency <n>', 'vendor calls in flight per backend (1-16, default 4)'),
+    ),
+    FORMATS,
   ).action(async (ids: string[], opts: UpdateOptions) => {
+    const output = outputOf(opts, FORMATS);
     const where = whereOf(opts.where ?? []);
     if (!ids.length && !where) throw usageError('say which deployments: give their ids, or --where key=value');
     const patch = patchOf(opts.set ?? [], splitList(opts.tag), splitList(opts.untag));
@@ -109,6 +114,7 @@ export function registerDeploymentsUpdate(parent: Command): void {
     }
 
     const client = connect(opts);
+    await checkSelectors(client, (where?.vendors as string[] | undefined) ?? [], (where?.backends as string[] | undefined) ?? [], (key) => `--where ${key}=`);
     const { updateModelDeployments: r } = await client.data<{ updateModelDeployments: Payload & { __typename: string; code?: string; message?: string } }>(PLAN, {
       where,
       ids: ids.length ? ids : null,
@@ -117,38 +123,39 @@ export function registerDeploymentsUpdate(parent: Command): void {
     });
     if (r.__typename !== 'UpdateModelDeploymentsPayload') throw new CliError(r.code && r.code !== 'VALIDATION' ? `${r.message} [${r.code}]` : (r.message ?? r.__typename));
     const plan: Payload = r;
+    // JSON and YAML print one document, {plan, result}, once the command is done.
     const out = (text: string) => {
-      if (!opts.json) process.stdout.write(text);
+      if (!output.machine) process.stdout.write(text);
     };
-    const finish = (result: Payload | null) => {
-      if (opts.json) process.stdout.write(json({ plan, result }));
+    const finish = async (result: Payload | null) => {
+      if (output.machine) await emit({ plan, result }, output);
     };
     out(renderPlan(plan));
 
     if (opts.dryRun) {
       out(plan.summary.changed ? `Nothing sent. To apply exactly this plan: model-gateway deployments apply ${plan.planId}\n` : 'Nothing sent.\n');
-      return finish(null);
+      return await finish(null);
     }
     if (plan.summary.changed === 0) {
       out('Nothing to apply.\n');
-      finish(null);
+      await finish(null);
       if (plan.summary.failed) throw new CliError(`${plan.summary.failed} of ${plan.summary.matched} deployments would be refused (see above)`);
       return;
     }
     if (!opts.yes) {
       if (!process.stdin.isTTY) {
-        finish(null);
+        await finish(null);
         throw usageError(`not applied: stdin is not a terminal, so nobody can confirm; pass --yes to apply plan ${plan.planId}, or --dry-run to only show it`);
       }
       const n = plan.summary.changed;
       if (!(await confirm(`Apply ${n} change${n === 1 ? '' : 's'}? [y/N] `))) {
         out(`Not applied. The plan stays valid until ${plan.expiresAt}: model-gateway deployments apply ${plan.planId}\n`);
-        return finish(null);
+        return await finish(null);
       }
     }
-    const result = await applyPlan(client, plan.planId!, { progress: !opts.json });
+    const result = await applyPlan(client, plan.planId!, { progress: !output.machine });
     out(renderApplied(result));
-    finish(result);
+    await finish(result);
     checkApplied(result);
   });
 }

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { connect, CliError, EXIT_FAILURE, oneLine, usageError, withGatewayOptions, type GatewayOptions, type GraphQLResponse } from './client.js';
 import { parseStatuses } from './deployment-view.js';
-import { parseDuration } from './output.js';
+import { outputOf, parseDuration, safe, withOutputOptions, type OutputFlags } from './output.js';
+
+const FORMATS = ['text', 'json'] as const;
 
 const WATCH = `subscription WatchDeployments($ids: [ID!]) {
   modelDeploymentStatusChanged(ids: $ids, emitCurrent: true) {
@@ -17,11 +19,10 @@ interface Current {
   vendorStatus: string | null;
 }
 
-interface WatchOptions extends GatewayOptions {
+interface WatchOptions extends GatewayOptions, OutputFlags {
   until?: string;
   timeout?: string;
   transport?: string;
-  json?: boolean;
 }
 
 /** One query for every id, so that a wrong or missing id fails before anything is watched. */
@@ -32,16 +33,20 @@ function lookup(ids: string[]): { query: string; variables: Record<string, strin
 }
 
 export function registerDeploymentsWatch(parent: Command): void {
-  withGatewayOptions(
-    parent
-      .command('watch')
-      .description('Stream status transitions of deployments live, until they all reach --until (or Ctrl-C).')
-      .argument('<ids...>', 'deployment ids')
-      .option('--until <status>', 'exit 0 once every deployment is in this status, e.g. READY')
-      .option('--timeout <duration>', 'give up (exit 1) after this long, e.g. 90s or 10m')
-      .option('--transport <sse|ws>', 'subscription transport: server-sent events or WebSocket', 'sse')
-      .option('--json', 'print one JSON object per event'),
+  withOutputOptions(
+    withGatewayOptions(
+      parent
+        .command('watch')
+        .description('Stream every status transition of deployments live (the present state of each first), until they all reach --until (or Ctrl-C).')
+        .argument('<ids...>', 'deployment ids')
+        .option('--until <status>', 'exit 0 once every deployment is in this status, e.g. READY; exit 1 if one becomes FAILED first')
+        .option('--timeout <duration>', 'give up (exit 1) after this long, e.g. 90s or 10m')
+        .option('--transport <sse|ws>', 'subscription transport: server-sent events or WebSocket', 'sse'),
+    ),
+    FORMATS,
   ).action(async (ids: string[], opts: WatchOptions) => {
+    const output = outputOf(opts, FORMATS);
+    if (output.jq) throw usageError('--jq: watch prints one JSON object per line (-o json); pipe it to jq instead');
     const until = opts.until ? parseStatuses([opts.until], '--until')[0]! : null;
     const timeoutMs = opts.timeout !== undefined ? parseDuration(opts.timeout) : null;
     if (opts.timeout !== undefined && !timeoutMs) throw usageError(`--timeout ${JSON.stringify(opts.timeout)}: expected a duration such as 90s or 10m`);
@@ -59,8 +64,12 @@ export function registerDeploymentsWatch(parent: Command): void {
       current.set(d.id, { status: d.status, vendorStatus: d.vendorStatus });
     });
     const targets = [...current.keys()];
-    const print = (line: string, event: Record<string, unknown>) => process.stdout.write(opts.json ? `${JSON.stringify(event)}\n` : `${line}\n`);
-    const reached = () => until !== null && [...current.values()].every((c) => c.status === until);
+    // The state each id had when the subscription started is printed as its first event; only
+    // then can "every deployment is <until>" be said, whatever the lookup above saw.
+    const announced = new Set<string>();
+    const print = (line: string, event: Record<string, unknown>) => process.stdout.write(output.format === 'json' ? `${JSON.stringify(event)}\n` : `${line}\n`);
+    const reached = () => until !== null && targets.every((id) => announced.has(id) && current.get(id)!.status === until);
+    const failedOne = () => (until !== null && until !== 'FAILED' ? targets.find((id) => announced.has(id) && current.get(id)!.status === 'FAILED') : undefined);
 
     await new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -90,25 +99,34 @@ export function registerDeploymentsWatch(parent: Command): void {
           if (!ev) return;
           if (ev.__typename === 'ModelDeploymentStatusTransition') {
             const id = ev.deployment.id as string;
+            // A repeated present state (e.g. after a reconnect) is not a transition.
+            if (ev.initial && announced.has(id) && current.get(id)?.status === ev.current) return;
+            announced.add(id);
             current.set(id, { status: ev.current, vendorStatus: ev.vendorStatus });
-            const vendor = ev.vendorStatus ? ` (${ev.vendorStatus})` : '';
-            const message = ev.deployment.statusMessage ? `: ${ev.deployment.statusMessage}` : '';
-            print(ev.initial ? `${ev.at}  ${id}  is ${ev.current}${vendor}` : `${ev.at}  ${id}  ${ev.previous ?? '?'} → ${ev.current}${vendor}${message}`, {
+            const vendor = ev.vendorStatus ? ` (${safe(ev.vendorStatus)})` : '';
+            const message = ev.deployment.statusMessage ? `: ${safe(ev.deployment.statusMessage)}` : '';
+            print(ev.initial ? `${ev.at}  ${safe(id)}  is ${ev.current}${vendor}${message}` : `${ev.at}  ${safe(id)}  ${ev.previous ?? '?'} → ${ev.current}${vendor}${message}`, {
               event: 'status',
               id,
               previous: ev.previous,
               current: ev.current,
               vendorStatus: ev.vendorStatus,
+              statusMessage: ev.deployment.statusMessage ?? null,
               initial: ev.initial,
               at: ev.at,
             });
           } else if (ev.__typename === 'BackendUnavailable') {
-            process.stderr.write(`warning: backend ${ev.backend} is not answering [${ev.code}]: ${ev.message}; retrying in ${ev.retryInMs} ms\n`);
+            process.stderr.write(`warning: backend ${ev.backend} is not answering [${ev.code}]: ${safe(ev.message)}; retrying in ${ev.retryInMs} ms\n`);
           } else if (ev.__typename === 'BackendRecovered') {
             process.stderr.write(`backend ${ev.backend} answers again\n`);
           }
+          const failed = failedOne();
+          if (failed) {
+            const msg = current.get(failed)!;
+            return end(new CliError(`${failed} is FAILED${msg.vendorStatus ? ` (${msg.vendorStatus})` : ''}; it will not become ${until} by itself`));
+          }
           if (reached()) {
-            if (!opts.json) process.stdout.write(`All ${targets.length} deployment${targets.length === 1 ? ' is' : 's are'} ${until}.\n`);
+            if (output.format !== 'json') process.stdout.write(`All ${targets.length} deployment${targets.length === 1 ? ' is' : 's are'} ${until}.\n`);
             end();
           }
         },

@@ -1,44 +1,75 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { registerDeployments } from './deployments.js';
 import { registerQuery } from './query.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './client.js';
+import { safe } from './output.js';
+
+/** The package's version, from the nearest package.json above this file (sources or a build). */
+function packageVersion(): string {
+  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'model-gateway' && pkg.version) return pkg.version;
+    } catch {
+      // Not here: one folder up.
+    }
+    if (dir.pathname === '/') return 'unknown';
+  }
+}
 
 const program = new Command()
   .name('model-gateway')
   .description('One GraphQL API over Northflank, NVIDIA NeMo Platform and ZStack model deployments.')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .exitOverride()
   .showHelpAfterError(false)
+  // Commander's "(Did you mean …?)" goes on the reason's line: one line per usage error.
+  .configureOutput({ outputError: (text, write) => write(text.replace(/\n\(Did you mean (.+)\?\)\n?$/, '; did you mean $1?\n')) })
   .addHelpText(
     'after',
-    '\nExit status: 0 success, 1 the operation failed (gateway errors, refused or failed items, unreachable gateway), 2 bad usage.',
+    '\nExit status: 0 success, 1 the operation failed (gateway errors, refused or failed items, unreachable gateway, invalid config), 2 bad usage.' +
+      '\nOutput: results on stdout (-o json|yaml for scripts); progress, warnings and errors on stderr.',
   );
 
 // The client commands skip loading the gateway and the vendor adapters: they start in a fraction of the time.
 const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
-if (command !== 'deployments' && command !== 'query') {
-  const [{ registerServe }, { registerSimulate }] = await Promise.all([import('./serve.js'), import('./simulate.js')]);
+const CLIENT_COMMANDS = ['deployments', 'query'];
+if (!CLIENT_COMMANDS.includes(command ?? '')) {
+  const [{ registerServe }, { registerSimulate }, { registerConfig }, { registerCompletion }, { builtInAdapters }] = await Promise.all([
+    import('./serve.js'),
+    import('./simulate.js'),
+    import('./config-validate.js'),
+    import('./completion.js'),
+    import('../../adapters/index.js'),
+  ]);
   registerServe(program);
   registerSimulate(program);
+  registerDeployments(program);
+  registerQuery(program);
+  registerConfig(program);
+  registerCompletion(program, builtInAdapters.map((a) => a.vendor));
+} else {
+  registerDeployments(program);
+  registerQuery(program);
 }
-registerDeployments(program);
-registerQuery(program);
 
 try {
   await program.parseAsync(process.argv);
-  // Commands that talk to a gateway end when their work is done, whatever sockets stay pooled;
-  // serve and simulate keep running until interrupted.
-  if (command === 'deployments' || command === 'query') process.exit(0);
+  // Commands end when their work is done, whatever sockets stay pooled; serve and simulate keep
+  // running until interrupted.
+  if (command !== 'serve' && command !== 'simulate') process.exit(0);
 } catch (err) {
   if (err instanceof CommanderError) {
-    // Commander has printed its one line already (or the help, which is not a failure).
+    // Commander has printed its one line already (or the help or version, which are not failures).
     process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
   }
   if (err instanceof CliError) {
-    process.stderr.write(`error: ${err.message}\n`);
+    process.stderr.write(`error: ${safe(err.message)}\n`);
     process.exit(err.exitCode);
   }
   const message = err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`;
-  process.stderr.write(`${message}\n`);
+  process.stderr.write(`${message.split('\n').map(safe).join('\n')}\n`);
   process.exit(EXIT_FAILURE);
 }

@@ -1,6 +1,6 @@
 import type { GatewayClient } from './client.js';
 import { CliError } from './client.js';
-import { diffLines, show, startProgress } from './output.js';
+import { diffLines, safe, show, startProgress } from './output.js';
 
 /** What the CLI reads of a bulk update result (dry run or apply). */
 export const PAYLOAD_FIELDS = `
@@ -53,24 +53,25 @@ const APPLY = `mutation ApplyPlan($planId: ID!) {
   }
 }`;
 
-const PROGRESS = `query PlanProgress($id: ID!) { modelDeploymentPlan(id: $id) { done summary { matched } } }`;
+const PROGRESS = `query PlanProgress($id: ID!) { modelDeploymentPlan(id: $id) { done summary { matched } rateLimitWaits { backend remainingMs } } }`;
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-const reason = (r: ItemResult) => `${r.code ?? r.__typename}: ${r.message ?? ''}`;
+const reason = (r: ItemResult) => safe(`${r.code ?? r.__typename}: ${r.message ?? ''}`);
 
 /** The plan as a diff: `~` would change, `=` already as asked, `!` refused. */
 export function renderPlan(p: Payload): string {
   const lines: string[] = [];
   for (const item of p.items) {
     const r = item.result;
+    const id = safe(item.id);
     if (item.outcome === 'CHANGED') {
-      lines.push(`~ ${item.id}${r.deployment?.version ? `  (at version ${r.deployment.version})` : ''}`);
+      lines.push(`~ ${id}${r.deployment?.version ? `  (at version ${safe(r.deployment.version)})` : ''}`);
       lines.push(...diffLines(r.changes ?? []));
-      for (const req of r.requests ?? []) lines.push(`    ${req.method} ${req.path} ${show(req.body)}`);
+      for (const req of r.requests ?? []) lines.push(`    ${req.method} ${safe(req.path)} ${show(req.body)}`);
     } else if (item.outcome === 'UNCHANGED') {
-      lines.push(`= ${item.id}  (already as asked)`);
+      lines.push(`= ${id}  (already as asked)`);
     } else {
-      lines.push(`! ${item.id}`, `    refused ${reason(r)}`);
+      lines.push(`! ${id}`, `    refused ${reason(r)}`);
     }
   }
   const s = p.summary;
@@ -78,29 +79,32 @@ export function renderPlan(p: Payload): string {
     `Plan ${p.planId}: ${s.changed} to change, ${s.unchanged} unchanged, ${s.failed} refused, of ${plural(s.matched, 'matched deployment')}` +
       (p.expiresAt ? ` (expires ${p.expiresAt})` : ''),
   );
-  for (const f of p.failures) lines.push(`warning: backend ${f.backend} could not be listed [${f.code}]: ${f.message}`);
+  for (const f of p.failures) lines.push(`warning: backend ${f.backend} could not be listed [${f.code}]: ${safe(f.message)}`);
   return `${lines.join('\n')}\n`;
 }
 
 export function renderApplied(p: Payload): string {
   const lines = p.items.map((item) => {
     const r = item.result;
-    if (item.outcome === 'CHANGED') return `✓ ${item.id}  changed${r.deployment?.version ? ` (now version ${r.deployment.version})` : ''}`;
-    if (item.outcome === 'UNCHANGED') return `= ${item.id}  unchanged`;
-    return `✗ ${item.id}  ${reason(r)}`;
+    const id = safe(item.id);
+    if (item.outcome === 'CHANGED') return `✓ ${id}  changed${r.deployment?.version ? ` (now version ${safe(r.deployment.version)})` : ''}`;
+    if (item.outcome === 'UNCHANGED') return `= ${id}  unchanged`;
+    return `✗ ${id}  ${reason(r)}`;
   });
   const s = p.summary;
   lines.push(`Applied ${p.planId}: ${s.changed} changed, ${s.unchanged} unchanged, ${s.failed} failed, of ${plural(s.matched, 'deployment')}`);
   return `${lines.join('\n')}\n`;
 }
 
-/** Applies a plan, with a progress line on long runs when stdout is a terminal. */
+/** Applies a plan, with a progress line on stderr on long runs when stderr is a terminal. */
 export async function applyPlan(client: GatewayClient, planId: string, options: { progress: boolean }): Promise<Payload> {
   const progress = options.progress
     ? startProgress(`applying ${planId}`, async () => {
-        const r = await client.request<{ modelDeploymentPlan: { done: number; summary: { matched: number } } | null }>(PROGRESS, { id: planId });
+        const r = await client.request<{ modelDeploymentPlan: { done: number; summary: { matched: number }; rateLimitWaits: { backend: string; remainingMs: number }[] } | null }>(PROGRESS, { id: planId });
         const plan = r.data?.modelDeploymentPlan;
-        return plan ? { done: plan.done, total: plan.summary.matched } : null;
+        if (!plan) return null;
+        const waits = plan.rateLimitWaits.map((w) => `${safe(w.backend)} rate-limited, waiting ${Math.max(1, Math.ceil(w.remainingMs / 1000))}s`);
+        return { done: plan.done, total: plan.summary.matched, note: waits.join(', ') || undefined };
       })
     : null;
   try {

@@ -2,9 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { getOperationAST, parse, type DocumentNode } from 'graphql';
 import type { Command } from 'commander';
 import { collect, connect, CliError, oneLine, parseAssignment, usageError, withGatewayOptions, type GatewayOptions, type GraphQLResponse } from './client.js';
-import { json } from './output.js';
+import { emit, outputOf, runJq, withOutputOptions, type OutputFlags } from './output.js';
 
-interface QueryOptions extends GatewayOptions {
+const FORMATS = ['json', 'yaml'] as const;
+
+interface QueryOptions extends GatewayOptions, OutputFlags {
   var?: string[];
   operation?: string;
   transport?: string;
@@ -25,15 +27,21 @@ async function readDocument(source: string): Promise<string> {
 }
 
 export function registerQuery(program: Command): void {
-  withGatewayOptions(
-    program
-      .command('query')
-      .description('Run any GraphQL operation from a file (or - for stdin) and print the JSON response.')
-      .argument('<file>', 'a .graphql file, or - to read stdin')
-      .option('--var <key=value>', 'a variable; the value is read as JSON when it parses (5, true, ["a"]), else as text (repeatable)', collect)
-      .option('--operation <name>', 'which operation of the document to run')
-      .option('--transport <sse|ws>', 'for subscriptions: server-sent events or WebSocket', 'sse'),
+  withOutputOptions(
+    withGatewayOptions(
+      program
+        .command('query')
+        .description('Run any GraphQL operation from a file (or - for stdin) and print the JSON response (subscriptions: one per line).')
+        .argument('<file>', 'a .graphql file, e.g. examples/operations/list-deployments.graphql, or - to read stdin')
+        .option('--var <key=value>', 'a variable; the value is read as JSON when it parses (5, true, ["a"]), else as text (repeatable)', collect)
+        .option('--operation <name>', 'which operation of the document to run')
+        .option('--transport <sse|ws>', 'for subscriptions: server-sent events or WebSocket', 'sse'),
+    ),
+    FORMATS,
   ).action(async (file: string, opts: QueryOptions) => {
+    // The response is JSON either way; -o yaml shows it as YAML.
+    const output = outputOf(opts, FORMATS);
+    if (output.format === 'text') output.format = 'json';
     const text = await readDocument(file);
     let doc: DocumentNode;
     try {
@@ -50,7 +58,7 @@ export function registerQuery(program: Command): void {
 
     if (op.operation !== 'subscription') {
       const res = await client.request(text, variables, opts.operation);
-      process.stdout.write(json(res));
+      await emit(res, output);
       if (res.errors?.length) throw new CliError(oneLine(res.errors));
       return;
     }
@@ -67,7 +75,8 @@ export function registerQuery(program: Command): void {
       process.on('SIGINT', onSigint);
       dispose = client.subscribe(text, variables, transport, {
         next(res: GraphQLResponse<unknown>) {
-          process.stdout.write(`${JSON.stringify(res)}\n`);
+          if (output.jq) void runJq(res, output.jq, Boolean(process.stdout.isTTY)).then((t) => process.stdout.write(t), (err: Error) => end(err));
+          else process.stdout.write(`${JSON.stringify(res)}\n`);
           if (res.errors?.length && !res.data) end(new CliError(oneLine(res.errors)));
         },
         error(err: unknown) {

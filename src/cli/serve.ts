@@ -1,9 +1,14 @@
 import type { Command } from 'commander';
-import { loadConfigFile, parseConfig, ConfigError, type GatewayConfig } from '../config.js';
+import { createServer as createNetServer } from 'node:net';
+import { loadConfigFile, parseConfig, type GatewayConfig } from '../config.js';
+import { CliError, usageError } from './client.js';
 import { createGateway } from '../gateway.js';
 import { startServer } from '../server.js';
 import { startDemo, type Demo } from '../demo.js';
 import { createLogger } from '../logger.js';
+
+const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_PORT = 4000;
 
 export interface ServeOptions {
   config?: string;
@@ -23,31 +28,49 @@ export function registerServe(program: Command): void {
     });
 }
 
+/** Fails with the one-line EADDRINUSE reason before anything starts, rather than half-way through. */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' || err.code === 'EACCES' ? new CliError(`listen ${err.code}: ${err.code === 'EADDRINUSE' ? 'address already in use' : 'permission denied'} ${host}:${port}`) : err),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
 export async function serve(opts: ServeOptions, env = process.env): Promise<void> {
+  const port = opts.port ?? env.PORT;
+  let portNumber: number | undefined;
+  if (port !== undefined) {
+    portNumber = Number(port);
+    if (!/^\d+$/.test(port.trim()) || portNumber > 65535) throw usageError(`${opts.port !== undefined ? '--port' : 'PORT'} ${JSON.stringify(port)}: not a port number (a whole number from 0 to 65535; 0 picks a free one)`);
+  }
   const file = opts.config ?? env.MODEL_GATEWAY_CONFIG;
+  const host = opts.host ?? env.HOST;
+  // Without a config, the simulators start only once the gateway's port is known to be free.
+  const fileConfig = file ? await loadConfigFile(file, env) : null;
+  const listen = { host: host || fileConfig?.server.host || DEFAULT_HOST, port: portNumber ?? fileConfig?.server.port ?? DEFAULT_PORT };
+  await checkPortFree(listen.host, listen.port);
   let demo: Demo | null = null;
   let config: GatewayConfig;
-  if (file) {
-    config = await loadConfigFile(file, env);
+  if (fileConfig) {
+    config = fileConfig;
   } else {
     demo = await startDemo();
     config = parseConfig({ backends: demo.backends, logging: { level: env.LOG_LEVEL ?? 'info' } }, env);
   }
-  const port = opts.port ?? env.PORT;
-  if (port !== undefined) {
-    const n = Number(port);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`--port/PORT: ${JSON.stringify(port)} is not a port number`);
-    config.server.port = n;
-  }
-  const host = opts.host ?? env.HOST;
-  if (host) config.server.host = host;
+  config.server.host = listen.host;
+  config.server.port = listen.port;
 
   const logger = createLogger(config.logging.level);
   // A bug must not take the gateway down with it: log it (masked for clients already) and serve on.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   const gateway = await createGateway(config, { logger });
   const server = await startServer(gateway, { host: config.server.host, port: config.server.port, boardAtRoot: Boolean(demo) });
-  const out = process.stdout;
+  // The banner is for people: on stderr, so that stdout carries only the JSON log lines.
+  const out = process.stderr;
   out.write(`\nmodel-gateway is listening on ${server.url}\n`);
   if (config.server.graphiql) out.write(`GraphiQL: open ${server.url} in a browser\n`);
   out.write(`Status board: open ${new URL(demo ? '/' : '/board', server.url)} in a browser\n`);

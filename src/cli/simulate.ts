@@ -1,19 +1,29 @@
 import type { Command } from 'commander';
 import { builtInSimulators } from '../../adapters/simulators.js';
 import type { VendorSimulator } from '../simulator/server.js';
+import { usageError } from './client.js';
+import { emit, outputOf, withOutputOptions, type OutputFlags } from './output.js';
+import { didYouMean } from './suggest.js';
+
+const FORMATS = ['text', 'json', 'yaml'] as const;
 
 export function registerSimulate(program: Command): void {
-  program
-    .command('simulate')
-    .description('Start the vendor simulators alone and print their base URLs and credentials.')
-    .option('--vendor <vendor>', `one of: ${Object.keys(builtInSimulators).join(', ')} (default: all)`)
-    .option('-p, --port <port>', 'first port (each further vendor takes the next one); default: free ports')
-    .option('--json', 'print one JSON object keyed by vendor')
-    .action(async (opts: { vendor?: string; port?: string; json?: boolean }) => {
-      const vendors = opts.vendor ? [opts.vendor] : Object.keys(builtInSimulators);
-      for (const v of vendors) if (!builtInSimulators[v]) throw new Error(`unknown vendor ${v} (known: ${Object.keys(builtInSimulators).join(', ')})`);
+  withOutputOptions(
+    program
+      .command('simulate')
+      .description('Start the vendor simulators alone and print their base URLs and credentials.')
+      .option('--vendor <vendor>', `one of: ${Object.keys(builtInSimulators).join(', ')} (default: all)`)
+      .option('-p, --port <port>', 'first port (each further vendor takes the next one); default: free ports'),
+    FORMATS,
+  ).action(async (opts: { vendor?: string; port?: string } & OutputFlags) => {
+      const output = outputOf(opts, FORMATS);
+      const known = Object.keys(builtInSimulators);
+      const vendors = opts.vendor ? [opts.vendor] : known;
+      for (const v of vendors) if (!builtInSimulators[v]) throw usageError(`--vendor ${JSON.stringify(v)}: no simulator for this vendor${didYouMean(v, known)}`);
       let port = opts.port !== undefined ? Number(opts.port) : 0;
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${opts.port} is not a port number`);
+      if (opts.port !== undefined && (!/^\d+$/.test(opts.port.trim()) || port > 65535 - vendors.length + 1)) {
+        throw usageError(`--port ${JSON.stringify(opts.port)}: not a port number (a whole number from 0 to ${65535 - vendors.length + 1}; 0 picks free ones)`);
+      }
       const sims: VendorSimulator[] = [];
       for (const v of vendors) {
         sims.push(await builtInSimulators[v]!({ port: port || undefined, seed: true }));
@@ -23,10 +33,10 @@ export function registerSimulate(program: Command): void {
         const { vendor: _v, ...rest } = s.backendConfig;
         return [s.vendor, rest];
       }));
-      if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      if (output.machine) await emit(summary, output);
       else {
         for (const [vendor, cfg] of Object.entries(summary)) process.stdout.write(`${vendor}: ${JSON.stringify(cfg)}\n`);
-        process.stdout.write('Serving until interrupted (Ctrl-C).\n');
+        process.stderr.write('Serving until interrupted (Ctrl-C).\n');
       }
       const stop = async () => {
         await Promise.allSettled(sims.map((s) => s.close()));

@@ -79,9 +79,11 @@ class BackendGate {
   constructor(
     private readonly clock: Clock,
     readonly backend: string,
+    private readonly onPause?: (untilMs: number) => void,
   ) {}
   pause(ms: number) {
     this.until = Math.max(this.until, this.clock.now() + ms);
+    this.onPause?.(this.until);
   }
   /** Waits until calls may go out; refuses (NOT_SENT) when that is later than `latest`. */
   async ready(latest: number) {
@@ -119,7 +121,14 @@ async function withRateLimit<T>(gate: BackendGate, clock: Clock, maxWaitMs: numb
 }
 
 /** Runs one job per item, at most `concurrency` at once per backend; backends run side by side. */
-async function perBackend<T, R>(clock: Clock, items: T[], backendOf: (item: T) => string, concurrency: number, job: (item: T, gate: BackendGate) => Promise<R>): Promise<R[]> {
+async function perBackend<T, R>(
+  clock: Clock,
+  items: T[],
+  backendOf: (item: T) => string,
+  concurrency: number,
+  job: (item: T, gate: BackendGate) => Promise<R>,
+  onPause?: (backend: string, untilMs: number) => void,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   const queues = new Map<string, number[]>();
   items.forEach((item, i) => {
@@ -128,7 +137,7 @@ async function perBackend<T, R>(clock: Clock, items: T[], backendOf: (item: T) =
   });
   await Promise.all(
     [...queues.entries()].map(async ([backend, queue]) => {
-      const gate = new BackendGate(clock, backend);
+      const gate = new BackendGate(clock, backend, onPause && ((until) => onPause(backend, until)));
       let next = 0;
       const worker = async () => {
         while (next < queue.length) {
@@ -227,7 +236,10 @@ async function selectTargets(ctx: GraphQLContext, where: ListFilter | null, ids:
       targets.map(async (t) => {
         if (t.error) return;
         try {
-          t.current = await ctx.loaders.load(t.id);
+          const d = await ctx.loaders.load(t.id);
+          // A read by id may leave tags to a second call (tagsDeferred); the patch is computed from
+          // the full current state, as on the --where path, or adding a tag would drop the others.
+          t.current = d.tagsDeferred ? { ...d, tags: await ctx.loaders.tags(d), tagsDeferred: false } : d;
         } catch (err) {
           t.error = asItemError(ctx, t.id, t.backend, err);
         }
@@ -396,7 +408,7 @@ export async function applyPlan(ctx: GraphQLContext, planId: string, vendorBlock
       } finally {
         await store.step(planId).catch(() => {});
       }
-    });
+    }, (backend, untilMs) => void store.wait(planId, backend, untilMs).catch(() => {}));
     return { dryRun: false, planId, expiresAt: null, items, summary: summarize(items), failures: [] };
   } finally {
     await store.finish(planId).catch((err) => ctx.runtime.logger.warn({ err, planId }, 'could not mark the plan applied'));
@@ -547,6 +559,15 @@ export function registerBulkMutations(
     }),
   });
 
+  const WaitRef = builder.objectRef<{ backend: string; until: Date; remainingMs: number }>('PlanRateLimitWait').implement({
+    description: 'One backend an apply waits on: it answered 429 and asked to wait until `until`.',
+    fields: (t) => ({
+      backend: t.exposeString('backend'),
+      until: t.expose('until', { type: 'DateTime' }),
+      remainingMs: t.exposeInt('remainingMs', { description: "How long the wait still lasts, by the gateway's clock (no need to compare clocks)." }),
+    }),
+  });
+
   const PlanRef = builder.objectRef<PlanView>('ModelDeploymentPlan').implement({
     description: 'A dry run of updateModelDeployments, kept until it expires.',
     fields: (t) => ({
@@ -555,6 +576,17 @@ export function registerBulkMutations(
       expiresAt: t.field({ type: 'DateTime', resolve: (p) => new Date(p.expiresAt) }),
       state: t.field({ type: PlanStateEnum, resolve: (p) => p.state }),
       done: t.exposeInt('done', { description: 'Items handled so far by applyModelDeploymentPlan.' }),
+      rateLimitWaits: t.field({
+        type: [WaitRef],
+        description: 'Backends the running apply is waiting on now, after a 429 with Retry-After, and until when.',
+        // The same time base as the wait itself (the per-backend gate above).
+        resolve: (p, _args, ctx) => {
+          const now = ctx.runtime.clock.now();
+          return Object.entries(p.waits ?? {})
+            .filter(([, until]) => until > now)
+            .map(([backend, until]) => ({ backend, until: new Date(until), remainingMs: until - now }));
+        },
+      }),
       summary: t.field({ type: SummaryRef, resolve: (p) => summarize(p.items) }),
       items: t.field({ type: [PlanItemRef], resolve: (p) => p.items }),
     }),
