@@ -105,7 +105,9 @@ export const nemoAdapter = defineAdapter<NemoBackendConfig, NemoKey>({
         }));
         throw new ValidationError(issues);
       }
-      return r.data;
+      // A bigint from the GraphQL scalar is sent as a JSON number (exact digits beyond 2^53).
+      const v = r.data.config_version;
+      return typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) ? { ...r.data, config_version: Number(v) } : r.data;
     }
 
     /** The config version the update will point to; refuses an unknown config or version before any write. */
@@ -145,7 +147,14 @@ export const nemoAdapter = defineAdapter<NemoBackendConfig, NemoKey>({
         changes,
         body,
         configVersion,
-        requests: [{ method: 'POST', path: client.describe({ path: client.deploymentPath(key.workspace, key.name) }), body }],
+        // GraphQL's JSON shows a bigint beyond 2^53 as its digits.
+        requests: [
+          {
+            method: 'POST',
+            path: client.describe({ path: client.deploymentPath(key.workspace, key.name) }),
+            body: typeof body.config_version === 'bigint' ? { ...body, config_version: body.config_version.toString() } : body,
+          },
+        ],
       };
     }
 
