@@ -17,6 +17,9 @@ const SEED = loadSeedSchemas(new URL('./seed/', import.meta.url), [
   'routes.schema.json',
 ]);
 
+/** The route table of seed/routes.schema.json: method, path, the statuses it answers. */
+const SEED_ROUTES = SEED.schema('nemo/routes')['x-routes'] as { method: string; path: string; status: number[] }[];
+
 /** Checks a body against one of the seed schemas, e.g. `nemo/update-request`. */
 export const checkSeed = (id: string, value: unknown): SeedIssue[] => SEED.check(id, value);
 
@@ -534,22 +537,35 @@ export async function createNemoSimulator(options: NemoSimulatorOptions = {}): P
     return { status: 200, body: configView(c) };
   };
 
+  // The routes are those of seed/routes.schema.json (seed 003, CONVENTIONS.md 2.2–2.3).
+  const HANDLERS: Record<string, SimHandler> = {
+    [`GET ${BASE}/{workspace}/deployments`]: listDeployments,
+    [`GET ${BASE}/{workspace}/deployments/{name}`]: getDeployment,
+    [`POST ${BASE}/{workspace}/deployments/{name}`]: updateDeployment,
+    [`GET ${BASE}/{workspace}/deployments/{name}/versions`]: listVersions,
+    [`GET ${BASE}/{workspace}/deployments/{deployment}/versions/{version}`]: getVersion,
+    [`GET ${BASE}/{workspace}/deployment-configs`]: listConfigs,
+    [`GET ${BASE}/{workspace}/deployment-configs/{name}`]: getConfig,
+    [`GET ${BASE}/{workspace}/deployment-configs/{name}/versions`]: listConfigVersions,
+    [`GET ${BASE}/{workspace}/deployment-configs/{config}/versions/{version}`]: getConfigVersion,
+  };
+
   const server = await startSimulatorServer({
     name: 'nemo',
     port: options.port,
     errorBody: (_status, message) => ({ detail: message }),
     wrongShapeBody: { detail: null, items: 'not a deployment' },
-    routes: [
-      ['GET', `${BASE}/:workspace/deployments`, guard(listDeployments)],
-      ['GET', `${BASE}/:workspace/deployments/:name`, guard(getDeployment)],
-      ['POST', `${BASE}/:workspace/deployments/:name`, guard(updateDeployment)],
-      ['GET', `${BASE}/:workspace/deployments/:name/versions`, guard(listVersions)],
-      ['GET', `${BASE}/:workspace/deployments/:deployment/versions/:version`, guard(getVersion)],
-      ['GET', `${BASE}/:workspace/deployment-configs`, guard(listConfigs)],
-      ['GET', `${BASE}/:workspace/deployment-configs/:name`, guard(getConfig)],
-      ['GET', `${BASE}/:workspace/deployment-configs/:name/versions`, guard(listConfigVersions)],
-      ['GET', `${BASE}/:workspace/deployment-configs/:config/versions/:version`, guard(getConfigVersion)],
-    ],
+    routes: SEED_ROUTES.map((route) => {
+      const handler = HANDLERS[`${route.method} ${route.path}`];
+      if (!handler) throw new Error(`no handler for ${route.method} ${route.path} of seed/routes.schema.json`);
+      // An answer with a status the table does not list for the route is a simulator bug (500).
+      const checked: SimHandler = async (req) => {
+        const res = await guard(handler)(req);
+        if (!route.status.includes(res.status)) throw new Error(`${route.method} ${route.path} answered ${res.status}, which seed/routes.schema.json does not list`);
+        return res;
+      };
+      return [route.method, route.path.replace(/\{(\w+)\}/g, ':$1'), checked] as [string, string, SimHandler];
+    }),
   });
 
   const mustFind = (key: string) => {

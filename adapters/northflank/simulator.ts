@@ -23,6 +23,9 @@ const SEED = loadSeedSchemas(new URL('./seed/', import.meta.url), [
   'routes.schema.json',
 ]);
 
+/** The route table of seed/routes.schema.json: method, path, the statuses it answers. */
+const SEED_ROUTES = SEED.schema('northflank/routes')['x-routes'] as { method: string; path: string; status: number[] }[];
+
 /** Checks a body (or path parameters) against one of the seed schemas, e.g. `northflank/update-request`. */
 export const checkSeed = (id: string, value: unknown): SeedIssue[] => SEED.check(id, value);
 
@@ -386,12 +389,12 @@ export async function createNorthflankSimulator(options: NorthflankSimulatorOpti
   });
 
   const getOne = guarded((req, projectId) => {
-    const d = lookup(projectId, req.params.id!);
+    const d = lookup(projectId, req.params.llmModelDeploymentId!);
     return d ? { status: 200, body: { data: render(d) } } : NOT_FOUND();
   });
 
   const update = guarded((req, projectId) => {
-    const d = lookup(projectId, req.params.id!);
+    const d = lookup(projectId, req.params.llmModelDeploymentId!);
     if (!d) return NOT_FOUND();
     if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) return fail(400, 'Request body must be a JSON object');
     const issues = checkSeed('northflank/update-request', req.body);
@@ -456,23 +459,38 @@ export async function createNorthflankSimulator(options: NorthflankSimulatorOpti
   });
 
   const remove = guarded((req, projectId) => {
-    const d = lookup(projectId, req.params.id!);
+    const d = lookup(projectId, req.params.llmModelDeploymentId!);
     if (!d) return NOT_FOUND();
     // ASSUMPTION(CONVENTIONS.md 1.4 item 10): 200 at once; `deleting` for one phase, then 404.
     d.deletingAtMs ??= clock.now();
     return { status: 200, body: { data: {} } };
   });
 
+  // The routes are those of seed/routes.schema.json (seeds 000–002, CONVENTIONS.md 1.2), in both path
+  // forms; a path parameter off its pattern matches nothing (404), and an answer with a status the
+  // table does not list for the route is a simulator bug (500).
+  const HANDLERS: Record<string, SimHandler> = {
+    'GET /v1/projects/{projectId}/llm-model-deployments': list,
+    'POST /v1/projects/{projectId}/llm-model-deployments': create,
+    'GET /v1/projects/{projectId}/llm-model-deployments/{llmModelDeploymentId}': getOne,
+    'POST /v1/projects/{projectId}/llm-model-deployments/{llmModelDeploymentId}': update,
+    'DELETE /v1/projects/{projectId}/llm-model-deployments/{llmModelDeploymentId}': remove,
+  };
   const routes: [string, string, SimHandler][] = [];
-  for (const prefix of ['/v1/projects/:projectId', '/v1/teams/:teamId/projects/:projectId']) {
-    const coll = `${prefix}/llm-model-deployments`;
-    routes.push(
-      ['GET', coll, list],
-      ['POST', coll, create],
-      ['GET', `${coll}/:id`, getOne],
-      ['POST', `${coll}/:id`, update],
-      ['DELETE', `${coll}/:id`, remove],
-    );
+  for (const route of SEED_ROUTES) {
+    const handler = HANDLERS[`${route.method} ${route.path}`];
+    if (!handler) throw new Error(`no handler for ${route.method} ${route.path} of seed/routes.schema.json`);
+    const checked: SimHandler = async (req) => {
+      if (checkSeed('northflank/routes', req.params).length) return NOT_FOUND();
+      const res = await handler(req);
+      if (!route.status.includes(res.status)) throw new Error(`${route.method} ${route.path} answered ${res.status}, which seed/routes.schema.json does not list`);
+      return res;
+    };
+    // Every path also exists under /v1/teams/{teamId} (seeds 000, 002).
+    for (const prefix of ['', '/teams/{teamId}']) {
+      const path = route.path.replace(/^\/v1/, `/v1${prefix}`).replace(/\{(\w+)\}/g, ':$1');
+      routes.push([route.method, path, checked]);
+    }
   }
 
   const server = await startSimulatorServer({

@@ -35,7 +35,7 @@ function makeAjv(countCodePoints: boolean): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: true, logger: false, ...(countCodePoints ? {} : { unicode: false }) });
   addFormats(ajv);
   // Annotations of the transcriptions: where a rule comes from, what is assumed, the route table.
-  for (const keyword of ['x-source', 'x-assumption', 'x-routes', 'x-team-form']) ajv.addKeyword({ keyword });
+  for (const keyword of ['x-source', 'x-assumption', 'x-routes', 'x-team-form', 'x-note']) ajv.addKeyword({ keyword });
   return ajv;
 }
 
