@@ -112,38 +112,25 @@ export const HTTPValidationErrorSchema = z.object({ detail: z.array(ValidationEr
 /** Every HTTPException body (CONVENTIONS.md 2.5); 422 may carry either form. */
 export const ErrorBodySchema = z.object({ detail: z.union([z.string(), z.array(ValidationErrorSchema)]) });
 
-/** CONVENTIONS.md 2.4 `Page`. */
-export interface PaginationData {
-  page: number;
-  page_size: number;
-  current_page_size: number;
-  total_pages: number;
-  total_results: number;
-}
-export interface Page<T> {
-  data: T[];
-  pagination: PaginationData;
-  sort?: string;
-  filter?: Record<string, unknown>;
-}
+/** CONVENTIONS.md 2.4 `Page` of items of type T (its envelope is `PageSchema` below). */
+export type Page<T> = { data: T[] } & Pick<z.infer<typeof PageSchema>, 'pagination' | 'sort' | 'filter'>;
 
-/** CONVENTIONS.md 2.3 ModelDeploymentConfig (stored form). */
+/** CONVENTIONS.md 2.3 ModelDeploymentConfig (stored form), read leniently: a newer engine word still reads. */
 export const ModelDeploymentConfigSchema = z.looseObject({
+  id: z.string().optional().catch(undefined),
   name: z.string(),
   workspace: z.string(),
+  project: z.string().optional().catch(undefined),
+  description: z.string().optional().catch(undefined),
   entity_version: z.number().int(),
-  engine: z.enum(['nim', 'vllm', 'generic']).optional(),
-  model_spec: z.looseObject({}).optional(),
-  executor_config: z.looseObject({ gpu: z.number().int().min(0) }).optional(),
+  engine: z.string().optional().catch(undefined),
+  model_spec: z.looseObject({}).optional().catch(undefined),
+  executor_config: z.looseObject({}).optional().catch(undefined),
+  model_entity_id: z.string().optional().catch(undefined),
+  created_at: z.string().optional().catch(undefined),
+  updated_at: z.string().optional().catch(undefined),
 });
-export type ModelDeploymentConfig = z.infer<typeof ModelDeploymentConfigSchema> & {
-  id?: string;
-  project?: string;
-  description?: string;
-  created_at?: string;
-  updated_at?: string;
-  model_entity_id?: string;
-};
+export type ModelDeploymentConfig = z.infer<typeof ModelDeploymentConfigSchema>;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
 
