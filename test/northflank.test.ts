@@ -526,6 +526,12 @@ describe('64-bit integers, sizes and null (seed 000, CONVENTIONS.md 1.4 item 3)'
 });
 
 describe('a 400 with details (CONVENTIONS.md 1.5)', () => {
+  it('an unverified domain (seed 001, checked by Northflank only) is a ValidationError on that field', async () => {
+    const r = await update(nfPort({ public: true, domains: ['api.unverified.example'] }));
+    expect(r).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['northflank', 'ports', '0', 'domains', '0'], rule: 'vendor' }] });
+    expect(posts()).toBe(1);
+  });
+
   it('becomes a ValidationError whose paths name the input fields', async () => {
     sim.server.inject({
       method: 'POST',
