@@ -312,3 +312,11 @@ describe('reply checks (contract.ts): reading is more tolerant than writing', ()
     expect(r.unreadable).toEqual([{ index: 1, problem: expect.stringContaining('id') }]);
   });
 });
+
+describe('64-bit values on the wire', () => {
+  it('a storageSize beyond 2^53 is written as its exact digits in the JSON body', async () => {
+    const { stringifyJson } = await import('../../src/http/client.js');
+    const body = toVendorPatch({ vendor: { spec: { configuration: { nodeConfiguration: { storage: { storageSize: 2n ** 62n + 1n, shmSize: null } } } } } } as never);
+    expect(stringifyJson(body)).toBe('{"spec":{"configuration":{"nodeConfiguration":{"storage":{"storageSize":4611686018427387905,"shmSize":null}}}}}');
+  });
+});
