@@ -22,7 +22,7 @@ const config: CodegenConfig = {
         scalars: {
           DateTime: 'string',
           JSON: 'unknown',
-          BigInt: { input: 'string | number', output: 'string | number' },
+          BigInt: { input: 'string | number', output: 'string' },
           ID: { input: 'string', output: 'string' },
         },
       },

@@ -53,7 +53,7 @@ describe('a list across Northflank, NeMo and ZStack', () => {
     expect(nf).toMatchObject({ projectId: 'default-project', llmModelDeploymentId: 'deepseek-v3-deployment' });
     const nemo = nodes.find((n: any) => n.id === 'nemo:research-team-alpha/llama-3.1-8b');
     expect(nemo).toMatchObject({ workspace: 'research-team-alpha' });
-    expect(nemo.entityVersion).toBeGreaterThanOrEqual(1);
+    expect(Number(nemo.entityVersion)).toBeGreaterThanOrEqual(1);
     expect(nemo.statusHistory.length).toBeGreaterThan(0);
     const zs = nodes.find((n: any) => n.vendor === 'zstack' && n.minGpuMemory !== null);
     expect(zs.uuid).toMatch(/^[0-9a-f]{32}$/);

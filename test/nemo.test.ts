@@ -1,7 +1,11 @@
 /** The NVIDIA NeMo Platform adapter through GraphQL over HTTP, against its simulator. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { startStack, dataOf, type Stack } from './helpers.js';
-import type { NemoSimulator } from '../adapters/nemo/simulator.js';
+import { sse } from './sub-clients.js';
+import { fromSchema, NOISY, QUIET } from './seed-arbitrary.js';
+import { checkSeed, type NemoSimulator } from '../adapters/nemo/simulator.js';
+import updateSchema from '../adapters/nemo/seed/update-request.schema.json' with { type: 'json' };
 
 const PHASE = 1000;
 const LLAMA = 'nemo:research-team-alpha/llama-3.1-8b';
@@ -61,9 +65,9 @@ describe('reads', () => {
       nemoId: 'd4f1a2b3-c567-4e89-9f12-3456789abcde',
       workspace: 'research-team-alpha',
       project: 'proj-llama-2024',
-      entityVersion: 3,
+      entityVersion: '3',
       config: 'llama-config-v2',
-      configVersion: 2,
+      configVersion: '2',
       modelProviderId: 'provider-workspace/llama-provider',
       statusHistory: raw.status_history!.map((h) => ({
         timestamp: new Date(h.timestamp).toISOString(),
@@ -85,7 +89,7 @@ describe('reads', () => {
 
   it('node(id) resolves to the same NemoModelDeployment', async () => {
     const d = dataOf(await stack.gql(`query($id: ID!) { node(id: $id) { __typename id ... on NemoModelDeployment { entityVersion } } }`, { id: LLAMA })).node;
-    expect(d).toEqual({ __typename: 'NemoModelDeployment', id: LLAMA, entityVersion: 3 });
+    expect(d).toEqual({ __typename: 'NemoModelDeployment', id: LLAMA, entityVersion: '3' });
   });
 
   it('lists both workspaces with unified and vendor statuses', async () => {
@@ -114,7 +118,8 @@ describe('reads', () => {
   it('resolves earlier versions lazily from the versions endpoint', async () => {
     const q = `query($id: ID!) { modelDeployment(id: $id) { ... on NemoModelDeployment { entityVersion versions { entityVersion config configVersion status vendorStatus nemoId createdAt updatedAt statusHistory { status } } } } }`;
     const d = dataOf(await stack.gql(q, { id: LLAMA })).modelDeployment;
-    expect(d.versions.map((v: any) => [v.entityVersion, v.config, v.configVersion])).toEqual([
+    // entity and config versions are 64-bit integers of the seed: BigInt, strings of digits.
+    expect(d.versions.map((v: any) => [Number(v.entityVersion), v.config, Number(v.configVersion)])).toEqual([
       [2, 'llama-config-v2', 1],
       [1, 'llama-config-v1', 1],
     ]);
@@ -161,22 +166,22 @@ describe('updateModelDeployment', () => {
       __typename: 'UpdateModelDeploymentSuccess',
       dryRun: false,
       requests: [{ method: 'POST', path: `${A}/deployments/llama-3.1-8b`, body: { config: 'llama-config-v3' } }],
-      deployment: { id: LLAMA, version: '4', status: 'PENDING', vendorStatus: 'PENDING', entityVersion: 4, config: 'llama-config-v3', configVersion: 1 },
+      deployment: { id: LLAMA, version: '4', status: 'PENDING', vendorStatus: 'PENDING', entityVersion: '4', config: 'llama-config-v3', configVersion: '1' },
     });
     expect(r.changes).toContainEqual({ field: 'version', before: '3', after: '4' });
     expect(posts()).toBe(1);
     const again = dataOf(
       await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { version ... on NemoModelDeployment { config versions { entityVersion } } } }`, { id: LLAMA }),
     ).modelDeployment;
-    expect(again).toEqual({ version: '4', config: 'llama-config-v3', versions: [{ entityVersion: 3 }, { entityVersion: 2 }, { entityVersion: 1 }] });
+    expect(again).toEqual({ version: '4', config: 'llama-config-v3', versions: [{ entityVersion: '3' }, { entityVersion: '2' }, { entityVersion: '1' }] });
   });
 
   it('pins configVersion, and takes the latest when it is omitted', async () => {
     const pinned = await update({ nemo: { config: 'llama-config-v2', configVersion: 1 } });
-    expect(pinned.deployment).toMatchObject({ entityVersion: 4, config: 'llama-config-v2', configVersion: 1 });
+    expect(pinned.deployment).toMatchObject({ entityVersion: '4', config: 'llama-config-v2', configVersion: '1' });
     expect(sim.server.calls.find((c) => c.method === 'POST')!.body).toEqual({ config: 'llama-config-v2', config_version: 1 });
     const latest = await update({ nemo: { config: 'llama-config-v2' } });
-    expect(latest.deployment).toMatchObject({ entityVersion: 5, config: 'llama-config-v2', configVersion: 2 });
+    expect(latest.deployment).toMatchObject({ entityVersion: '5', config: 'llama-config-v2', configVersion: '2' });
     expect(sim.server.calls.filter((c) => c.method === 'POST')[1]!.body).toEqual({ config: 'llama-config-v2' });
   });
 
@@ -272,5 +277,125 @@ describe('updateModelDeployment', () => {
     expect(posts()).toBe(1);
     expect(sim.server.count('GET', '/versions/4')).toBe(1);
     expect(sim.versionCount()).toBe(versions);
+  });
+});
+
+describe('configured workspaces are enforced on every path (backend configured for research-team-alpha only)', () => {
+  const OUTSIDE = 'nemo:prod-inference/llama-3.1-70b-instruct';
+  let scoped: Stack;
+  let scopedSim: NemoSimulator;
+  beforeEach(async () => {
+    scoped = await startStack({ vendors: ['nemo'], phaseMs: PHASE, backendOverrides: { nemo: { workspaces: ['research-team-alpha'] } } });
+    scopedSim = scoped.sims.nemo as unknown as NemoSimulator;
+    expect(scopedSim.deployment('prod-inference/llama-3.1-70b-instruct')).toBeDefined();
+    scopedSim.server.resetCalls();
+  });
+  afterEach(() => scoped.close());
+  const outsideCalls = () => scopedSim.server.calls.filter((c) => c.path.includes('prod-inference'));
+
+  it('query: NOT_FOUND, no upstream call', async () => {
+    const r = await scoped.gql(`query($id: ID!) { modelDeployment(id: $id) { id } }`, { id: OUTSIDE });
+    expect(r.body.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', id: OUTSIDE });
+    expect(scopedSim.server.calls).toEqual([]);
+  });
+
+  it('update (and its dry run): NotFoundError, no upstream call', async () => {
+    for (const dryRun of [false, true]) {
+      const r = dataOf(await scoped.gql(UPDATE, { input: { id: OUTSIDE, nemo: { config: 'llama-70b-nim-config' }, dryRun } })).updateModelDeployment;
+      expect(r).toEqual({ __typename: 'NotFoundError', id: OUTSIDE, notFoundBackend: 'nemo' });
+    }
+    expect(scopedSim.server.calls).toEqual([]);
+  });
+
+  it('bulk update by ids: the item fails NOT_FOUND, no upstream call', async () => {
+    const r = dataOf(
+      await scoped.gql(
+        `mutation($ids: [ID!]) { updateModelDeployments(ids: $ids, patch: { nemo: { config: "llama-70b-nim-config" } }) { __typename ... on UpdateModelDeploymentsPayload { items { id outcome result { __typename ... on Error { code } } } } } }`,
+        { ids: [OUTSIDE] },
+      ),
+    ).updateModelDeployments;
+    expect(r.items).toEqual([{ id: OUTSIDE, outcome: 'FAILED', result: { __typename: 'NotFoundError', code: 'NOT_FOUND' } }]);
+    expect(scopedSim.server.calls).toEqual([]);
+  });
+
+  it('subscription: no event and no upstream call for the id outside; the one inside is served', async () => {
+    const sub = sse(scoped.url, `subscription($ids: [ID!]) { modelDeploymentStatusChanged(ids: $ids, emitCurrent: true) { __typename ... on ModelDeploymentStatusTransition { initial deployment { id } } } }`, {
+      ids: [LLAMA, OUTSIDE],
+    });
+    try {
+      await sub.waitFor((ev) => ev.some((e) => e.initial));
+      for (let i = 0; i < 5; i++) scoped.clock.advance(PHASE);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(sub.events.map((e) => e.deployment?.id)).toEqual([LLAMA]);
+      expect(outsideCalls()).toEqual([]);
+    } finally {
+      sub.stop();
+    }
+  });
+});
+
+describe('reading is more tolerant than writing', () => {
+  it('a status word outside seed 003\u2019s enum is listed and readable as UNKNOWN with the word kept; its neighbours too', async () => {
+    sim.storeOffContract('research-team-alpha/nemotron-mini-4b', (d) => {
+      d.status = 'SCALING';
+      d.status_history = [...(d.status_history ?? []), { timestamp: d.updated_at, status: 'SCALING', status_message: 'scaling up' }];
+    });
+    const list = dataOf(await stack.gql(`{ modelDeployments(first: 50) { totalCount edges { node { id status vendorStatus } } } }`)).modelDeployments;
+    expect(list.totalCount).toBe(6);
+    const byId = new Map(list.edges.map((e: { node: { id: string } }) => [e.node.id, e.node]));
+    expect(byId.get('nemo:research-team-alpha/nemotron-mini-4b')).toMatchObject({ status: 'UNKNOWN', vendorStatus: 'SCALING' });
+    expect(byId.get(LLAMA)).toMatchObject({ status: 'READY' });
+    const one = dataOf(
+      await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { status vendorStatus ... on NemoModelDeployment { statusHistory { status unifiedStatus } } } }`, {
+        id: 'nemo:research-team-alpha/nemotron-mini-4b',
+      }),
+    ).modelDeployment;
+    expect(one).toMatchObject({ status: 'UNKNOWN', vendorStatus: 'SCALING' });
+    expect(one.statusHistory.at(-1)).toEqual({ status: 'SCALING', unifiedStatus: 'UNKNOWN' });
+  });
+});
+
+describe('differential through GraphQL over HTTP: the gateway sends exactly what the seed schema accepts', () => {
+  it('200 generated updates: a body the seed refuses is never sent; one it accepts is sent as given', async () => {
+    sim.server.resetCalls();
+    const bodies = fc.sample(
+      fc
+        .oneof(fromSchema(updateSchema as never, undefined, QUIET), fromSchema(updateSchema as never, undefined, NOISY))
+        .filter((b: any): b is Record<string, unknown> => typeof b === 'object' && b !== null && !Array.isArray(b)),
+      { numRuns: 200, seed: 11 },
+    );
+    let compared = 0;
+    let sent = 0;
+    // One in three names a config that exists, so that accepted bodies reach NeMo.
+    bodies.forEach((b, i) => {
+      if (i % 3 === 0 && typeof b.config === 'string') {
+        b.config = 'llama-config-v2';
+        if (typeof b.config_version === 'number' && b.config_version > 2) b.config_version = 1 + (i % 2);
+      }
+    });
+    for (const body of bodies) {
+      const { config, config_version, ...rest } = body as Record<string, unknown>;
+      // A digit string is how a client writes a BigInt: not told apart from the integer in GraphQL.
+      if (typeof config_version === 'string' && /^-?[0-9]+$/.test(config_version.trim())) continue;
+      const version = typeof config_version === 'number' && Number.isInteger(config_version) && !Number.isSafeInteger(config_version) ? BigInt(config_version).toString() : config_version;
+      const block = { ...rest, ...(config !== undefined ? { config } : {}), ...(config_version !== undefined ? { configVersion: version } : {}) };
+      const before = sim.server.calls.length;
+      const r = await stack.gql(UPDATE, { input: { id: LLAMA, nemo: block } });
+      const posts = sim.server.calls.slice(before).filter((c) => c.method === 'POST');
+      const result = r.body.data?.updateModelDeployment;
+      compared++;
+      if (checkSeed('nemo/update-request', body).length > 0) {
+        expect(posts, JSON.stringify(body)).toEqual([]);
+        expect(result?.__typename === 'UpdateModelDeploymentSuccess', JSON.stringify(body)).toBe(false);
+      } else if (posts.length) {
+        // The config named may not exist: that is NeMo's answer (a 400 the adapter checks first), not a schema rule.
+        sent++;
+        expect(posts.map((c) => c.body)).toEqual([JSON.parse(JSON.stringify(body))]);
+      } else {
+        expect(result, `${JSON.stringify(body)} ${JSON.stringify(r.body)}`).toMatchObject({ __typename: 'ValidationError', issues: [{ rule: 'exists' }] });
+      }
+    }
+    expect(compared).toBeGreaterThan(150);
+    expect(sent).toBeGreaterThan(10);
   });
 });

@@ -364,15 +364,23 @@ describe('faults on reads give typed errors within a bounded time', () => {
     expect(err.message).toMatch(/wrong shape/);
   });
 
-  it('a list item of the wrong shape is an UpstreamError', async () => {
+  it('a list item that cannot be read is skipped; its neighbours are listed', async () => {
+    const good = sim.deployment('research-team-alpha/llama-3.1-8b')!;
     sim.server.inject({
       method: 'GET',
       times: 1,
-      fault: { kind: 'status', status: 200, body: { data: [{ name: 'x' }], pagination: { page: 1, page_size: 100, current_page_size: 1, total_pages: 1, total_results: 1 } } },
+      fault: { kind: 'status', status: 200, body: { data: [{ name: 'x' }, good], pagination: { page: 1, page_size: 100, current_page_size: 2, total_pages: 1, total_results: 2 } } },
     });
+    const listed = await nemo.list({});
+    expect(listed.map((d) => d.nativeId)).toContain('research-team-alpha/llama-3.1-8b');
+    expect(listed.map((d) => d.name)).not.toContain('x');
+  });
+
+  it('a Page of the wrong shape is an UpstreamError', async () => {
+    sim.server.inject({ method: 'GET', times: 1, fault: { kind: 'status', status: 200, body: { data: {}, pagination: {} } } });
     const err = await rejection(nemo.list({}));
     expect(err).toBeInstanceOf(UpstreamError);
-    expect(err.message).toMatch(/ModelDeployment of the wrong shape/);
+    expect(err.message).toMatch(/Page of the wrong shape/);
   });
 
   it('health reports a failing backend', async () => {

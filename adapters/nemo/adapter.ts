@@ -63,6 +63,37 @@ export interface NemoAdapterInstance extends AdapterInstance<NemoKey> {
   listVersions(key: NemoKey, opts?: { requestId?: string }): Promise<ModelDeployment[]>;
 }
 
+/** Checks the patch and builds the body; nothing is read or sent. */
+export function bodyOf(patch: UpdatePatch): UpdateModelDeploymentRequest {
+  for (const field of ['name', 'description', 'tags'] as const) {
+    if (patch[field] !== undefined && patch[field] !== null) throw new UnsupportedFieldError(field, 'nemo', IMMUTABLE_REASON);
+  }
+  const block = (patch.vendor ?? null) as NemoUpdateBlock | null;
+  // A field NeMo's body does not have would be dropped without a word: refused (seed/update-request.schema.json).
+  const unknown = Object.keys(block ?? {}).filter((k) => !Object.values(BODY_FIELD_TO_INPUT).includes(k));
+  if (unknown.length) {
+    throw new ValidationError(unknown.map((k) => ({ path: ['nemo', k], rule: 'unknown_field', message: `NeMo's update body has no field ${k}` })));
+  }
+  const body = toVendorPatch(block);
+  if (body.config === undefined) {
+    throw new ValidationError([
+      { path: ['nemo', 'config'], rule: 'required', message: 'an update needs nemo.config: the ModelDeploymentConfig to point to' },
+    ]);
+  }
+  // reportInput lets issuesFromZod tell a wrong type from a missing field.
+  const r = UpdateModelDeploymentRequestSchema.safeParse(body, { reportInput: true });
+  if (!r.success) {
+    const issues = issuesFromZod(r.error).map((i) => ({
+      ...i,
+      path: ['nemo', ...i.path.map((p) => (typeof p === 'string' ? (BODY_FIELD_TO_INPUT[p] ?? p) : p))],
+    }));
+    throw new ValidationError(issues);
+  }
+  // A bigint from the GraphQL scalar is sent as a JSON number (exact digits beyond 2^53).
+  const v = r.data.config_version;
+  return typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) ? { ...r.data, config_version: Number(v) } : r.data;
+}
+
 export const nemoAdapter = defineAdapter<NemoBackendConfig, NemoKey>({
   vendor: 'nemo',
   typeName: 'NemoModelDeployment',
@@ -82,30 +113,6 @@ export const nemoAdapter = defineAdapter<NemoBackendConfig, NemoKey>({
       const raw = await client.getModelDeployment(key.workspace, key.name, requestId);
       if (!raw) throw new NotFoundError(idOf(key), backend);
       return map(raw);
-    }
-
-    /** Checks the patch and builds the body; nothing is read or sent. */
-    function bodyOf(patch: UpdatePatch): UpdateModelDeploymentRequest {
-      for (const field of ['name', 'description', 'tags'] as const) {
-        if (patch[field] !== undefined && patch[field] !== null) throw new UnsupportedFieldError(field, 'nemo', IMMUTABLE_REASON);
-      }
-      const block = (patch.vendor ?? null) as NemoUpdateBlock | null;
-      const body = toVendorPatch(block);
-      if (body.config === undefined) {
-        throw new ValidationError([
-          { path: ['nemo', 'config'], rule: 'required', message: 'an update needs nemo.config: the ModelDeploymentConfig to point to' },
-        ]);
-      }
-      // reportInput lets issuesFromZod tell a wrong type from a missing field.
-      const r = UpdateModelDeploymentRequestSchema.safeParse(body, { reportInput: true });
-      if (!r.success) {
-        const issues = issuesFromZod(r.error).map((i) => ({
-          ...i,
-          path: ['nemo', ...i.path.map((p) => (typeof p === 'string' ? (BODY_FIELD_TO_INPUT[p] ?? p) : p))],
-        }));
-        throw new ValidationError(issues);
-      }
-      return r.data;
     }
 
     /** The config version the update will point to; refuses an unknown config or version before any write. */
@@ -145,7 +152,14 @@ export const nemoAdapter = defineAdapter<NemoBackendConfig, NemoKey>({
         changes,
         body,
         configVersion,
-        requests: [{ method: 'POST', path: client.describe({ path: client.deploymentPath(key.workspace, key.name) }), body }],
+        // GraphQL's JSON shows a bigint beyond 2^53 as its digits.
+        requests: [
+          {
+            method: 'POST',
+            path: client.describe({ path: client.deploymentPath(key.workspace, key.name) }),
+            body: typeof body.config_version === 'bigint' ? { ...body, config_version: body.config_version.toString() } : body,
+          },
+        ],
       };
     }
 

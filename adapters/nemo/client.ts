@@ -155,7 +155,14 @@ export function createNemoClient(ctx: AdapterContext, options: NemoClientOptions
       const res = await http.request({ method: 'GET', path, query: listQuery(q), requestId });
       const page = checkPage(res.json());
       if (!page.ok) throw wrongShape('GET', path, 'a Page', page.problem);
-      return { ...page.value, data: page.value.data.map((d) => deployment(d, 'GET', path)) };
+      // One item that cannot be read (no name, workspace or entity_version) costs only itself.
+      const data: ModelDeployment[] = [];
+      page.value.data.forEach((d, index) => {
+        const r = checkModelDeployment(d);
+        if (r.ok) data.push(r.value);
+        else ctx.logger.warn({ backend, workspace, page: q.page ?? 1, index, problem: r.problem }, 'skipped a ModelDeployment that cannot be read');
+      });
+      return { ...page.value, data };
     },
 
     /** GET .../deployments/{name} → latest version; null on 404 `"Deployment '<ws>/<name>' not found"`. */
@@ -225,7 +232,7 @@ export function createNemoClient(ctx: AdapterContext, options: NemoClientOptions
     },
 
     /** GET .../deployment-configs/{config}/versions/{version}; null on 404. */
-    async getModelDeploymentConfigVersion(workspace: string, name: string, version: number, requestId?: string): Promise<ModelDeploymentConfig | null> {
+    async getModelDeploymentConfigVersion(workspace: string, name: string, version: number | bigint, requestId?: string): Promise<ModelDeploymentConfig | null> {
       const path = `${configPath(workspace, name)}/versions/${pathSegment(String(version))}`;
       const res = await http.request({ method: 'GET', path, allowStatus: [404], requestId });
       if (res.status === 404) return null;

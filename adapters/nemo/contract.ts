@@ -7,16 +7,35 @@ import { z } from 'zod';
 
 export const MODEL_DEPLOYMENT_STATUSES = ['UNKNOWN', 'CREATED', 'PENDING', 'READY', 'ERROR', 'DELETING', 'DELETED', 'LOST'] as const;
 export type ModelDeploymentStatus = (typeof MODEL_DEPLOYMENT_STATUSES)[number];
-export const ModelDeploymentStatusSchema = z.enum(MODEL_DEPLOYMENT_STATUSES);
 
 /** Entity names and workspaces: letters, digits, `_`, `-`, `.`; at most 255 (seed 003 `name`/`workspace`, CONVENTIONS.md 2.2). */
 export const ENTITY_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 export const ENTITY_NAME_MAX = 255;
 
+/** Bounds of a signed 64-bit integer: seed 003 says `integer` without a bound. */
+export const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * `config_version`: an entity version, which starts at 1 ("must be a positive integer",
+ * CONVENTIONS.md 2.2; 0 would silently mean "latest"), up to a signed 64-bit integer. A JSON number
+ * or (from the GraphQL `BigInt` scalar) a bigint.
+ */
+export const ConfigVersionSchema = z.custom<number | bigint>(() => true).superRefine((v, ctx) => {
+  let n: bigint;
+  if (typeof v === 'bigint') n = v;
+  else if (typeof v === 'number' && Number.isInteger(v)) n = BigInt(v);
+  else {
+    ctx.addIssue({ code: 'invalid_type', expected: 'int', input: v, message: 'config_version must be a whole number' });
+    return;
+  }
+  if (n < 1n) ctx.addIssue({ code: 'too_small', origin: 'number', minimum: 1, inclusive: true, input: v, message: 'config_version must be a positive integer' });
+  else if (n > INT64_MAX) ctx.addIssue({ code: 'too_big', origin: 'number', maximum: INT64_MAX, inclusive: true, input: v, message: 'config_version must fit in a signed 64-bit integer' });
+});
+
 /**
  * `config` names a ModelDeploymentConfig, itself an entity named by the rule above (CONVENTIONS.md 2.2–2.3);
- * the service caps it at 255. `config_version` refers to an entity version, which starts at 1
- * ("must be a positive integer", CONVENTIONS.md 2.2).
+ * the service caps it at 255. The pattern is ASCII, so code points and UTF-16 units count alike.
+ * "." and ".." cannot name a path segment (they are dot segments of the URL).
  */
 export const UpdateModelDeploymentRequestSchema = z
   .object({
@@ -26,44 +45,56 @@ export const UpdateModelDeploymentRequestSchema = z
       .max(ENTITY_NAME_MAX)
       .regex(ENTITY_NAME_PATTERN, 'config may contain only letters, digits, "_", "-" and "."')
       .refine((s) => s !== '.' && s !== '..', 'config may not be "." or ".."'),
-    config_version: z.number().int().min(1, 'config_version must be a positive integer').optional(),
+    config_version: ConfigVersionSchema.optional(),
   })
   .strict();
 export type UpdateModelDeploymentRequest = z.infer<typeof UpdateModelDeploymentRequestSchema>;
 
-export const ModelDeploymentStatusHistoryItemSchema = z.object({
+// ---- Replies: read leniently ----
+//
+// Reading is more tolerant than writing: a status word outside seed 003's enum is kept (it maps to
+// UNKNOWN with the word in vendorStatus), a detail of the wrong type reads as absent, and only what
+// identifies a version (workspace, name, entity_version) is required.
+
+/** An optional field whose wrong-typed value reads as absent. */
+const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+const wholeNumber = z.number().refine(Number.isInteger);
+
+export const ModelDeploymentStatusHistoryItemSchema = z.looseObject({
   timestamp: z.string(),
-  status: ModelDeploymentStatusSchema,
-  status_message: z.string().default(''),
+  status: z.string(),
+  status_message: lenient(z.string()),
 });
 export type ModelDeploymentStatusHistoryItem = z.infer<typeof ModelDeploymentStatusHistoryItemSchema>;
 
-export const AuthContextSchema = z.object({
+export const AuthContextSchema = z.looseObject({
   principal_id: z.string(),
-  principal_email: z.string().optional(),
-  principal_groups: z.array(z.string()).optional(),
-  principal_on_behalf_of: z.string().optional(),
-  principal_on_behalf_of_groups: z.array(z.string()).optional(),
-  principal_on_behalf_of_email: z.string().optional(),
+  principal_email: lenient(z.string()),
+  principal_groups: lenient(z.array(z.string())),
+  principal_on_behalf_of: lenient(z.string()),
+  principal_on_behalf_of_groups: lenient(z.array(z.string())),
+  principal_on_behalf_of_email: lenient(z.string()),
 });
 export type AuthContext = z.infer<typeof AuthContextSchema>;
 
-/** The full resource (seed 003 `ModelDeployment`); used by the simulator and tests. */
-export const ModelDeploymentSchema = z.object({
-  id: z.string().optional(),
-  name: z.string().max(ENTITY_NAME_MAX).regex(ENTITY_NAME_PATTERN),
-  workspace: z.string().max(ENTITY_NAME_MAX).regex(ENTITY_NAME_PATTERN),
-  project: z.string().optional(),
-  created_at: z.iso.datetime({ offset: true }),
-  updated_at: z.iso.datetime({ offset: true }),
-  entity_version: z.number().int(),
+/** seed 003 `ModelDeployment` as the adapter reads it: the single definition of the reply shape. */
+export const ModelDeploymentSchema = z.looseObject({
+  id: lenient(z.string()),
+  name: z.string(),
+  workspace: z.string(),
+  project: lenient(z.string()),
+  created_at: lenient(z.string()),
+  updated_at: lenient(z.string()),
+  entity_version: wholeNumber,
   config: z.string(),
-  config_version: z.number().int(),
-  status: ModelDeploymentStatusSchema.default('UNKNOWN'),
-  status_message: z.string().max(1000).default(''),
-  status_history: z.array(ModelDeploymentStatusHistoryItemSchema).optional(),
-  model_provider_id: z.string().optional(),
-  auth_context: AuthContextSchema.optional(),
+  config_version: wholeNumber,
+  // Kept as sent, even outside the enum of seed 003 (mapping.ts: unknown words are UNKNOWN).
+  status: lenient(z.string()),
+  status_message: lenient(z.string()),
+  // One malformed history entry costs the history, not the deployment.
+  status_history: lenient(z.array(ModelDeploymentStatusHistoryItemSchema)),
+  model_provider_id: lenient(z.string()),
+  auth_context: lenient(AuthContextSchema),
 });
 export type ModelDeployment = z.infer<typeof ModelDeploymentSchema>;
 
@@ -81,112 +112,54 @@ export const HTTPValidationErrorSchema = z.object({ detail: z.array(ValidationEr
 /** Every HTTPException body (CONVENTIONS.md 2.5); 422 may carry either form. */
 export const ErrorBodySchema = z.object({ detail: z.union([z.string(), z.array(ValidationErrorSchema)]) });
 
-/** CONVENTIONS.md 2.4 `Page`. */
-export interface PaginationData {
-  page: number;
-  page_size: number;
-  current_page_size: number;
-  total_pages: number;
-  total_results: number;
-}
-export interface Page<T> {
-  data: T[];
-  pagination: PaginationData;
-  sort?: string;
-  filter?: Record<string, unknown>;
-}
+/** CONVENTIONS.md 2.4 `Page` of items of type T (its envelope is `PageSchema` below). */
+export type Page<T> = { data: T[] } & Pick<z.infer<typeof PageSchema>, 'pagination' | 'sort' | 'filter'>;
 
-/** CONVENTIONS.md 2.3 ModelDeploymentConfig (stored form). */
+/** CONVENTIONS.md 2.3 ModelDeploymentConfig (stored form), read leniently: a newer engine word still reads. */
 export const ModelDeploymentConfigSchema = z.looseObject({
+  id: z.string().optional().catch(undefined),
   name: z.string(),
   workspace: z.string(),
+  project: z.string().optional().catch(undefined),
+  description: z.string().optional().catch(undefined),
   entity_version: z.number().int(),
-  engine: z.enum(['nim', 'vllm', 'generic']).optional(),
-  model_spec: z.looseObject({}).optional(),
-  executor_config: z.looseObject({ gpu: z.number().int().min(0) }).optional(),
+  engine: z.string().optional().catch(undefined),
+  model_spec: z.looseObject({}).optional().catch(undefined),
+  executor_config: z.looseObject({}).optional().catch(undefined),
+  model_entity_id: z.string().optional().catch(undefined),
+  created_at: z.string().optional().catch(undefined),
+  updated_at: z.string().optional().catch(undefined),
 });
-export type ModelDeploymentConfig = z.infer<typeof ModelDeploymentConfigSchema> & {
-  id?: string;
-  project?: string;
-  description?: string;
-  created_at?: string;
-  updated_at?: string;
-  model_entity_id?: string;
-};
-
-// ---------------------------------------------------------------------------------------------
-// Reply checks on the hot path: a hand-written walk of the fields we read (a full zod parse of
-// every list item is too slow); zod is only asked for the message when the walk fails.
+export type ModelDeploymentConfig = z.infer<typeof ModelDeploymentConfigSchema>;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
 
-const isStr = (v: unknown): v is string => typeof v === 'string';
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-const isOptStr = (v: unknown) => v === undefined || v === null || typeof v === 'string';
-const isOptStrList = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.every(isStr));
-const STATUS_SET = new Set<string>(MODEL_DEPLOYMENT_STATUSES);
+const problemOf = (e: z.ZodError) => {
+  const first = e.issues[0];
+  return first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'unexpected shape';
+};
 
-function historyOk(v: unknown): boolean {
-  if (v === undefined || v === null) return true;
-  if (!Array.isArray(v)) return false;
-  for (const item of v) {
-    if (!item || typeof item !== 'object') return false;
-    const h = item as Record<string, unknown>;
-    if (!isStr(h.timestamp) || !isStr(h.status) || !isOptStr(h.status_message)) return false;
-  }
-  return true;
-}
-
-function authOk(v: unknown): boolean {
-  if (v === undefined || v === null) return true;
-  if (typeof v !== 'object') return false;
-  const a = v as Record<string, unknown>;
-  return (
-    isStr(a.principal_id) &&
-    isOptStr(a.principal_email) &&
-    isOptStrList(a.principal_groups) &&
-    isOptStr(a.principal_on_behalf_of) &&
-    isOptStrList(a.principal_on_behalf_of_groups) &&
-    isOptStr(a.principal_on_behalf_of_email)
-  );
-}
-
-/** Checks a ModelDeployment reply: the required fields of seed 003 and the shape of every field we expose. */
+/** A ModelDeployment reply, or why it cannot be read at all. */
 export function checkModelDeployment(v: unknown): Checked<ModelDeployment> {
-  if (v && typeof v === 'object' && !Array.isArray(v)) {
-    const d = v as Record<string, unknown>;
-    if (
-      isStr(d.name) &&
-      isStr(d.workspace) &&
-      isStr(d.created_at) &&
-      isStr(d.updated_at) &&
-      isInt(d.entity_version) &&
-      isStr(d.config) &&
-      isInt(d.config_version) &&
-      isOptStr(d.id) &&
-      isOptStr(d.project) &&
-      isOptStr(d.status_message) &&
-      isOptStr(d.model_provider_id) &&
-      (d.status === undefined || d.status === null || (isStr(d.status) && STATUS_SET.has(d.status))) &&
-      historyOk(d.status_history) &&
-      authOk(d.auth_context)
-    ) {
-      return { ok: true, value: d as unknown as ModelDeployment };
-    }
-  }
   const r = ModelDeploymentSchema.safeParse(v);
-  const first = r.success ? undefined : r.error.issues[0];
-  return { ok: false, problem: first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'unexpected shape' };
+  return r.success ? { ok: true, value: r.data } : { ok: false, problem: problemOf(r.error) };
 }
 
-/** Checks a `Page` envelope (items are checked one by one with checkModelDeployment). */
+/** CONVENTIONS.md 2.4 `Page` envelope; its items are read one by one. */
+export const PageSchema = z.looseObject({
+  data: z.array(z.unknown()),
+  pagination: z.looseObject({
+    page: wholeNumber,
+    page_size: lenient(wholeNumber),
+    current_page_size: lenient(wholeNumber),
+    total_pages: wholeNumber,
+    total_results: lenient(wholeNumber),
+  }),
+  sort: lenient(z.string()),
+  filter: lenient(z.record(z.string(), z.unknown())),
+});
+
 export function checkPage(v: unknown): Checked<Page<unknown>> {
-  if (v && typeof v === 'object') {
-    const p = v as Record<string, unknown>;
-    const pg = p.pagination as Record<string, unknown> | undefined;
-    if (Array.isArray(p.data) && pg && typeof pg === 'object' && isInt(pg.page) && isInt(pg.total_pages)) {
-      return { ok: true, value: p as unknown as Page<unknown> };
-    }
-  }
-  return { ok: false, problem: 'expected {data: [...], pagination: {page, total_pages, ...}}' };
+  const r = PageSchema.safeParse(v);
+  return r.success ? { ok: true, value: r.data as Page<unknown> } : { ok: false, problem: 'expected {data: [...], pagination: {page, total_pages, ...}}' };
 }

@@ -14,7 +14,7 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
     description: 'One recorded status change (seed 003 ModelDeploymentStatusHistoryItem).',
     fields: (t) => ({
       timestamp: t.field({ type: 'DateTime', resolve: (h) => new Date(h.timestamp) }),
-      status: t.exposeString('status', { description: 'NeMo word: UNKNOWN, CREATED, PENDING, READY, ERROR, DELETING, DELETED, LOST.' }),
+      status: t.string({ description: 'NeMo word: UNKNOWN, CREATED, PENDING, READY, ERROR, DELETING, DELETED, LOST (or a newer word, as sent).', resolve: (h) => h.status }),
       unifiedStatus: t.field({ type: refs.DeploymentStatusEnum, resolve: (h) => unifiedStatus(h.status) }),
       statusMessage: t.string({ resolve: (h) => h.status_message ?? '' }),
     }),
@@ -38,9 +38,9 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
       nemoId: t.string({ nullable: true, description: 'NeMo `id` of this version.', resolve: (p) => body(p).id ?? null }),
       workspace: t.string({ resolve: (p) => body(p).workspace }),
       project: t.string({ nullable: true, description: 'URN of the project.', resolve: (p) => body(p).project ?? null }),
-      entityVersion: t.int({ description: 'NeMo `entity_version` (`version` is its string).', resolve: (p) => body(p).entity_version }),
+      entityVersion: t.field({ type: 'BigInt', description: 'NeMo `entity_version` (`version` is the same digits).', resolve: (p) => body(p).entity_version }),
       config: t.string({ description: 'The ModelDeploymentConfig name.', resolve: (p) => body(p).config }),
-      configVersion: t.int({ description: 'The ModelDeploymentConfig version.', resolve: (p) => body(p).config_version }),
+      configVersion: t.field({ type: 'BigInt', description: 'The ModelDeploymentConfig version.', resolve: (p) => body(p).config_version }),
       statusHistory: t.field({
         type: [HistoryItemRef],
         description: 'Status changes, oldest first.',
@@ -90,7 +90,7 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
       'A NeMo update creates a new immutable version that points to a ModelDeploymentConfig (seed 003 UpdateModelDeploymentRequest).',
     fields: (t) => ({
       config: t.string({ required: true, description: 'ModelDeploymentConfig name in the deployment\u2019s workspace.' }),
-      configVersion: t.int({ required: false, description: 'A specific config version; omitted: the latest.' }),
+      configVersion: t.field({ type: 'BigInt', required: false, description: 'A specific config version (from 1); omitted: the latest.' }),
     }),
   });
 

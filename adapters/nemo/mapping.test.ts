@@ -163,14 +163,26 @@ describe('ModelDeployment reply check', () => {
     [{ name: undefined }, 'name is required'],
     [{ entity_version: '3' }, 'entity_version must be an integer'],
     [{ config_version: undefined }, 'config_version is required'],
-    [{ status: 'RUNNING' }, 'status outside the enum'],
-    [{ status_history: [{ status: 'READY' }] }, 'history item without timestamp'],
-    [{ status_history: 'READY' }, 'history not a list'],
-    [{ auth_context: { principal_email: 'a@b' } }, 'auth_context without principal_id'],
-    [{ auth_context: { principal_id: 'u', principal_groups: 'g' } }, 'groups not a list'],
   ])('refuses %j (%s)', (over) => {
     const r = checkModelDeployment({ ...example, ...over });
     expect(r.ok).toBe(false);
+  });
+
+  // Reading is more tolerant than writing.
+  it('keeps a status word outside the enum as it is', () => {
+    const r = checkModelDeployment({ ...example, status: 'RUNNING' });
+    expect(r.ok && r.value.status).toBe('RUNNING');
+  });
+
+  it.each<[Record<string, unknown>, string, string]>([
+    [{ status_history: [{ status: 'READY' }] }, 'status_history', 'history item without timestamp'],
+    [{ status_history: 'READY' }, 'status_history', 'history not a list'],
+    [{ auth_context: { principal_email: 'a@b' } }, 'auth_context', 'auth_context without principal_id'],
+    [{ auth_context: { principal_id: 'u', principal_groups: 'g' } }, 'principal_groups', 'groups not a list'],
+  ])('reads %j as absent (%s) and keeps the deployment', (over, field) => {
+    const r = checkModelDeployment({ ...example, ...over });
+    expect(r.ok).toBe(true);
+    expect(r.ok && JSON.stringify(r.value)).not.toContain(`"${field}":"`);
   });
 
   it.each([[null], [[]], ['text'], [{ data: [] }]])('refuses %j', (body) => {

@@ -16,7 +16,8 @@ export const STATUS_TABLE: Record<ModelDeploymentStatus, DeploymentStatus> = {
 };
 
 export function unifiedStatus(word: string | null | undefined): DeploymentStatus {
-  return (word && STATUS_TABLE[word as ModelDeploymentStatus]) || 'UNKNOWN';
+  // Only the table's own words: a word such as "toString" is as unknown as any other.
+  return word && Object.hasOwn(STATUS_TABLE, word) ? STATUS_TABLE[word as ModelDeploymentStatus] : 'UNKNOWN';
 }
 
 /** The NeMo words a unified status stands for (empty: NeMo has no such status). */

@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock, type ManualClock } from '../../src/domain/clock.js';
-import { checkModelDeployment, ModelDeploymentSchema } from './contract.js';
-import { createNemoSimulator, type NemoSimulator } from './simulator.js';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { localImports } from '../../test/imports.js';
+import { checkSeed, createNemoSimulator, type NemoSimulator } from './simulator.js';
 
 const PHASE = 1000;
 const A = '/apis/models/v2/workspaces/research-team-alpha';
@@ -36,7 +38,7 @@ describe('NeMo simulator, open installation', () => {
   it('serves the seeded deployments in the seed 003 shape', async () => {
     const r = await call('GET', `${A}/deployments/llama-3.1-8b`);
     expect(r.status).toBe(200);
-    expect(ModelDeploymentSchema.safeParse(r.body).success).toBe(true);
+    expect(checkSeed('nemo/model-deployment', r.body)).toEqual([]);
     expect(r.body).toMatchObject({
       id: 'd4f1a2b3-c567-4e89-9f12-3456789abcde',
       name: 'llama-3.1-8b',
@@ -183,7 +185,7 @@ describe('NeMo simulator, open installation', () => {
       const before = sim.deployment('research-team-alpha/llama-3.1-8b')!;
       const r = await call('POST', url, { config: 'llama-config-v3' });
       expect(r.status).toBe(201);
-      expect(checkModelDeployment(r.body).ok).toBe(true);
+      expect(checkSeed('nemo/model-deployment', r.body)).toEqual([]);
       expect(r.body).toMatchObject({
         entity_version: 4,
         config: 'llama-config-v3',
@@ -212,7 +214,8 @@ describe('NeMo simulator, open installation', () => {
     it('resolves "latest" when config_version is omitted, pins it when given', async () => {
       expect((await call('POST', url, { config: 'llama-config-v2' })).body.config_version).toBe(2);
       expect((await call('POST', url, { config: 'llama-config-v2', config_version: 1 })).body.config_version).toBe(1);
-      expect((await call('POST', url, { config: 'llama-config-v2', config_version: null })).body.config_version).toBe(2);
+      // seed 003 types config_version as integer, not nullable.
+      expect((await call('POST', url, { config: 'llama-config-v2', config_version: null })).status).toBe(422);
       sim.addConfigVersion('research-team-alpha', 'llama-config-v2', { description: 'v3 of it' });
       expect((await call('POST', url, { config: 'llama-config-v2' })).body.config_version).toBe(3);
     });
@@ -227,12 +230,16 @@ describe('NeMo simulator, open installation', () => {
 
     it.each<[unknown, Record<string, unknown>[], string]>([
       [undefined, [{ type: 'missing', loc: ['body'] }], 'no body'],
-      [{}, [{ type: 'missing', loc: ['body', 'config'], msg: 'Field required' }], 'config missing'],
-      [{ config: 7 }, [{ type: 'string_type', loc: ['body', 'config'] }], 'config not a string'],
-      [{ config: 'x'.repeat(256) }, [{ type: 'string_too_long', loc: ['body', 'config'], ctx: { max_length: 255 } }], 'config too long'],
-      [{ config: 'llama-config-v2', config_version: 1.5 }, [{ type: 'int_from_float', loc: ['body', 'config_version'] }], 'fractional version'],
-      [{ config: 'llama-config-v2', config_version: 'two' }, [{ type: 'int_parsing', loc: ['body', 'config_version'] }], 'version not a number'],
-      [[], [{ type: 'model_attributes_type', loc: ['body'] }], 'not an object'],
+      [{}, [{ type: 'missing', loc: ['body', 'config'] }], 'config missing'],
+      [{ config: 7 }, [{ type: 'type', loc: ['body', 'config'] }], 'config not a string'],
+      [{ config: 'x'.repeat(256) }, [{ type: 'maxLength', loc: ['body', 'config'] }], 'config too long'],
+      [{ config: 'a b' }, [{ type: 'pattern', loc: ['body', 'config'] }], 'config with a space'],
+      [{ config: '..' }, [{ type: 'not', loc: ['body', 'config'] }], 'config ..'],
+      [{ config: 'llama-config-v2', config_version: 1.5 }, [{ type: 'type', loc: ['body', 'config_version'] }], 'fractional version'],
+      [{ config: 'llama-config-v2', config_version: 'two' }, [{ type: 'type', loc: ['body', 'config_version'] }], 'version not a number'],
+      [{ config: 'llama-config-v2', config_version: 0 }, [{ type: 'minimum', loc: ['body', 'config_version'] }], 'version 0'],
+      [{ config: 'llama-config-v2', extra: 1 }, [{ type: 'additionalProperties', loc: ['body', 'extra'] }], 'an unknown field'],
+      [[], [{ type: 'type', loc: ['body'] }], 'not an object'],
     ])('refuses %j with a FastAPI 422 (%s) and writes nothing', async (body, detail) => {
       const count = sim.versionCount();
       const r = await call('POST', url, body);
@@ -287,7 +294,7 @@ describe('NeMo simulator, open installation', () => {
       expect(typeof (await call('GET', `${A}/deployments`)).body).toBe('string');
       sim.server.inject({ fault: { kind: 'wrong-shape' }, times: 1 });
       const r = await call('GET', `${A}/deployments/llama-3.1-8b`);
-      expect(checkModelDeployment(r.body).ok).toBe(false);
+      expect(checkSeed('nemo/model-deployment', r.body)).not.toEqual([]);
     });
   });
 });
@@ -329,5 +336,25 @@ describe('NeMo simulator with Bearer auth (CONVENTIONS.md 2.1)', () => {
     expect((await call('POST', `${A}/deployments/llama-3.1-8b`, { config: 'llama-config-v3' })).status).toBe(401);
     expect(sim.versionCount()).toBe(count);
     expect(sim.backendConfig).toMatchObject({ token: 'sim-secret' });
+  });
+});
+
+describe('independence from the adapter', () => {
+  const folder = fileURLToPath(new URL('.', import.meta.url));
+  const forbidden = ['contract.ts', 'mapping.ts', 'adapter.ts'].map((f) => join(folder, f));
+
+  it('simulator.ts imports none of contract.ts, mapping.ts, adapter.ts, directly or through another local file', () => {
+    const reached = localImports(join(folder, 'simulator.ts'));
+    expect(reached.length).toBeGreaterThan(0);
+    expect(reached.filter((f) => forbidden.includes(f))).toEqual([]);
+  });
+
+  it('the import walk does find such an import where there is one (adapter.ts reaches contract.ts and mapping.ts)', () => {
+    expect(localImports(join(folder, 'adapter.ts'))).toEqual(expect.arrayContaining([join(folder, 'contract.ts'), join(folder, 'mapping.ts')]));
+  });
+
+  it('validates update bodies with the JSON Schema files of seed/', () => {
+    expect(checkSeed('nemo/update-request', { config: 'llama-config-v2', config_version: 2 })).toEqual([]);
+    expect(checkSeed('nemo/update-request', { config: 'a/b' })).toEqual([expect.objectContaining({ path: ['config'], keyword: 'pattern' })]);
   });
 });

@@ -1,8 +1,71 @@
 import { createHash } from 'node:crypto';
 import { systemClock, type Clock } from '../../src/domain/clock.js';
 import { startSimulatorServer, type SimHandler, type SimRequest, type SimResponse, type VendorSimulator } from '../../src/simulator/server.js';
-import type { AuthContext, ModelDeployment, ModelDeploymentConfig, ModelDeploymentStatus, NemoValidationError } from './contract.js';
-import { seedConfigs, seedDeployments } from './fixtures/seed.js';
+import { loadSeedSchemas, type SeedIssue } from '../../src/simulator/seed-validator.js';
+import { seedConfigs, seedDeployments, type SimAuthContext as AuthContext, type SimStatus as ModelDeploymentStatus } from './fixtures/seed.js';
+
+/**
+ * The simulator's rules come from the JSON Schema transcription of seed 003's OpenAPI in `seed/`
+ * (plus CONVENTIONS.md 2), never from the adapter's contract.ts, mapping.ts or adapter.ts.
+ */
+const SEED = loadSeedSchemas(new URL('./seed/', import.meta.url), [
+  'update-request.schema.json',
+  'model-deployment.schema.json',
+  'http-validation-error.schema.json',
+  'error.schema.json',
+  'page.schema.json',
+  'routes.schema.json',
+]);
+
+/** The route table of seed/routes.schema.json: method, path, the statuses it answers. */
+const SEED_ROUTES = SEED.schema('nemo/routes')['x-routes'] as { method: string; path: string; status: number[] }[];
+
+/** Checks a body against one of the seed schemas, e.g. `nemo/update-request`. */
+export const checkSeed = (id: string, value: unknown): SeedIssue[] => SEED.check(id, value);
+
+/** seed 003 `ModelDeployment` as served. */
+export interface ModelDeployment {
+  id?: string;
+  name: string;
+  workspace: string;
+  project?: string;
+  created_at: string;
+  updated_at: string;
+  entity_version: number;
+  config: string;
+  config_version: number;
+  /** A word of seed 003's enum, or any word `storeOffContract` puts there. */
+  status?: string;
+  status_message?: string;
+  status_history?: { timestamp: string; status: string; status_message?: string }[];
+  model_provider_id?: string;
+  auth_context?: AuthContext;
+}
+
+/** CONVENTIONS.md 2.3 ModelDeploymentConfig (stored form). */
+export interface ModelDeploymentConfig {
+  id?: string;
+  name: string;
+  workspace: string;
+  project?: string;
+  description?: string;
+  engine?: 'nim' | 'vllm' | 'generic';
+  model_spec?: Record<string, unknown>;
+  executor_config?: Record<string, unknown>;
+  model_entity_id?: string;
+  entity_version: number;
+  created_at?: string;
+  updated_at?: string;
+}
+
+/** seed 003 `ValidationError`. */
+interface NemoValidationError {
+  loc: (string | number)[];
+  msg: string;
+  type: string;
+  input?: unknown;
+  ctx?: Record<string, unknown>;
+}
 
 /**
  * A contract-faithful fake of the NeMo Platform models API v2 (seed 003, CONVENTIONS.md 2):
@@ -40,6 +103,11 @@ export interface NemoSimulator extends VendorSimulator {
   addConfigVersion(workspace: string, name: string, spec?: Partial<ModelDeploymentConfig>): ModelDeploymentConfig;
   /** Number of deployment versions stored (every update adds one). */
   versionCount(): number;
+  /**
+   * Serves the latest version as `edit` leaves it from now on, whatever seed 003 says: e.g. a status
+   * word outside its enum, as a newer NeMo may send. Key: `<workspace>/<name>`.
+   */
+  storeOffContract(key: string, edit: (deployment: ModelDeployment) => void): void;
 }
 
 interface HistoryEntry {
@@ -84,6 +152,8 @@ const DEPLOYMENT_FILTER_FIELDS = ['workspace', 'project', 'status', 'config', 'm
 const CONFIG_FILTER_FIELDS = ['workspace', 'project', 'model_entity_id', 'name', 'description', 'created_at', 'updated_at', 'id'];
 const SORT_FIELDS = ['name', 'created_at', 'updated_at', 'entity_version', 'status', 'config', 'id', 'workspace', 'project'];
 
+const at = (root: unknown, path: (string | number)[]): unknown =>
+  path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), root);
 const iso = (ms: number) => new Date(ms).toISOString();
 const detail = (status: number, message: string): SimResponse => ({ status, body: { detail: message } });
 const invalid = (items: NemoValidationError[]): SimResponse => ({ status: 422, body: { detail: items } });
@@ -119,7 +189,15 @@ export async function createNemoSimulator(options: NemoSimulatorOptions = {}): P
 
   const latest = (d: StoredDeployment) => d.versions.at(-1)!;
 
+  const offContract = new Map<string, (deployment: ModelDeployment) => void>();
+
   const view = (d: StoredDeployment, v: StoredVersion): ModelDeployment => {
+    const body = viewOnContract(d, v);
+    if (v === latest(d)) offContract.get(`${d.workspace}/${d.name}`)?.(body);
+    return body;
+  };
+
+  const viewOnContract = (d: StoredDeployment, v: StoredVersion): ModelDeployment => {
     settle(v);
     const current = v.history.at(-1);
     const body: ModelDeployment = {
@@ -371,32 +449,19 @@ export async function createNemoSimulator(options: NemoSimulatorOptions = {}): P
     return { status: 200, body: view(d, v) };
   };
 
-  /** pydantic's (lax) reading of `UpdateModelDeploymentRequest` (seed 003; max 255 on `config`). */
+  /**
+   * `UpdateModelDeploymentRequest` checked with `seed/update-request.schema.json`; refusals are
+   * FastAPI's 422 items (seed 003 `HTTPValidationError`), `loc` starting at `body`.
+   */
   function validateUpdate(body: unknown): { config: string; config_version: number | null } | NemoValidationError[] {
     if (body === undefined) return [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }];
-    if (!body || typeof body !== 'object' || Array.isArray(body)) {
-      return [{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: body }];
+    const issues = checkSeed('nemo/update-request', body);
+    if (issues.length) {
+      // ASSUMPTION(CONVENTIONS.md 2.5): the item `type` is the JSON Schema keyword that failed.
+      return issues.map((i) => ({ type: i.keyword === 'required' ? 'missing' : i.keyword, loc: ['body', ...i.path], msg: i.message, input: at(body, i.path) }));
     }
-    const b = body as Record<string, unknown>;
-    const errors: NemoValidationError[] = [];
-    let config = '';
-    if (!('config' in b)) errors.push({ type: 'missing', loc: ['body', 'config'], msg: 'Field required', input: b });
-    else if (typeof b.config !== 'string') errors.push({ type: 'string_type', loc: ['body', 'config'], msg: 'Input should be a valid string', input: b.config });
-    else if (b.config.length > 255) {
-      errors.push({ type: 'string_too_long', loc: ['body', 'config'], msg: 'String should have at most 255 characters', input: b.config, ctx: { max_length: 255 } });
-    } else config = b.config;
-    let version: number | null = null;
-    const cv = b.config_version;
-    if (cv !== undefined && cv !== null) {
-      if (typeof cv === 'number' && Number.isInteger(cv)) version = cv;
-      else if (typeof cv === 'number' && Number.isFinite(cv)) {
-        errors.push({ type: 'int_from_float', loc: ['body', 'config_version'], msg: 'Input should be a valid integer, got a number with a fractional part', input: cv });
-      } else if (typeof cv === 'string' && /^\s*-?\d+\s*$/.test(cv)) version = Number(cv);
-      else if (typeof cv === 'string') {
-        errors.push({ type: 'int_parsing', loc: ['body', 'config_version'], msg: 'Input should be a valid integer, unable to parse string as an integer', input: cv });
-      } else errors.push({ type: 'int_type', loc: ['body', 'config_version'], msg: 'Input should be a valid integer', input: cv });
-    }
-    return errors.length ? errors : { config, config_version: version };
+    const b = body as { config: string; config_version?: number };
+    return { config: b.config, config_version: b.config_version ?? null };
   }
 
   const updateDeployment: SimHandler = (req) => {
@@ -448,9 +513,9 @@ export async function createNemoSimulator(options: NemoSimulatorOptions = {}): P
     for (const [key, list] of configs) {
       if (!key.startsWith(`${req.params.workspace}/`)) continue;
       const c = configView(list.at(-1)!);
-      if (matches(c as Record<string, unknown>, q.filter)) items.push(c);
+      if (matches(c as unknown as Record<string, unknown>, q.filter)) items.push(c);
     }
-    return pageOf(items as Record<string, unknown>[], q);
+    return pageOf(items as unknown as Record<string, unknown>[], q);
   };
 
   const getConfig: SimHandler = (req) => {
@@ -472,22 +537,35 @@ export async function createNemoSimulator(options: NemoSimulatorOptions = {}): P
     return { status: 200, body: configView(c) };
   };
 
+  // The routes are those of seed/routes.schema.json (seed 003, CONVENTIONS.md 2.2–2.3).
+  const HANDLERS: Record<string, SimHandler> = {
+    [`GET ${BASE}/{workspace}/deployments`]: listDeployments,
+    [`GET ${BASE}/{workspace}/deployments/{name}`]: getDeployment,
+    [`POST ${BASE}/{workspace}/deployments/{name}`]: updateDeployment,
+    [`GET ${BASE}/{workspace}/deployments/{name}/versions`]: listVersions,
+    [`GET ${BASE}/{workspace}/deployments/{deployment}/versions/{version}`]: getVersion,
+    [`GET ${BASE}/{workspace}/deployment-configs`]: listConfigs,
+    [`GET ${BASE}/{workspace}/deployment-configs/{name}`]: getConfig,
+    [`GET ${BASE}/{workspace}/deployment-configs/{name}/versions`]: listConfigVersions,
+    [`GET ${BASE}/{workspace}/deployment-configs/{config}/versions/{version}`]: getConfigVersion,
+  };
+
   const server = await startSimulatorServer({
     name: 'nemo',
     port: options.port,
     errorBody: (_status, message) => ({ detail: message }),
     wrongShapeBody: { detail: null, items: 'not a deployment' },
-    routes: [
-      ['GET', `${BASE}/:workspace/deployments`, guard(listDeployments)],
-      ['GET', `${BASE}/:workspace/deployments/:name`, guard(getDeployment)],
-      ['POST', `${BASE}/:workspace/deployments/:name`, guard(updateDeployment)],
-      ['GET', `${BASE}/:workspace/deployments/:name/versions`, guard(listVersions)],
-      ['GET', `${BASE}/:workspace/deployments/:deployment/versions/:version`, guard(getVersion)],
-      ['GET', `${BASE}/:workspace/deployment-configs`, guard(listConfigs)],
-      ['GET', `${BASE}/:workspace/deployment-configs/:name`, guard(getConfig)],
-      ['GET', `${BASE}/:workspace/deployment-configs/:name/versions`, guard(listConfigVersions)],
-      ['GET', `${BASE}/:workspace/deployment-configs/:config/versions/:version`, guard(getConfigVersion)],
-    ],
+    routes: SEED_ROUTES.map((route) => {
+      const handler = HANDLERS[`${route.method} ${route.path}`];
+      if (!handler) throw new Error(`no handler for ${route.method} ${route.path} of seed/routes.schema.json`);
+      // An answer with a status the table does not list for the route is a simulator bug (500).
+      const checked: SimHandler = async (req) => {
+        const res = await guard(handler)(req);
+        if (!route.status.includes(res.status)) throw new Error(`${route.method} ${route.path} answered ${res.status}, which seed/routes.schema.json does not list`);
+        return res;
+      };
+      return [route.method, route.path.replace(/\{(\w+)\}/g, ':$1'), checked] as [string, string, SimHandler];
+    }),
   });
 
   const mustFind = (key: string) => {
@@ -543,6 +621,10 @@ export async function createNemoSimulator(options: NemoSimulatorOptions = {}): P
       record(v.history, { at: clock.now(), status, message });
     },
     addConfigVersion: (workspace, name, spec) => configView(addConfigVersion(workspace, name, spec)),
+    storeOffContract(key, edit) {
+      mustFind(key);
+      offContract.set(key, edit);
+    },
     versionCount: () => [...deployments.values()].reduce((n, d) => n + d.versions.length, 0),
     close: () => server.close(),
   };

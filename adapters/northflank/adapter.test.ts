@@ -161,11 +161,13 @@ describe('planUpdate (dry run)', () => {
       vendor: { spec: { configuration: { nodeConfiguration: { storage: { storageSize: 8192, shmSize: null } } } } },
     });
     expect(plan.requests).toEqual([
-      { method: 'POST', path: DS, body: { description: 'A bigger disk', spec: { configuration: { nodeConfiguration: { storage: { storageSize: 8192 } } } } } },
+      // shmSize is `number | null` for Northflank (CONVENTIONS.md 1.4 item 3): the explicit null is sent.
+      { method: 'POST', path: DS, body: { description: 'A bigger disk', spec: { configuration: { nodeConfiguration: { storage: { storageSize: 8192, shmSize: null } } } } } },
     ]);
     expect(plan.changes).toEqual([
       { field: 'description', before: 'A deployment for DeepSeek V3 model', after: 'A bigger disk' },
       { field: 'northflank.spec.configuration.nodeConfiguration.storage.storageSize', before: 6144, after: 8192 },
+      { field: 'northflank.spec.configuration.nodeConfiguration.storage.shmSize', before: 16384, after: null },
     ]);
     expect(plan.current.id).toBe(`nf:${DS_KEY}`);
     expect(calls()).toEqual([`GET ${DS}`]);
@@ -199,7 +201,7 @@ describe('update', () => {
     const result = await a.update(a.parseKey(DS_KEY), {
       name: 'deepseek v3 prod',
       tags: ['llm', 'prod'],
-      vendor: { ports: [{ name: 'api', internalPort: 8080, protocol: 'HTTP/2', public: true }], spec: null },
+      vendor: { ports: [{ name: 'api', internalPort: 8080, protocol: 'HTTP/2', public: true }] },
     });
     const body = { name: 'deepseek v3 prod', tags: ['llm', 'prod'], ports: [{ name: 'api', internalPort: 8080, protocol: 'HTTP/2', public: true }] };
     expect(result.requests).toEqual([{ method: 'POST', path: DS, body }]);
@@ -220,7 +222,7 @@ describe('update', () => {
 
   it('an empty patch sends nothing', async () => {
     const a = adapter();
-    const r = await a.update(a.parseKey(DS_KEY), { name: undefined, vendor: { ports: null } } as never);
+    const r = await a.update(a.parseKey(DS_KEY), { name: undefined, vendor: {} } as never);
     expect(r.requests).toEqual([]);
     expect(calls()).toEqual([`GET ${DS}`]);
   });

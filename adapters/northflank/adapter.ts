@@ -6,8 +6,17 @@ import { parseSegments, type SegmentRule } from '../../src/domain/ids.js';
 import type { UpdatePatch } from '../../src/domain/patch.js';
 import { issuesFromZod } from '../../src/domain/validation.js';
 import { createNorthflankClient, MAX_PER_PAGE } from './client.js';
-import { CommonFieldsSchema, SLUG_MAX_LENGTH, SLUG_PATTERN, VendorBlockSchema, type NorthflankDeployment, type NorthflankUpdateBody } from './contract.js';
-import { dropNulls, formatNativeKey, fromVendor, planChanges, showsUpdate, toVendorPatch, VENDOR, type NorthflankKey } from './mapping.js';
+import {
+  CommonFieldsSchema,
+  NULLABLE_PATHS,
+  SLUG_MAX_LENGTH,
+  SLUG_PATTERN,
+  ValidationDetailsSchema,
+  VendorBlockSchema,
+  type NorthflankDeployment,
+  type NorthflankUpdateBody,
+} from './contract.js';
+import { forDisplay, formatNativeKey, fromVendor, planChanges, showsUpdate, toVendorPatch, VENDOR, type NorthflankKey } from './mapping.js';
 import { registerTypes } from './graphql.js';
 
 const slug = z.string().max(SLUG_MAX_LENGTH).regex(SLUG_PATTERN, 'must be a Northflank id: lower-case letters and digits joined by single hyphens');
@@ -52,12 +61,13 @@ function issuesOf(error: z.ZodError, prefix: (string | number)[] = []): Validati
 export function validatePatch(patch: UpdatePatch<Record<string, unknown> | null>): NorthflankUpdateBody {
   const issues: ValidationIssue[] = [];
   const common = CommonFieldsSchema.safeParse(
-    dropNulls({ name: patch.name ?? undefined, description: patch.description ?? undefined, tags: patch.tags ?? undefined }),
+    Object.fromEntries(Object.entries({ name: patch.name, description: patch.description, tags: patch.tags }).filter(([, v]) => v !== undefined)),
     { reportInput: true },
   );
   if (!common.success) issues.push(...issuesOf(common.error));
   if (patch.vendor != null) {
-    const block = VendorBlockSchema.safeParse(dropNulls(patch.vendor), { reportInput: true });
+    // Nulls are not dropped: the gateway passes one on only where Northflank takes it (shmSize).
+    const block = VendorBlockSchema.safeParse(patch.vendor, { reportInput: true });
     if (!block.success) issues.push(...issuesOf(block.error, [VENDOR]));
   }
   if (issues.length) throw new ValidationError(issues);
@@ -68,14 +78,38 @@ export const northflankAdapter = defineAdapter<NorthflankBackendConfig, Northfla
   vendor: VENDOR,
   typeName: 'NorthflankModelDeployment',
   configSchema: northflankConfigSchema,
-  capabilities: { updatableFields: ['name', 'description', 'tags'], batchGet: false, listFilters: [] },
+  capabilities: { updatableFields: ['name', 'description', 'tags'], batchGet: false, listFilters: [], nullablePaths: NULLABLE_PATHS },
   registerTypes,
   create(config, ctx): AdapterInstance<NorthflankKey> {
     const client = createNorthflankClient(config, ctx);
     const idOf = (key: NorthflankKey) => `${ctx.backendId}:${formatNativeKey(key)}`;
     const map = (raw: NorthflankDeployment) => fromVendor(raw, ctx.backendId);
 
+    const projects = new Set(config.projects);
+    /** This backend serves only its configured projects: anything else is not found, without a call. */
+    function inScope(key: NorthflankKey) {
+      if (!projects.has(key.projectId)) throw new NotFoundError(idOf(key), ctx.backendId);
+    }
+
+    /**
+     * A 400 whose `details` name fields (ASSUMPTION(CONVENTIONS.md 1.5): `[{path, message}]`) is a
+     * ValidationError on the input paths: `name`/`description`/`tags`, the rest under `northflank`.
+     */
+    function refusedFields(err: UpstreamError): ValidationError | null {
+      if (err.status !== 400) return null;
+      const details = ValidationDetailsSchema.safeParse(err.detail);
+      if (!details.success || details.data.length === 0) return null;
+      return new ValidationError(
+        details.data.map((d) => {
+          const parts = (Array.isArray(d.path) ? d.path : d.path.split('.').filter(Boolean)).map((p) => (typeof p === 'string' && /^\d+$/.test(p) ? Number(p) : p));
+          const common = parts.length > 0 && ['name', 'description', 'tags'].includes(String(parts[0]));
+          return { path: common ? parts : [VENDOR, ...parts], rule: 'vendor', message: `Northflank refused it: ${d.message}` };
+        }),
+      );
+    }
+
     async function get(key: NorthflankKey, requestId?: string): Promise<ModelDeployment<NorthflankDeployment>> {
+      inScope(key);
       const raw = await client.getLlmModelDeployment(key, { requestId });
       if (!raw) throw new NotFoundError(idOf(key), ctx.backendId);
       return map(raw);
@@ -87,7 +121,11 @@ export const northflankAdapter = defineAdapter<NorthflankBackendConfig, Northfla
       let cursor: string | undefined;
       for (let page = 0; page < MAX_PAGES; page++) {
         const reply = await client.listLlmModelDeployments(projectId, { perPage: MAX_PER_PAGE, cursor }, { requestId });
-        for (const item of reply.data.llmModelDeployments) out.push(map(item));
+        for (const item of reply.items) out.push(map(item));
+        // One item that cannot be read (no id or projectId) costs only itself.
+        for (const u of reply.unreadable) {
+          ctx.logger.warn({ backend: ctx.backendId, projectId, index: page * MAX_PER_PAGE + u.index, problem: u.problem }, 'skipped an AI model that cannot be read');
+        }
         // CONVENTIONS.md 1.3: walk with the returned cursor until hasNextPage is false.
         if (!reply.pagination.hasNextPage) return out;
         cursor = reply.pagination.cursor!;
@@ -102,15 +140,16 @@ export const northflankAdapter = defineAdapter<NorthflankBackendConfig, Northfla
     }
 
     async function plan(key: NorthflankKey, patch: UpdatePatch, requestId?: string): Promise<PlanResult & { body: NorthflankUpdateBody }> {
+      inScope(key);
       const body = validatePatch(patch);
       const current = await get(key, requestId);
       const empty = Object.keys(body).length === 0;
       return {
         body,
         current,
-        changes: planChanges(current.raw, body),
+        changes: forDisplay(planChanges(current.raw, body)),
         // Nothing set: nothing to send.
-        requests: empty ? [] : [{ method: 'POST', path: client.describe({ path: client.itemPath(key) }), body }],
+        requests: empty ? [] : [{ method: 'POST', path: client.describe({ path: client.itemPath(key) }), body: forDisplay(body) }],
       };
     }
 
@@ -146,6 +185,8 @@ export const northflankAdapter = defineAdapter<NorthflankBackendConfig, Northfla
           await client.updateLlmModelDeployment(key, p.body, { requestId: opts?.requestId });
         } catch (err) {
           if (!(err instanceof UpstreamError)) throw err;
+          const refused = refusedFields(err);
+          if (refused) throw refused;
           if (err.status === 404) throw new NotFoundError(p.current.id, ctx.backendId);
           const ambiguous = err.outcome === 'UNKNOWN' || (err.status !== null && err.status >= 500);
           if (!ambiguous) throw err;

@@ -27,18 +27,70 @@ export const QUANTIZATIONS = ['fp8', 'awq', 'gptq', 'int4'] as const;
 export const STATUSES = ['pending', 'provisioning', 'starting', 'crashed', 'paused', 'running', 'deleting'] as const;
 export type NorthflankStatusWord = (typeof STATUSES)[number];
 
-const int = () => z.number().int();
+// ---- Counting and integers ----
+
+/**
+ * Strings: Northflank does not say how it counts characters, so a length rule must hold both
+ * ways a server may count, Unicode code points and UTF-16 code units (JavaScript `length`):
+ * a 600-emoji description is 600 code points but 1200 units, over the 1024 of seed 000, and refused.
+ */
+export function text(rule: { min?: number; max?: number; pattern?: RegExp }) {
+  const base = rule.pattern ? z.string().regex(rule.pattern) : z.string();
+  return base.superRefine((v, ctx) => {
+    const units = v.length;
+    let points = 0;
+    for (const _ of v) points++;
+    if (rule.max !== undefined && Math.max(units, points) > rule.max) {
+      ctx.addIssue({
+        code: 'too_big',
+        origin: 'string',
+        maximum: rule.max,
+        inclusive: true,
+        input: v,
+        message: `must be at most ${rule.max} characters, counted as code points (${points}) and as UTF-16 units (${units})`,
+      });
+    }
+    if (rule.min !== undefined && Math.min(units, points) < rule.min) {
+      ctx.addIssue({ code: 'too_small', origin: 'string', minimum: rule.min, inclusive: true, input: v, message: `must be at least ${rule.min} characters` });
+    }
+  });
+}
+
+/** Bounds of a signed 64-bit integer. */
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * A seed "(integer)" without a bound: a signed 64-bit integer, as a JSON number or (from the GraphQL
+ * `BigInt` scalar) a bigint. `min` is where a rule gives one (sizes are not negative).
+ */
+export function int64(min: bigint = INT64_MIN) {
+  return z.custom<number | bigint>(() => true).superRefine((v, ctx) => {
+    let n: bigint;
+    if (typeof v === 'bigint') n = v;
+    else if (typeof v === 'number' && Number.isInteger(v)) n = BigInt(v);
+    else {
+      ctx.addIssue({ code: 'invalid_type', expected: 'int', input: v, message: 'must be a whole number' });
+      return;
+    }
+    if (n < min) ctx.addIssue({ code: 'too_small', origin: 'number', minimum: min, inclusive: true, input: v, message: `must be at least ${min}` });
+    else if (n > INT64_MAX) ctx.addIssue({ code: 'too_big', origin: 'number', maximum: INT64_MAX, inclusive: true, input: v, message: 'must fit in a signed 64-bit integer' });
+  });
+}
+
+// ASSUMPTION(seed/update-request.schema.json `size`): a size in megabytes is not negative.
+const size = () => int64(0n);
 
 // ---- Update request body (seeds 000/001): every field optional, unknown keys refused. ----
 
-export const NameSchema = z.string().min(3).max(100).regex(NAME_PATTERN);
-export const DescriptionSchema = z.string().max(1024).regex(DESCRIPTION_PATTERN);
-export const TagSchema = z.string().min(3).max(100).regex(TAG_PATTERN);
+export const NameSchema = text({ min: 3, max: 100, pattern: NAME_PATTERN });
+export const DescriptionSchema = text({ max: 1024, pattern: DESCRIPTION_PATTERN });
+export const TagSchema = text({ min: 3, max: 100, pattern: TAG_PATTERN });
 
 export const PortInputSchema = z.strictObject({
-  name: z.string().min(1).max(8).regex(PORT_NAME_PATTERN),
+  name: text({ min: 1, max: 8, pattern: PORT_NAME_PATTERN }),
   // Seed 001 adds min 1 / max 65535 (seed 000 only says integer).
-  internalPort: int().min(1).max(65535),
+  internalPort: z.number().int().min(1).max(65535),
   public: z.boolean().optional(),
   domains: z.array(z.string()).optional(),
   disableNfDomain: z.boolean().optional(),
@@ -47,43 +99,45 @@ export const PortInputSchema = z.strictObject({
 
 export const GpuConfigurationSchema = z.strictObject({
   gpuType: z.string().optional(),
-  gpuCount: int().optional(),
+  gpuCount: int64().optional(),
   timesliced: z.boolean().optional(),
 });
 
 export const GpuSchema = z.strictObject({ enabled: z.boolean().optional(), configuration: GpuConfigurationSchema.optional() });
 
+/** Paths (inside the update body) where an explicit null is sent: `shmSize` is `number | null` (CONVENTIONS.md 1.4 item 3). */
+export const NULLABLE_PATHS = [['spec', 'configuration', 'nodeConfiguration', 'storage', 'shmSize']] as const;
+
 export const StorageInputSchema = z.strictObject({
   accessMode: z.enum(ACCESS_MODES).optional(),
-  storageClass: z.string().min(3).max(39).regex(STORAGE_CLASS_PATTERN).optional(),
+  storageClass: text({ min: 3, max: 39, pattern: STORAGE_CLASS_PATTERN }).optional(),
   // Required on create and in GET, optional on update (CONVENTIONS.md 1.4 item 2).
-  storageSize: int().optional(),
-  // `number | null` in the JS client types (CONVENTIONS.md 1.4 item 3).
-  shmSize: int().nullable().optional(),
+  storageSize: size().optional(),
+  shmSize: size().nullable().optional(),
 });
 
-export const MaxModelLengthSchema = z.union([int(), z.literal('auto')]);
+export const MaxModelLengthSchema = z.union([z.literal('auto'), int64()]);
 
 export const WorkerConfigSchema = z.strictObject({
-  replicas: int().optional(),
+  replicas: int64().optional(),
   parallelismConfig: z
     .strictObject({
-      tensorParallelism: int().optional(),
-      pipelineParallelism: int().optional(),
-      expertParallelism: int().optional(),
+      tensorParallelism: int64().optional(),
+      pipelineParallelism: int64().optional(),
+      expertParallelism: int64().optional(),
     })
     .optional(),
   sequenceLengthConfig: z
     .strictObject({
       maxModelLength: MaxModelLengthSchema.optional(),
-      maxInputLength: int().optional(),
-      maxOutputLength: int().optional(),
+      maxInputLength: int64().optional(),
+      maxOutputLength: int64().optional(),
     })
     .optional(),
   batchingConfig: z
     .strictObject({
-      maxNumSeqs: int().optional(),
-      maxNumBatchedTokens: int().optional(),
+      maxNumSeqs: int64().optional(),
+      maxNumBatchedTokens: int64().optional(),
     })
     .optional(),
   enableChunkedPrefill: z.boolean().optional(),
@@ -137,178 +191,137 @@ export type NorthflankVendorBlock = z.infer<typeof VendorBlockSchema>;
 export type NorthflankPortInput = z.infer<typeof PortInputSchema>;
 export type NorthflankConfigurationInput = z.infer<typeof ConfigurationInputSchema>;
 
-/**
- * `POST /v1/projects/{projectId}/llm-model-deployments` body: `name` and `spec` with `type: custom`
- * required, `storageSize` required inside `storage` (CONVENTIONS.md 1.4 item 1).
- */
-export const CreateBodySchema = z.strictObject({
-  ...CommonFieldsSchema.shape,
-  name: NameSchema,
-  ports: VendorBlockSchema.shape.ports,
-  spec: z.strictObject({
-    type: z.literal('custom'),
-    configuration: ConfigurationInputSchema.extend({
-      nodeConfiguration: z
-        .strictObject({
-          gpu: GpuSchema.optional(),
-          storage: StorageInputSchema.extend({ storageSize: int() }).optional(),
-        })
-        .optional(),
-    }),
-  }),
+// ---- The resource as returned (seed 002, CONVENTIONS.md 1.4): read leniently. ----
+//
+// Reading is more tolerant than writing: a value no update could write (a negative size, a status
+// word seed 002 does not list) is still read; a detail field of the wrong type reads as absent
+// instead of failing the deployment. Only what identifies a deployment is required.
+
+/** An optional field whose wrong-typed value reads as absent. */
+const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+const wholeNumber = z.number().refine(Number.isInteger);
+
+export const PortSchema = z.looseObject({
+  id: lenient(z.string()),
+  name: lenient(z.string()),
+  internalPort: lenient(wholeNumber),
+  protocol: lenient(z.string()),
+  public: lenient(z.boolean()),
+  dns: lenient(z.string()),
+  disableNfDomain: lenient(z.boolean()),
 });
-export type NorthflankCreateBody = z.infer<typeof CreateBodySchema>;
 
-// ---- The resource as returned (seed 002, CONVENTIONS.md 1.4). ----
+export const StorageSchema = z.looseObject({
+  accessMode: lenient(z.string()),
+  storageClass: lenient(z.string()),
+  storageSize: lenient(wholeNumber),
+  shmSize: lenient(wholeNumber.nullable()),
+});
 
-const StorageSchema = StorageInputSchema.extend({ storageSize: int() });
-
-/**
- * The full resource of seed 002. Used by tests and by the simulator to check what it serves;
- * the adapter's hot path uses the cheap `checkDeployment` below instead.
- */
-export const DeploymentSchema = z.looseObject({
-  name: NameSchema,
-  description: DescriptionSchema.optional(),
-  tags: z.array(TagSchema).optional(),
-  spec: z.looseObject({
-    type: z.literal('custom'),
-    configuration: ConfigurationInputSchema.extend({
-      nodeConfiguration: z
-        .strictObject({
-          gpu: GpuSchema.optional(),
-          storage: StorageSchema.optional(),
-        })
-        .optional(),
-    }).optional(),
-  }),
-  id: z.string(),
-  projectId: z.string(),
-  entityId: z.string(),
-  entityType: z.enum(['user', 'team', 'org']),
-  creatorId: z.string(),
-  dns: z.object({ base: z.string().regex(/^([a-zA-Z0-9-]{2,}\.){2,}[a-zA-Z]{2,}$/), zone: z.string() }),
-  ports: z.array(
-    z.object({
-      id: z.string().regex(/^[a-z]-?[a-z0-9]+(-[a-z0-9]+)*$/),
-      name: z.string().regex(PORT_NAME_PATTERN),
-      internalPort: int(),
-      protocol: z.string(),
-      public: z.boolean(),
-      dns: z.string().optional(),
-      disableNfDomain: z.boolean().optional(),
+export const ConfigurationSchema = z.looseObject({
+  name: lenient(z.string()),
+  engine: lenient(z.string()),
+  revision: lenient(z.string()),
+  nodeConfiguration: lenient(
+    z.looseObject({
+      gpu: lenient(
+        z.looseObject({
+          enabled: lenient(z.boolean()),
+          configuration: lenient(z.looseObject({ gpuType: lenient(z.string()), gpuCount: lenient(wholeNumber), timesliced: lenient(z.boolean()) })),
+        }),
+      ),
+      storage: lenient(StorageSchema),
     }),
   ),
-  status: z.enum(STATUSES),
-  deploymentConfiguration: z.object({ id: z.string(), createdAt: z.iso.datetime().optional() }).optional(),
-  createdAt: z.iso.datetime().optional(),
-  updatedAt: z.iso.datetime().optional(),
+  architecture: lenient(z.looseObject({ type: lenient(z.string()), workerConfig: lenient(z.looseObject({})) })),
 });
 
-export interface NorthflankPort {
-  id: string;
-  name: string;
-  internalPort: number;
-  protocol: string;
-  public: boolean;
-  dns?: string;
-  disableNfDomain?: boolean;
-}
+/** One AI model as GET and list return it (seed 002). The single definition of the read shape. */
+export const DeploymentSchema = z.looseObject({
+  id: z.string(),
+  projectId: z.string(),
+  // Kept as sent: an unknown word maps to UNKNOWN with the word in vendorStatus (mapping.ts).
+  status: lenient(z.string()),
+  name: lenient(z.string()),
+  description: lenient(z.string()),
+  tags: lenient(z.array(z.string())),
+  spec: lenient(z.looseObject({ type: lenient(z.string()), configuration: lenient(ConfigurationSchema) })),
+  entityId: lenient(z.string()),
+  entityType: lenient(z.string()),
+  creatorId: lenient(z.string()),
+  dns: lenient(z.looseObject({ base: z.string(), zone: z.string() })),
+  ports: lenient(z.array(PortSchema)),
+  deploymentConfiguration: lenient(z.looseObject({ id: z.string(), createdAt: lenient(z.string()) })),
+  createdAt: lenient(z.string()),
+  updatedAt: lenient(z.string()),
+});
 
-/** The resource as the adapter reads it. Only the fields it maps are checked (checkDeployment). */
-export interface NorthflankDeployment {
-  name: string;
-  description?: string;
-  tags?: string[];
-  spec?: {
-    type?: 'custom';
-    configuration?: Omit<NorthflankConfigurationInput, 'nodeConfiguration'> & {
-      nodeConfiguration?: {
-        gpu?: { enabled?: boolean; configuration?: { gpuType?: string; gpuCount?: number; timesliced?: boolean } };
-        storage?: { accessMode?: string; storageClass?: string; storageSize?: number; shmSize?: number | null };
-      };
-    };
-  };
-  id: string;
-  projectId: string;
-  entityId?: string;
-  entityType?: string;
-  creatorId?: string;
-  dns?: { base: string; zone: string };
-  ports?: NorthflankPort[];
-  status: string;
-  deploymentConfiguration?: { id: string; createdAt?: string };
-  createdAt?: string;
-  updatedAt?: string;
-}
+export type NorthflankDeployment = z.infer<typeof DeploymentSchema>;
+export type NorthflankPort = z.infer<typeof PortSchema>;
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const optStr = (v: unknown) => v === undefined || typeof v === 'string';
-const optNum = (v: unknown) => v === undefined || (typeof v === 'number' && Number.isFinite(v));
-const optObj = (v: unknown) => v === undefined || isObj(v);
+const describeIssue = (e: z.ZodError) => {
+  const i = e.issues[0]!;
+  return `${i.path.length ? i.path.join('.') : 'the value'}: ${i.message}`;
+};
 
-/**
- * Cheap structural check of one resource (hot path: every list item). Checks what mapping.ts
- * reads; the GraphQL detail fields read the rest defensively. Returns the problem, or null.
- */
-export function checkDeployment(v: unknown): string | null {
-  if (!isObj(v)) return 'is not an object';
-  if (typeof v.id !== 'string') return 'has no string id';
-  if (typeof v.projectId !== 'string') return 'has no string projectId';
-  if (typeof v.name !== 'string') return 'has no string name';
-  if (typeof v.status !== 'string') return 'has no string status';
-  if (!optStr(v.description) || !optStr(v.createdAt) || !optStr(v.updatedAt)) return 'has a non-string description or date';
-  if (v.tags !== undefined && !(Array.isArray(v.tags) && v.tags.every((t) => typeof t === 'string'))) return 'has tags that are not strings';
-  if (v.ports !== undefined && !(Array.isArray(v.ports) && v.ports.every(isObj))) return 'has ports that are not objects';
-  if (!optObj(v.spec)) return 'has a spec that is not an object';
-  const conf = (v.spec as Record<string, unknown> | undefined)?.configuration;
-  if (!optObj(conf)) return 'has a spec.configuration that is not an object';
-  if (conf === undefined) return null;
-  const c = conf as Record<string, unknown>;
-  if (!optStr(c.name) || !optStr(c.revision) || !optStr(c.engine)) return 'has a non-string model name, revision or engine';
-  if (!optObj(c.nodeConfiguration)) return 'has a nodeConfiguration that is not an object';
-  const node = c.nodeConfiguration as Record<string, unknown> | undefined;
-  if (!optObj(node?.gpu) || !optObj(node?.storage)) return 'has a gpu or storage that is not an object';
-  const gpu = (node?.gpu as Record<string, unknown> | undefined)?.configuration;
-  if (!optObj(gpu)) return 'has a gpu.configuration that is not an object';
-  const g = gpu as Record<string, unknown> | undefined;
-  if (!optStr(g?.gpuType) || !optNum(g?.gpuCount)) return 'has a non-string gpuType or non-number gpuCount';
-  const size = (node?.storage as Record<string, unknown> | undefined)?.storageSize;
-  if (size !== undefined && !(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0)) return 'has a storageSize that is not a whole number';
-  return null;
+/** The resource, or the reason it cannot be read at all (no id or projectId). */
+export function readDeployment(v: unknown): NorthflankDeployment | string {
+  const r = DeploymentSchema.safeParse(v);
+  return r.success ? r.data : describeIssue(r.error);
 }
 
 /** `{"data": {...}}` (CONVENTIONS.md 1.3). */
-export function checkGetReply(body: unknown): { data: NorthflankDeployment } | string {
-  if (!isObj(body) || !isObj(body.data)) return 'has no data object';
-  const problem = checkDeployment(body.data);
-  return problem ? `data ${problem}` : (body as { data: NorthflankDeployment });
-}
+export const GetReplySchema = z.object({ data: z.unknown() });
+
+/** `{"data": {"llmModelDeployments": [...]}, "pagination": {hasNextPage, cursor?, count}}` (CONVENTIONS.md 1.3); items are read one by one. */
+export const ListReplySchema = z.object({
+  data: z.object({ llmModelDeployments: z.array(z.unknown()) }),
+  pagination: z
+    .object({ hasNextPage: z.boolean(), cursor: z.string().optional(), count: z.number().optional() })
+    .refine((p) => !p.hasNextPage || (p.cursor !== undefined && p.cursor !== ''), 'says hasNextPage without a cursor'),
+});
 
 export interface NorthflankListReply {
-  data: { llmModelDeployments: NorthflankDeployment[] };
-  pagination: { hasNextPage: boolean; cursor?: string; count: number };
+  /** The items that could be read. */
+  items: NorthflankDeployment[];
+  /** Items that could not (no id or projectId), by position, with the reason. */
+  unreadable: { index: number; problem: string }[];
+  pagination: { hasNextPage: boolean; cursor?: string; count?: number };
 }
 
-/** `{"data": {"llmModelDeployments": [...]}, "pagination": {hasNextPage, cursor?, count}}` (CONVENTIONS.md 1.3). */
+export function checkGetReply(body: unknown): { data: NorthflankDeployment } | string {
+  const r = GetReplySchema.safeParse(body);
+  if (!r.success || typeof r.data.data !== 'object' || r.data.data === null) return 'has no data object';
+  const d = readDeployment(r.data.data);
+  return typeof d === 'string' ? `data ${d}` : { data: d };
+}
+
 export function checkListReply(body: unknown): NorthflankListReply | string {
-  if (!isObj(body) || !isObj(body.data)) return 'has no data object';
-  const items = body.data.llmModelDeployments;
-  if (!Array.isArray(items)) return 'has no data.llmModelDeployments array';
-  for (let i = 0; i < items.length; i++) {
-    const problem = checkDeployment(items[i]);
-    if (problem) return `item ${i} ${problem}`;
-  }
-  const p = body.pagination;
-  if (!isObj(p) || typeof p.hasNextPage !== 'boolean') return 'has no pagination.hasNextPage';
-  if (p.hasNextPage && (typeof p.cursor !== 'string' || p.cursor === '')) return 'says hasNextPage without a cursor';
-  return body as unknown as NorthflankListReply;
+  const r = ListReplySchema.safeParse(body);
+  if (!r.success) return `has ${describeIssue(r.error)}`;
+  const items: NorthflankDeployment[] = [];
+  const unreadable: NorthflankListReply['unreadable'] = [];
+  r.data.data.llmModelDeployments.forEach((raw, index) => {
+    const d = readDeployment(raw);
+    if (typeof d === 'string') unreadable.push({ index, problem: d });
+    else items.push(d);
+  });
+  return { items, unreadable, pagination: r.data.pagination };
 }
 
 /** `{"error": {"status"?, "message", "id"?, "details"?}}` (CONVENTIONS.md 1.5). */
-export interface NorthflankErrorBody {
-  error: { status?: number; message: string; id?: string; details?: unknown };
-}
+export const ErrorBodySchema = z.object({
+  error: z.looseObject({ status: z.number().optional(), message: z.string(), id: z.string().optional(), details: z.unknown().optional() }),
+});
+export type NorthflankErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/**
+ * Validation `details` of a 400 (ASSUMPTION(CONVENTIONS.md 1.5)): `[{path, message}]`, `path`
+ * dotted (`ports.0.internalPort`) or an array.
+ */
+export const ValidationDetailsSchema = z.array(
+  z.looseObject({ path: z.union([z.string(), z.array(z.union([z.string(), z.number()]))]), message: z.string() }),
+);
 
 export function readErrorBody(text: string): NorthflankErrorBody['error'] | undefined {
   let body: unknown;
@@ -317,6 +330,6 @@ export function readErrorBody(text: string): NorthflankErrorBody['error'] | unde
   } catch {
     return undefined;
   }
-  if (!isObj(body) || !isObj(body.error) || typeof body.error.message !== 'string') return undefined;
-  return body.error as NorthflankErrorBody['error'];
+  const r = ErrorBodySchema.safeParse(body);
+  return r.success ? r.data.error : undefined;
 }

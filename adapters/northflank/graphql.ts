@@ -1,4 +1,5 @@
 import { GraphQLScalarType, Kind } from 'graphql';
+import { parseBigInt, serializeBigInt } from '../../src/graphql/bigint.js';
 import { vendorDeploymentType, type CoreRefs, type GatewayBuilder } from '../../src/graphql/builder.js';
 import type { NorthflankDeployment } from './contract.js';
 
@@ -9,29 +10,31 @@ type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const int = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= 2 ** 31 - 1 ? v : null);
+/** A seed "(integer)" without a bound: the `BigInt` scalar (a string of digits in answers). */
+const whole = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const bool = (v: unknown): boolean | null => (typeof v === 'boolean' ? v : null);
 const strList = (v: unknown): string[] | null => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : null);
 
-function intOrAuto(v: unknown): number | string {
+function intOrAuto(v: unknown): bigint | string {
   if (v === 'auto') return v;
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string') return v; // reaches zod (contract.ts), which names the field and the rule
-  throw new TypeError('NorthflankIntOrAuto must be an integer or "auto"');
+  if (typeof v === 'string' && !/^-?[0-9]+$/.test(v)) return v; // reaches zod (contract.ts), which names the field and the rule
+  return parseBigInt(v);
 }
 
-/** `maxModelLength` is `integer | "auto"` (seed 000). */
+/**
+ * `maxModelLength` is `integer | "auto"` (seed 000). An integer is a signed 64-bit one, written
+ * like the `BigInt` scalar: a string of digits ("8192"), so answers are "auto" or digits.
+ */
 export const IntOrAutoScalar = new GraphQLScalarType({
   name: 'NorthflankIntOrAuto',
-  description: 'An integer, or the string "auto" (Northflank `maxModelLength`, seed 000).',
-  serialize: (v) => {
-    if (v === 'auto' || (typeof v === 'number' && Number.isInteger(v))) return v;
-    throw new TypeError('not an integer or "auto"');
-  },
+  description:
+    'The string "auto", or a signed 64-bit integer written like BigInt: a string of digits (Northflank `maxModelLength`, seed 000). Input also takes an integer literal or a whole number up to 2^53.',
+  serialize: (v) => (v === 'auto' ? v : serializeBigInt(v)),
   parseValue: intOrAuto,
   parseLiteral(ast) {
-    if (ast.kind === Kind.INT) return Number.parseInt(ast.value, 10);
-    if (ast.kind === Kind.STRING) return ast.value;
+    if (ast.kind === Kind.INT) return parseBigInt(ast.value, ast);
+    if (ast.kind === Kind.STRING) return intOrAuto(ast.value);
     throw new TypeError('NorthflankIntOrAuto must be an integer or "auto"');
   },
 });
@@ -75,7 +78,7 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
   const GpuConfigurationRef = builder.objectRef<Obj>('NorthflankGpuConfiguration').implement({
     fields: (t) => ({
       gpuType: t.string({ nullable: true, resolve: (o) => str(o.gpuType) }),
-      gpuCount: t.int({ nullable: true, resolve: (o) => int(o.gpuCount) }),
+      gpuCount: t.field({ type: 'BigInt', nullable: true, resolve: (o) => whole(o.gpuCount) }),
       timesliced: t.boolean({ nullable: true, resolve: (o) => bool(o.timesliced) }),
     }),
   });
@@ -91,8 +94,8 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
     fields: (t) => ({
       accessMode: t.string({ nullable: true, description: 'ReadWriteMany.', resolve: (o) => str(o.accessMode) }),
       storageClass: t.string({ nullable: true, description: 'The type of the storage, e.g. nvme.', resolve: (o) => str(o.storageClass) }),
-      storageSize: t.int({ nullable: true, description: 'Megabytes.', resolve: (o) => int(o.storageSize) }),
-      shmSize: t.int({ nullable: true, resolve: (o) => int(o.shmSize) }),
+      storageSize: t.field({ type: 'BigInt', nullable: true, description: 'Megabytes.', resolve: (o) => whole(o.storageSize) }),
+      shmSize: t.field({ type: 'BigInt', nullable: true, resolve: (o) => whole(o.shmSize) }),
     }),
   });
 
@@ -105,9 +108,9 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
 
   const ParallelismRef = builder.objectRef<Obj>('NorthflankParallelismConfig').implement({
     fields: (t) => ({
-      tensorParallelism: t.int({ nullable: true, resolve: (o) => int(o.tensorParallelism) }),
-      pipelineParallelism: t.int({ nullable: true, resolve: (o) => int(o.pipelineParallelism) }),
-      expertParallelism: t.int({ nullable: true, resolve: (o) => int(o.expertParallelism) }),
+      tensorParallelism: t.field({ type: 'BigInt', nullable: true, resolve: (o) => whole(o.tensorParallelism) }),
+      pipelineParallelism: t.field({ type: 'BigInt', nullable: true, resolve: (o) => whole(o.pipelineParallelism) }),
+      expertParallelism: t.field({ type: 'BigInt', nullable: true, resolve: (o) => whole(o.expertParallelism) }),
     }),
   });
 
@@ -117,23 +120,23 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
         type: IntOrAuto,
         nullable: true,
         description: 'An integer or "auto".',
-        resolve: (o) => (o.maxModelLength === 'auto' ? 'auto' : int(o.maxModelLength)),
+        resolve: (o) => (o.maxModelLength === 'auto' ? 'auto' : whole(o.maxModelLength)),
       }),
-      maxInputLength: t.int({ nullable: true, resolve: (o) => int(o.maxInputLength) }),
-      maxOutputLength: t.int({ nullable: true, resolve: (o) => int(o.maxOutputLength) }),
+      maxInputLength: t.field({ type: 'BigInt', nullable: true, resolve: (o) => whole(o.maxInputLength) }),
+      maxOutputLength: t.field({ type: 'BigInt', nullable: true, resolve: (o) => whole(o.maxOutputLength) }),
     }),
   });
 
   const BatchingRef = builder.objectRef<Obj>('NorthflankBatchingConfig').implement({
     fields: (t) => ({
-      maxNumSeqs: t.int({ nullable: true, resolve: (o) => int(o.maxNumSeqs) }),
-      maxNumBatchedTokens: t.int({ nullable: true, resolve: (o) => int(o.maxNumBatchedTokens) }),
+      maxNumSeqs: t.field({ type: 'BigInt', nullable: true, resolve: (o) => whole(o.maxNumSeqs) }),
+      maxNumBatchedTokens: t.field({ type: 'BigInt', nullable: true, resolve: (o) => whole(o.maxNumBatchedTokens) }),
     }),
   });
 
   const WorkerConfigRef = builder.objectRef<Obj>('NorthflankWorkerConfig').implement({
     fields: (t) => ({
-      replicas: t.int({ nullable: true, resolve: (o) => int(o.replicas) }),
+      replicas: t.field({ type: 'BigInt', nullable: true, resolve: (o) => whole(o.replicas) }),
       parallelismConfig: t.field({ type: ParallelismRef, nullable: true, resolve: (o) => obj(o.parallelismConfig) }),
       sequenceLengthConfig: t.field({ type: SequenceLengthRef, nullable: true, resolve: (o) => obj(o.sequenceLengthConfig) }),
       batchingConfig: t.field({ type: BatchingRef, nullable: true, resolve: (o) => obj(o.batchingConfig) }),
@@ -217,7 +220,7 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
   });
 
   const GpuConfigurationInput = builder.inputType('NorthflankGpuConfigurationInput', {
-    fields: (t) => ({ gpuType: t.string(), gpuCount: t.int(), timesliced: t.boolean() }),
+    fields: (t) => ({ gpuType: t.string(), gpuCount: t.field({ type: 'BigInt' }), timesliced: t.boolean() }),
   });
   const GpuInput = builder.inputType('NorthflankGpuInput', {
     fields: (t) => ({ enabled: t.boolean(), configuration: t.field({ type: GpuConfigurationInput }) }),
@@ -226,29 +229,29 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
     fields: (t) => ({
       accessMode: t.string({ description: 'ReadWriteMany.' }),
       storageClass: t.string({ description: '3–39 characters, ^[a-zA-Z](-?[a-zA-Z0-9]+(-[a-zA-Z0-9]+)*)?$.' }),
-      storageSize: t.int({ description: 'Megabytes; sizes depend on the storage class.' }),
-      shmSize: t.int(),
+      storageSize: t.field({ type: 'BigInt', description: 'Megabytes, not negative; sizes depend on the storage class.' }),
+      shmSize: t.field({ type: 'BigInt', description: 'Megabytes, not negative. An explicit null is sent as null (Northflank takes `number | null`).' }),
     }),
   });
   const NodeConfigurationInput = builder.inputType('NorthflankNodeConfigurationInput', {
     fields: (t) => ({ gpu: t.field({ type: GpuInput }), storage: t.field({ type: StorageInput }) }),
   });
   const ParallelismInput = builder.inputType('NorthflankParallelismConfigInput', {
-    fields: (t) => ({ tensorParallelism: t.int(), pipelineParallelism: t.int(), expertParallelism: t.int() }),
+    fields: (t) => ({ tensorParallelism: t.field({ type: 'BigInt' }), pipelineParallelism: t.field({ type: 'BigInt' }), expertParallelism: t.field({ type: 'BigInt' }) }),
   });
   const SequenceLengthInput = builder.inputType('NorthflankSequenceLengthConfigInput', {
     fields: (t) => ({
       maxModelLength: t.field({ type: IntOrAuto, description: 'An integer or "auto".' }),
-      maxInputLength: t.int(),
-      maxOutputLength: t.int(),
+      maxInputLength: t.field({ type: 'BigInt' }),
+      maxOutputLength: t.field({ type: 'BigInt' }),
     }),
   });
   const BatchingInput = builder.inputType('NorthflankBatchingConfigInput', {
-    fields: (t) => ({ maxNumSeqs: t.int(), maxNumBatchedTokens: t.int() }),
+    fields: (t) => ({ maxNumSeqs: t.field({ type: 'BigInt' }), maxNumBatchedTokens: t.field({ type: 'BigInt' }) }),
   });
   const WorkerConfigInput = builder.inputType('NorthflankWorkerConfigInput', {
     fields: (t) => ({
-      replicas: t.int(),
+      replicas: t.field({ type: 'BigInt' }),
       parallelismConfig: t.field({ type: ParallelismInput }),
       sequenceLengthConfig: t.field({ type: SequenceLengthInput }),
       batchingConfig: t.field({ type: BatchingInput }),

@@ -52,11 +52,12 @@ export function fromVendor(raw: NorthflankDeployment, backendId: string): ModelD
     backend: backendId,
     vendor: VENDOR,
     nativeId,
-    name: raw.name,
+    // A name missing from the answer reads as the id (reading is more tolerant than writing).
+    name: raw.name ?? raw.id,
     description: raw.description ?? null,
     tags: raw.tags ?? [],
     status: statusFromVendor(raw.status),
-    vendorStatus: raw.status,
+    vendorStatus: raw.status ?? null,
     statusMessage: null,
     version: raw.updatedAt ?? null,
     createdAt: toDate(raw.createdAt),
@@ -79,30 +80,43 @@ export function fromVendor(raw: NorthflankDeployment, backendId: string): ModelD
   };
 }
 
-/** Drops null and undefined members at every depth (GraphQL sends null for fields left out). */
-export function dropNulls<T>(value: T): T {
-  if (Array.isArray(value)) return value.filter((v) => v !== null && v !== undefined).map((v) => dropNulls(v)) as T;
+/**
+ * A value to send: bigints (from the GraphQL `BigInt` scalar) become JSON numbers when they are
+ * safe integers; larger ones stay bigint and are written as exact digits by the HTTP client.
+ */
+export function toJsonValue<T>(value: T): T {
+  if (typeof value === 'bigint') return (value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value) as T;
+  if (Array.isArray(value)) return value.map((v) => toJsonValue(v)) as T;
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = dropNulls(v);
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toJsonValue(v);
     return out as T;
   }
   return value;
 }
 
+/** For GraphQL's JSON fields (planned request bodies, changes): a bigint beyond 2^53 as its digits. */
+export function forDisplay<T>(value: T): T {
+  if (typeof value === 'bigint') return value.toString() as T;
+  if (Array.isArray(value)) return value.map((v) => forDisplay(v)) as T;
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, forDisplay(v)])) as T;
+  return value;
+}
+
 /**
  * The update body (seed 000) holding only what the caller set: common fields map straight to
- * `name`/`description`/`tags`; the `northflank` block adds `ports` and `spec`.
+ * `name`/`description`/`tags`; the `northflank` block adds `ports` and `spec`. An explicit null
+ * reaches here only where Northflank takes one (`shmSize`) and is sent.
  */
 export function toVendorPatch(patch: UpdatePatch<Record<string, unknown> | null>): NorthflankUpdateBody {
   const body: Record<string, unknown> = {};
   if (patch.name != null) body.name = patch.name;
   if (patch.description != null) body.description = patch.description;
   if (patch.tags != null) body.tags = patch.tags;
-  const block = patch.vendor ? dropNulls(patch.vendor) : undefined;
+  const block = patch.vendor ?? undefined;
   if (block?.ports !== undefined) body.ports = block.ports;
   if (block?.spec !== undefined) body.spec = block.spec;
-  return body as NorthflankUpdateBody;
+  return toJsonValue(body) as NorthflankUpdateBody;
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {

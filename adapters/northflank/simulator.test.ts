@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiClient, ApiClientInMemoryContextProvider, NorthflankApiCallError } from '@northflank/js-client';
 import { createManualClock, type ManualClock } from '../../src/domain/clock.js';
-import { DeploymentSchema } from './contract.js';
-import { createNorthflankSimulator, type NorthflankSimulator } from './simulator.js';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { localImports } from '../../test/imports.js';
+import { checkSeed, createNorthflankSimulator, type NorthflankSimulator } from './simulator.js';
 
 const PHASE = 1000;
 const DS = '/v1/projects/default-project/llm-model-deployments/deepseek-v3-deployment';
@@ -82,7 +84,7 @@ describe('get (seed 002)', () => {
   it('answers {data: resource} with every field of the page', async () => {
     const r = await call('GET', DS);
     expect(r.status).toBe(200);
-    expect(DeploymentSchema.safeParse(r.body.data).success).toBe(true);
+    expect(checkSeed('northflank/deployment', r.body.data)).toEqual([]);
     expect(r.body.data).toMatchObject({
       name: 'deepseek-v3-deployment',
       description: 'A deployment for DeepSeek V3 model',
@@ -97,7 +99,7 @@ describe('get (seed 002)', () => {
   it('every seeded resource matches the full schema of seed 002', () => {
     const all = sim.all();
     expect(all).toHaveLength(8);
-    for (const d of all) expect(DeploymentSchema.safeParse(d).error).toBeUndefined();
+    for (const d of all) expect(checkSeed('northflank/deployment', d)).toEqual([]);
     expect(new Set(all.map((d) => d.status))).toEqual(new Set(['running', 'pending', 'crashed', 'paused', 'starting', 'provisioning']));
   });
 
@@ -294,7 +296,7 @@ describe('create and delete (CONVENTIONS.md 1.2–1.4)', () => {
     const r = await call('POST', COLL, createBody);
     expect(r.status).toBe(200);
     expect(r.body.data).toMatchObject({ id: 'my-model', name: 'My Model', status: 'pending', projectId: 'default-project' });
-    expect(DeploymentSchema.safeParse(r.body.data).success).toBe(true);
+    expect(checkSeed('northflank/deployment', r.body.data)).toEqual([]);
     expect((await call('POST', COLL, createBody)).body.error).toMatchObject({ status: 409, id: 'conflict' });
   });
 
@@ -338,7 +340,7 @@ describe('faults and rate limits', () => {
     sim.server.inject({ kind: 'wrong-shape' });
     const r = await call('GET', DS);
     expect(r.status).toBe(200);
-    expect(DeploymentSchema.safeParse(r.body.data).success).toBe(false);
+    expect(checkSeed('northflank/deployment', r.body.data)).not.toEqual([]);
   });
 
   it('the optional fixed-window rate limit (CONVENTIONS.md 1.6)', async () => {
@@ -456,5 +458,28 @@ describe('the vendor JS client (@northflank/js-client) against the simulator', (
   it('a wrong token is a 401 the client reads', async () => {
     const api = await client({ token: 'wrong' });
     await expect(api.get.llmModelDeployment({ parameters })).rejects.toMatchObject({ status: 401, id: 'unauthorized' });
+  });
+});
+
+describe('independence from the adapter', () => {
+  const folder = fileURLToPath(new URL('.', import.meta.url));
+  const forbidden = ['contract.ts', 'mapping.ts', 'adapter.ts'].map((f) => join(folder, f));
+
+  it('simulator.ts imports none of contract.ts, mapping.ts, adapter.ts, directly or through another local file', () => {
+    const reached = localImports(join(folder, 'simulator.ts'));
+    expect(reached.length).toBeGreaterThan(0);
+    expect(reached.filter((f) => forbidden.includes(f))).toEqual([]);
+  });
+
+  it('the import walk does find such an import where there is one (adapter.ts reaches contract.ts and mapping.ts)', () => {
+    const reached = localImports(join(folder, 'adapter.ts'));
+    expect(reached).toEqual(expect.arrayContaining([join(folder, 'contract.ts'), join(folder, 'mapping.ts')]));
+  });
+
+  it('validates update bodies with the JSON Schema files of seed/ (a schema rule refuses what the simulator refuses)', async () => {
+    const body = { description: '😀'.repeat(600) };
+    expect(checkSeed('northflank/update-request', body)).toEqual([expect.objectContaining({ path: ['description'], keyword: 'maxLength' })]);
+    const r = await call('POST', DS, body);
+    expect(r.body.error.details).toEqual([{ path: 'description', message: expect.any(String) }]);
   });
 });

@@ -6,16 +6,41 @@
  */
 import { systemClock, type Clock } from '../../src/domain/clock.js';
 import { startSimulatorServer, type SimHandler, type SimRequest, type SimResponse, type VendorSimulator } from '../../src/simulator/server.js';
-import type { z } from 'zod';
-import {
-  CreateBodySchema,
-  UpdateBodySchema,
-  type NorthflankConfigurationInput,
-  type NorthflankPortInput,
-  type NorthflankStatusWord,
-} from './contract.js';
-import { deepEqual } from './mapping.js';
-import { SEED_DEPLOYMENTS, SEED_PROJECTS } from './fixtures/deployments.js';
+import { loadSeedSchemas, type SeedIssue } from '../../src/simulator/seed-validator.js';
+import { SEED_DEPLOYMENTS, SEED_PROJECTS, type SimConfiguration, type SimPortInput } from './fixtures/deployments.js';
+
+/**
+ * The simulator's rules come from the JSON Schema transcription of the seed pages in `seed/`
+ * (seeds 000–002 and CONVENTIONS.md 1), never from the adapter's contract.ts, mapping.ts or adapter.ts.
+ */
+const SEED = loadSeedSchemas(new URL('./seed/', import.meta.url), [
+  'update-request.schema.json',
+  'create-request.schema.json',
+  'deployment.schema.json',
+  'get-response.schema.json',
+  'list-response.schema.json',
+  'error.schema.json',
+  'routes.schema.json',
+]);
+
+/** The route table of seed/routes.schema.json: method, path, the statuses it answers. */
+const SEED_ROUTES = SEED.schema('northflank/routes')['x-routes'] as { method: string; path: string; status: number[] }[];
+
+/** Checks a body (or path parameters) against one of the seed schemas, e.g. `northflank/update-request`. */
+export const checkSeed = (id: string, value: unknown): SeedIssue[] => SEED.check(id, value);
+
+// The status words of seed 002.
+const STATUSES = ['pending', 'provisioning', 'starting', 'crashed', 'paused', 'running', 'deleting'] as const;
+export type NorthflankStatusWord = (typeof STATUSES)[number];
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
 
 export interface NorthflankSimulatorOptions {
   /** @default the system clock (demo mode) */
@@ -43,6 +68,15 @@ export interface NorthflankSimulatorOptions {
 
 export type NorthflankSimStatus = NorthflankStatusWord;
 
+/** An update body once it passed `seed/update-request.schema.json`. */
+interface UpdateBody {
+  name?: string;
+  description?: string;
+  tags?: string[];
+  ports?: SimPortInput[];
+  spec?: { configuration?: SimConfiguration };
+}
+
 export interface NorthflankSimulator extends VendorSimulator {
   token: string;
   teamId: string;
@@ -57,9 +91,15 @@ export interface NorthflankSimulator extends VendorSimulator {
   get(key: string): Record<string, unknown> | undefined;
   /** Every live resource, in list order. */
   all(projectId?: string): Record<string, unknown>[];
+  /**
+   * Serves the resource as `edit` leaves it from now on, whatever the seed's rules say: a value a
+   * real backend may hold although no update could write it (a negative `storageSize`, a status
+   * word seed 002 does not list). Key: `<projectId>/<llmModelDeploymentId>`.
+   */
+  storeOffContract(key: string, edit: (resource: Record<string, unknown>) => void): void;
 }
 
-interface StoredPort extends NorthflankPortInput {
+interface StoredPort extends SimPortInput {
   id: string;
 }
 
@@ -70,7 +110,7 @@ interface Stored {
   name: string;
   description?: string;
   tags?: string[];
-  configuration: NorthflankConfigurationInput;
+  configuration: SimConfiguration;
   ports: StoredPort[];
   creatorId: string;
   createdAt: string;
@@ -107,12 +147,13 @@ const fail = (status: number, message: string, details?: unknown): SimResponse =
 const NOT_FOUND = () => fail(404, 'Not found');
 
 // ASSUMPTION(CONVENTIONS.md 1.5): validation `details` is an array of `{path, message}`, path dotted.
-function zodDetails(error: z.ZodError) {
-  return error.issues.flatMap((i) =>
-    i.code === 'unrecognized_keys'
-      ? i.keys.map((k) => ({ path: [...i.path, k].map(String).join('.'), message: `Unknown field ${k}` }))
-      : [{ path: i.path.map(String).join('.'), message: i.message }],
-  );
+// One detail per path: the alternatives of `integer | "auto"` fail together, the last issue sums them up.
+function seedDetails(issues: SeedIssue[]) {
+  const byPath = new Map<string, string>();
+  for (const i of issues) {
+    byPath.set(i.path.map(String).join('.'), i.keyword === 'additionalProperties' ? `Unknown field ${String(i.path.at(-1))}` : i.message);
+  }
+  return [...byPath].map(([path, message]) => ({ path, message }));
 }
 
 // ASSUMPTION(CONVENTIONS.md 1.2): ids are the slugified name (lower-case, spaces → `-`).
@@ -197,7 +238,15 @@ export async function createNorthflankSimulator(options: NorthflankSimulatorOpti
     return TIMELINE[Math.min(Math.max(step, 0), TIMELINE.length - 1)]!;
   }
 
+  const offContract = new Map<string, (resource: Record<string, unknown>) => void>();
+
   function render(d: Stored): Record<string, unknown> {
+    const r = renderOnContract(d);
+    offContract.get(keyOf(d.projectId, d.id))?.(r);
+    return r;
+  }
+
+  function renderOnContract(d: Stored): Record<string, unknown> {
     const base = `${d.id}--${d.projectId}.${DNS_ZONE}`;
     return {
       name: d.name,
@@ -286,7 +335,7 @@ export async function createNorthflankSimulator(options: NorthflankSimulatorOpti
       return respond(handler(req, projectId));
     };
 
-  function checkDomains(ports: NorthflankPortInput[] | undefined): SimResponse | null {
+  function checkDomains(ports: SimPortInput[] | undefined): SimResponse | null {
     const details: { path: string; message: string }[] = [];
     ports?.forEach((p, i) => {
       p.domains?.forEach((domain, j) => {
@@ -299,7 +348,7 @@ export async function createNorthflankSimulator(options: NorthflankSimulatorOpti
     return details.length ? fail(400, 'Invalid request body', details) : null;
   }
 
-  function assignPorts(previous: StoredPort[], ports: NorthflankPortInput[]): StoredPort[] {
+  function assignPorts(previous: StoredPort[], ports: SimPortInput[]): StoredPort[] {
     const used = new Set(previous.map((p) => p.id));
     let n = 0;
     const fresh = () => {
@@ -340,17 +389,17 @@ export async function createNorthflankSimulator(options: NorthflankSimulatorOpti
   });
 
   const getOne = guarded((req, projectId) => {
-    const d = lookup(projectId, req.params.id!);
+    const d = lookup(projectId, req.params.llmModelDeploymentId!);
     return d ? { status: 200, body: { data: render(d) } } : NOT_FOUND();
   });
 
   const update = guarded((req, projectId) => {
-    const d = lookup(projectId, req.params.id!);
+    const d = lookup(projectId, req.params.llmModelDeploymentId!);
     if (!d) return NOT_FOUND();
     if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) return fail(400, 'Request body must be a JSON object');
-    const parsed = UpdateBodySchema.safeParse(req.body);
-    if (!parsed.success) return fail(400, 'Invalid request body', zodDetails(parsed.error));
-    const body = parsed.data;
+    const issues = checkSeed('northflank/update-request', req.body);
+    if (issues.length) return fail(400, 'Invalid request body', seedDetails(issues));
+    const body = req.body as UpdateBody;
     const bad = checkDomains(body.ports);
     if (bad) return bad;
     // ASSUMPTION(CONVENTIONS.md 1.4 item 10): a deployment being deleted takes no updates.
@@ -380,9 +429,9 @@ export async function createNorthflankSimulator(options: NorthflankSimulatorOpti
   const create = guarded((req, projectId) => {
     if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) return fail(400, 'Request body must be a JSON object');
     // ASSUMPTION(CONVENTIONS.md 1.4 item 1): create without spec.type is refused.
-    const parsed = CreateBodySchema.safeParse(req.body);
-    if (!parsed.success) return fail(400, 'Invalid request body', zodDetails(parsed.error));
-    const body = parsed.data;
+    const issues = checkSeed('northflank/create-request', req.body);
+    if (issues.length) return fail(400, 'Invalid request body', seedDetails(issues));
+    const body = req.body as UpdateBody & { name: string; spec: { configuration: SimConfiguration } };
     const bad = checkDomains(body.ports);
     if (bad) return bad;
     const id = slugify(body.name);
@@ -395,7 +444,7 @@ export async function createNorthflankSimulator(options: NorthflankSimulatorOpti
       name: body.name,
       description: body.description,
       tags: body.tags,
-      configuration: clone(body.spec.configuration) as NorthflankConfigurationInput,
+      configuration: clone(body.spec.configuration) as SimConfiguration,
       ports: assignPorts([], body.ports ?? []),
       creatorId: 'api',
       createdAt: iso(now),
@@ -410,23 +459,38 @@ export async function createNorthflankSimulator(options: NorthflankSimulatorOpti
   });
 
   const remove = guarded((req, projectId) => {
-    const d = lookup(projectId, req.params.id!);
+    const d = lookup(projectId, req.params.llmModelDeploymentId!);
     if (!d) return NOT_FOUND();
     // ASSUMPTION(CONVENTIONS.md 1.4 item 10): 200 at once; `deleting` for one phase, then 404.
     d.deletingAtMs ??= clock.now();
     return { status: 200, body: { data: {} } };
   });
 
+  // The routes are those of seed/routes.schema.json (seeds 000–002, CONVENTIONS.md 1.2), in both path
+  // forms; a path parameter off its pattern matches nothing (404), and an answer with a status the
+  // table does not list for the route is a simulator bug (500).
+  const HANDLERS: Record<string, SimHandler> = {
+    'GET /v1/projects/{projectId}/llm-model-deployments': list,
+    'POST /v1/projects/{projectId}/llm-model-deployments': create,
+    'GET /v1/projects/{projectId}/llm-model-deployments/{llmModelDeploymentId}': getOne,
+    'POST /v1/projects/{projectId}/llm-model-deployments/{llmModelDeploymentId}': update,
+    'DELETE /v1/projects/{projectId}/llm-model-deployments/{llmModelDeploymentId}': remove,
+  };
   const routes: [string, string, SimHandler][] = [];
-  for (const prefix of ['/v1/projects/:projectId', '/v1/teams/:teamId/projects/:projectId']) {
-    const coll = `${prefix}/llm-model-deployments`;
-    routes.push(
-      ['GET', coll, list],
-      ['POST', coll, create],
-      ['GET', `${coll}/:id`, getOne],
-      ['POST', `${coll}/:id`, update],
-      ['DELETE', `${coll}/:id`, remove],
-    );
+  for (const route of SEED_ROUTES) {
+    const handler = HANDLERS[`${route.method} ${route.path}`];
+    if (!handler) throw new Error(`no handler for ${route.method} ${route.path} of seed/routes.schema.json`);
+    const checked: SimHandler = async (req) => {
+      if (checkSeed('northflank/routes', req.params).length) return NOT_FOUND();
+      const res = await handler(req);
+      if (!route.status.includes(res.status)) throw new Error(`${route.method} ${route.path} answered ${res.status}, which seed/routes.schema.json does not list`);
+      return res;
+    };
+    // Every path also exists under /v1/teams/{teamId} (seeds 000, 002).
+    for (const prefix of ['', '/teams/{teamId}']) {
+      const path = route.path.replace(/^\/v1/, `/v1${prefix}`).replace(/\{(\w+)\}/g, ':$1');
+      routes.push([route.method, path, checked]);
+    }
   }
 
   const server = await startSimulatorServer({
@@ -488,6 +552,10 @@ export async function createNorthflankSimulator(options: NorthflankSimulatorOpti
       return d ? render(d) : undefined;
     },
     all: (projectId) => live(projectId).map(render),
+    storeOffContract(key, edit) {
+      findByKey(key);
+      offContract.set(key, edit);
+    },
     close: () => server.close(),
   };
 }

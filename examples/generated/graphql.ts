@@ -14,13 +14,13 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
-  /** The `BigInt` scalar type represents non-fractional signed whole numeric values. */
-  BigInt: { input: string | number; output: string | number; }
+  /** A signed 64-bit integer, always written as a JSON string of decimal digits (e.g. "3000000000"). Input: such a string, or a whole number up to 2^53. */
+  BigInt: { input: string | number; output: string; }
   /** A date-time string at UTC, such as 2007-12-03T10:15:30Z, compliant with the `date-time` format outlined in section 5.6 of the RFC 3339 profile of the ISO 8601 standard for representation of dates and times using the Gregorian calendar. */
   DateTime: { input: string; output: string; }
   /** The `JSON` scalar type represents JSON values as specified by [ECMA-404](http://www.ecma-international.org/publications/files/ECMA-ST/ECMA-404.pdf). */
   JSON: { input: unknown; output: unknown; }
-  /** An integer, or the string "auto" (Northflank `maxModelLength`, seed 000). */
+  /** The string "auto", or a signed 64-bit integer written like BigInt: a string of digits (Northflank `maxModelLength`, seed 000). Input also takes an integer literal or a whole number up to 2^53. */
   NorthflankIntOrAuto: { input: unknown; output: unknown; }
 };
 
@@ -64,8 +64,8 @@ export type ModelDeploymentPlanState =
 export type NemoUpdateInput = {
   /** ModelDeploymentConfig name in the deployment’s workspace. */
   config: Scalars['String']['input'];
-  /** A specific config version; omitted: the latest. */
-  configVersion?: InputMaybe<Scalars['Int']['input']>;
+  /** A specific config version (from 1); omitted: the latest. */
+  configVersion?: InputMaybe<Scalars['BigInt']['input']>;
 };
 
 export type NorthflankArchitectureInput = {
@@ -75,12 +75,12 @@ export type NorthflankArchitectureInput = {
 };
 
 export type NorthflankBatchingConfigInput = {
-  maxNumBatchedTokens?: InputMaybe<Scalars['Int']['input']>;
-  maxNumSeqs?: InputMaybe<Scalars['Int']['input']>;
+  maxNumBatchedTokens?: InputMaybe<Scalars['BigInt']['input']>;
+  maxNumSeqs?: InputMaybe<Scalars['BigInt']['input']>;
 };
 
 export type NorthflankGpuConfigurationInput = {
-  gpuCount?: InputMaybe<Scalars['Int']['input']>;
+  gpuCount?: InputMaybe<Scalars['BigInt']['input']>;
   gpuType?: InputMaybe<Scalars['String']['input']>;
   timesliced?: InputMaybe<Scalars['Boolean']['input']>;
 };
@@ -105,9 +105,9 @@ export type NorthflankNodeConfigurationInput = {
 };
 
 export type NorthflankParallelismConfigInput = {
-  expertParallelism?: InputMaybe<Scalars['Int']['input']>;
-  pipelineParallelism?: InputMaybe<Scalars['Int']['input']>;
-  tensorParallelism?: InputMaybe<Scalars['Int']['input']>;
+  expertParallelism?: InputMaybe<Scalars['BigInt']['input']>;
+  pipelineParallelism?: InputMaybe<Scalars['BigInt']['input']>;
+  tensorParallelism?: InputMaybe<Scalars['BigInt']['input']>;
 };
 
 /** A port (seeds 000/001). name, internalPort and protocol are required. */
@@ -127,10 +127,10 @@ export type NorthflankPortInput = {
 };
 
 export type NorthflankSequenceLengthConfigInput = {
-  maxInputLength?: InputMaybe<Scalars['Int']['input']>;
+  maxInputLength?: InputMaybe<Scalars['BigInt']['input']>;
   /** An integer or "auto". */
   maxModelLength?: InputMaybe<Scalars['NorthflankIntOrAuto']['input']>;
-  maxOutputLength?: InputMaybe<Scalars['Int']['input']>;
+  maxOutputLength?: InputMaybe<Scalars['BigInt']['input']>;
 };
 
 export type NorthflankSpecInput = {
@@ -140,11 +140,12 @@ export type NorthflankSpecInput = {
 export type NorthflankStorageInput = {
   /** ReadWriteMany. */
   accessMode?: InputMaybe<Scalars['String']['input']>;
-  shmSize?: InputMaybe<Scalars['Int']['input']>;
+  /** Megabytes, not negative. An explicit null is sent as null (Northflank takes `number | null`). */
+  shmSize?: InputMaybe<Scalars['BigInt']['input']>;
   /** 3–39 characters, ^[a-zA-Z](-?[a-zA-Z0-9]+(-[a-zA-Z0-9]+)*)?$. */
   storageClass?: InputMaybe<Scalars['String']['input']>;
-  /** Megabytes; sizes depend on the storage class. */
-  storageSize?: InputMaybe<Scalars['Int']['input']>;
+  /** Megabytes, not negative; sizes depend on the storage class. */
+  storageSize?: InputMaybe<Scalars['BigInt']['input']>;
 };
 
 /** Northflank fields of an update (seed 000), sent as given in a partial POST body. A change of `spec` rolls the deployment out again. */
@@ -168,7 +169,7 @@ export type NorthflankWorkerConfigInput = {
   parallelismConfig?: InputMaybe<NorthflankParallelismConfigInput>;
   /** fp8, awq, gptq or int4. */
   quantization?: InputMaybe<Scalars['String']['input']>;
-  replicas?: InputMaybe<Scalars['Int']['input']>;
+  replicas?: InputMaybe<Scalars['BigInt']['input']>;
   sequenceLengthConfig?: InputMaybe<NorthflankSequenceLengthConfigInput>;
   trustRemoteCode?: InputMaybe<Scalars['Boolean']['input']>;
 };

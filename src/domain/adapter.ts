@@ -24,6 +24,8 @@ export interface Capabilities {
   batchGet: boolean;
   /** List filters the vendor applies itself (the gateway applies the rest). */
   listFilters: ('status' | 'tags' | 'search')[];
+  /** Paths inside the vendor's update block where an explicit null is sent on (the vendor takes null there). */
+  nullablePaths?: readonly (readonly string[])[];
 }
 
 export interface ListFilter {

@@ -2,7 +2,8 @@ import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
-import { DateTimeResolver, JSONResolver, GraphQLBigInt } from 'graphql-scalars';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { BigIntScalar } from './bigint.js';
 import type { ModelDeployment, ModelInfo, ResourceInfo } from '../domain/deployment.js';
 import { DEPLOYMENT_STATUSES } from '../domain/status.js';
 import type { GraphQLContext } from './context.js';
@@ -40,7 +41,7 @@ export function createBuilder() {
   builder.mutationType({});
   builder.addScalarType('DateTime', DateTimeResolver);
   builder.addScalarType('JSON', JSONResolver);
-  builder.addScalarType('BigInt', GraphQLBigInt);
+  builder.addScalarType('BigInt', BigIntScalar);
 
   const DeploymentStatusEnum = builder.enumType('DeploymentStatus', {
     description: 'Unified status; the vendor word is in vendorStatus.',

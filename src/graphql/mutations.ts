@@ -27,6 +27,13 @@ export interface UpdateInputShape {
 }
 
 /**
+ * Dotted vendor-block paths (`northflank.spec.configuration.nodeConfiguration.storage.shmSize`)
+ * where an explicit null is passed on to the vendor: the adapters' `capabilities.nullablePaths`,
+ * registered when the schema is built.
+ */
+export const NULLABLE_INPUT_PATHS = new Set<string>();
+
+/**
  * Explicit nulls among the fields that change something: a common field given as null, or a null
  * inside a vendor block. No vendor clears a field by null (each has its own way, e.g. ZStack's
  * clearDefaultModelService), so dropping it would lose a change without a word: it is refused.
@@ -36,7 +43,9 @@ export function nullIssues(input: Record<string, unknown>, commonFields: string[
   const refuse = (path: (string | number)[]) =>
     issues.push({ path, rule: 'not_null', message: `null does not clear ${path.filter((p) => typeof p === 'string').join('.')}; omit the field to leave it unchanged` });
   const walk = (value: unknown, path: (string | number)[]) => {
-    if (value === null) refuse(path);
+    if (value === null) {
+      if (!NULLABLE_INPUT_PATHS.has(path.slice(prefix.length).join('.'))) refuse(path);
+    }
     else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
     else if (typeof value === 'object') for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, [...path, k]);
   };

@@ -5,7 +5,7 @@ import { createBuilder } from './builder.js';
 import { registerErrorTypes } from './errors.js';
 import { registerFilterInput, registerQueries } from './queries.js';
 import { registerBackendTypes } from './backends.js';
-import { registerMutations } from './mutations.js';
+import { NULLABLE_INPUT_PATHS, registerMutations } from './mutations.js';
 import { registerSubscriptions } from './subscriptions.js';
 import { registerBulkMutations } from './bulk.js';
 import { registerViewer } from './viewer.js';
@@ -28,6 +28,7 @@ export function buildSchema(adapters: readonly Adapter[]): BuiltSchema {
     if (adapter.registerTypes) {
       const out = adapter.registerTypes(builder, refs);
       if (out && out.updateInput) vendorInputs.set(adapter.vendor, out.updateInput);
+      for (const path of adapter.capabilities.nullablePaths ?? []) NULLABLE_INPUT_PATHS.add([adapter.vendor, ...path].join('.'));
     } else {
       generic.add(adapter.vendor);
     }

@@ -235,7 +235,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (requestId) headers['x-request-id'] = requestId;
     let body: string | undefined;
     if (req.body !== undefined) {
-      body = JSON.stringify(req.body);
+      body = stringifyJson(req.body);
       // A vendor may ask for its own (ZStack's pages send `application/json;charset=UTF-8`).
       headers['content-type'] ??= 'application/json';
     }
@@ -360,4 +360,26 @@ function safeParseError(parse: HttpClientOptions['parseError'], status: number, 
 
 function clip(s: string, n = 300): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+/**
+ * JSON.stringify that also writes a bigint, as its exact digits (a JSON number): 64-bit values
+ * beyond 2^53 reach the vendor unchanged.
+ */
+export function stringifyJson(value: unknown): string {
+  const write = (v: unknown): string | undefined => {
+    if (typeof v === 'bigint') return v.toString();
+    if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') v = (v as { toJSON(): unknown }).toJSON();
+    if (Array.isArray(v)) return `[${v.map((x) => write(x) ?? 'null').join(',')}]`;
+    if (v !== null && typeof v === 'object') {
+      const members: string[] = [];
+      for (const [k, x] of Object.entries(v)) {
+        const w = write(x);
+        if (w !== undefined) members.push(`${JSON.stringify(k)}:${w}`);
+      }
+      return `{${members.join(',')}}`;
+    }
+    return JSON.stringify(v);
+  };
+  return write(value) ?? 'null';
 }
