@@ -3,7 +3,6 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { createYoga, createLRUCache, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
@@ -27,6 +26,8 @@ import { WatchHub } from './status/hub.js';
 import { createMemoryPubSub, type GatewayPubSub, type PubSubHandle } from './status/pubsub.js';
 import { createRedisPubSub } from './status/redis-pubsub.js';
 import { closePlans } from './plans.js';
+import { useCsrfPrevention } from './server/csrf.js';
+import { useEndableStreams, type StreamEnder } from './server/streams.js';
 
 export interface Backend {
   id: string;
@@ -73,6 +74,8 @@ export interface Gateway {
   schema: BuiltSchema['schema'];
   /** Checks an Authorization header value: the principal, `open` without auth, null when refused. */
   authenticate(authorization: string | null | undefined): Principal | 'open' | null;
+  /** Ends every live subscription (each gets `complete`) and every one started later: the drain. */
+  endStreams(): void;
   close(): Promise<void>;
 }
 
@@ -199,26 +202,38 @@ function withFixedCodes<R extends ExecutionResult>(result: R): R {
  * mask function (every transport); these hooks cover validation (returned, not thrown, also over
  * WebSocket) and anything added after masking.
  */
-function useFixedErrorCodes(): Plugin {
+function useFixedErrorCodes(hideSuggestions: boolean): Plugin {
+  const fix = hideSuggestions ? <E>(e: E) => withoutSuggestion(withFixedCode(e)) : withFixedCode;
+  const fixAll = <R extends ExecutionResult>(result: R): R => (result.errors?.length ? { ...result, errors: result.errors.map(fix) } : result);
   return {
     onValidate() {
       return ({ result, setResult }) => {
-        if (result.length) setResult(result.map(withFixedCode));
+        if (result.length) setResult(result.map(fix));
       };
     },
+    onExecute() {
+      return hideSuggestions ? { onExecuteDone: ({ result, setResult }: { result: unknown; setResult: (r: never) => void }) => {
+        if (result && typeof result === 'object' && !(Symbol.asyncIterator in result)) setResult(fixAll(result as ExecutionResult) as never);
+      } } as never : undefined;
+    },
     onResultProcess({ result, setResult }) {
-      if (Array.isArray(result)) setResult(result.map(withFixedCodes));
-      else if (!(Symbol.asyncIterator in (result as object))) setResult(withFixedCodes(result as ExecutionResult));
+      if (Array.isArray(result)) setResult(result.map(fixAll));
+      else if (!(Symbol.asyncIterator in (result as object))) setResult(fixAll(result as ExecutionResult));
     },
   };
 }
 
+/** graphql-js's "Did you mean …?" names schema members: with introspection off, they are not told. */
+function withoutSuggestion<E>(error: E): E {
+  if (!(error instanceof GraphQLError) || !/ Did you mean /.test(error.message)) return error;
+  const message = error.message.replace(/ Did you mean [^?]*\?/g, '');
+  return new GraphQLError(message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: error.extensions }) as E;
+}
+
 function useApiKeys(keys: ApiKeyEntry[] | null): Plugin {
   return {
-    onRequest({ request, endResponse, url }) {
+    onRequest({ request, endResponse }) {
       if (!keys) return;
-      // The GraphiQL page itself is static; every operation needs a key.
-      if (request.method === 'GET' && !url.search && (request.headers.get('accept') ?? '').includes('text/html')) return;
       const header = request.headers.get('authorization') ?? '';
       const m = /^Bearer\s+(\S+)$/i.exec(header);
       if (m && authenticate(keys, m[1]!)) return;
@@ -307,6 +322,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     : null;
 
   const limits = config.server.limits;
+  const streams: StreamEnder = { ended: false, listeners: new Set() };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: built.schema,
     graphqlEndpoint: '/graphql',
@@ -314,9 +330,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     maxRequestBodySize: config.server.maxRequestBytes,
     // Never in development mode: a masked error must not carry the original's message or stack.
     maskedErrors: { maskError: (error, message) => withFixedCode(yogaMaskError(error, message, false)) as Error },
-    graphiql: config.server.graphiql ? { title: 'model-gateway', defaultQuery: DEFAULT_QUERY } : false,
-    // The self-contained GraphiQL bundle (~9 MB) is loaded only when GraphiQL is on.
-    renderGraphiQL: config.server.graphiql ? (await import('@graphql-yoga/render-graphiql')).renderGraphiQL : undefined,
+    // GraphiQL is a static page of the edge (src/server/graphiql.ts), not rendered per request.
+    graphiql: false,
     // Only listed origins get a CORS grant (yoga would otherwise echo a lone listed origin to anyone).
     cors: (request) => {
       const origin = request.headers.get('origin');
@@ -341,8 +356,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     plugins: [
       useApiKeys(apiKeys),
-      // Browsers cannot send a "simple" cross-site GraphQL request without a preflight.
-      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-requested-with', 'apollo-require-preflight'] }),
+      // A cross-site form or text/plain POST cannot carry a preflight header; GET cannot write.
+      useCsrfPrevention(),
       ...(config.server.introspection ? [] : [useNoIntrospection()]),
       maxTokensPlugin({ n: limits.tokens }),
       maxDepthPlugin({ n: limits.depth, flattenFragments: true }),
@@ -362,7 +377,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // One execution per event for identical subscriptions, however many subscribers.
       useSharedSubscriptionExecution(),
       useErrorLogging(logger),
-      useFixedErrorCodes(),
+      useFixedErrorCodes(!config.server.introspection),
+      // Subscriptions end with `complete` when the server drains.
+      useEndableStreams(streams),
     ],
   });
 
@@ -374,6 +391,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       if (!apiKeys) return 'open';
       const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
       return m ? authenticate(apiKeys, m[1]!) : null;
+    },
+    endStreams() {
+      if (streams.ended) return;
+      streams.ended = true;
+      for (const end of [...streams.listeners]) end();
     },
     async close() {
       await hub.close();

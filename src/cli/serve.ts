@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfigFile, parseConfig, ConfigError, type GatewayConfig } from '../config.js';
 import { createGateway } from '../gateway.js';
-import { startServer } from '../server.js';
+import { startServer } from '../server/index.js';
 import { startDemo, type Demo } from '../demo.js';
 import { createLogger } from '../logger.js';
 
@@ -59,14 +59,19 @@ export async function serve(opts: ServeOptions, env = process.env): Promise<void
   }
   out.write(`\nTry:\n  curl -s ${server.url} -H 'content-type: application/json' \\\n    -d '{"query":"{ modelDeployments(first: 5) { edges { node { id vendor name status } } } }"}'\n\n`);
 
+  // First signal: drain (bounded by server.drainTimeoutMs), exit 0 when everything finished in
+  // time. A second signal exits at once.
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    await server.close();
+    const clean = await server.drain();
     await demo?.close();
-    process.exit(0);
+    process.exit(clean ? 0 : 1);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
