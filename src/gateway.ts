@@ -181,7 +181,11 @@ function withFixedCode<E>(error: E): E {
   // Yoga's development mode would send the original error, stack included.
   const { originalError: hidden, ...rest } = (error.extensions ?? {}) as Record<string, unknown>;
   if (rest.code === code && hidden === undefined) return error;
-  const extensions = { ...rest, code };
+  const extensions: Record<string, unknown> = { ...rest, code };
+  // Yoga answers 400 (not 200) under application/json when the cause was not a GraphQL error
+  // (e.g. a body that is not JSON): it reads that from the original error this drops.
+  const http = rest.http as { spec?: boolean } | undefined;
+  if (hidden !== undefined && !(hidden instanceof GraphQLError) && http?.spec) extensions.http = { ...http, spec: false };
   if (!Object.isFrozen(error) && Object.getOwnPropertyDescriptor(error, 'extensions')?.writable !== false) {
     (error as { extensions: Record<string, unknown> }).extensions = extensions;
     return error;
