@@ -22,7 +22,11 @@ export interface FastLane {
   handle(req: IncomingMessage, res: ServerResponse, body: string): boolean;
 }
 
-const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+/** As Yoga matches a JSON body: `application/json`, exactly or followed by `;` and parameters. */
+function isJsonType(header: string | undefined): boolean {
+  const type = header?.split(',')[0];
+  return type === 'application/json' || !!type?.startsWith('application/json;');
+}
 const PARAMS = new Set(['query', 'variables', 'operationName', 'extensions']);
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -32,7 +36,7 @@ export function createFastLane(gateway: Gateway): FastLane {
 
   function handle(req: IncomingMessage, res: ServerResponse, body: string): boolean {
     if (req.method !== 'POST' || req.url !== endpoint || req.headers.origin !== undefined) return false;
-    if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) return false;
+    if (!isJsonType(req.headers['content-type'])) return false;
     const accept = req.headers.accept;
     const regular = regularMediaType(accept);
     const sse = regular === null && isExactly(accept, 'text/event-stream');

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Gateway } from '../gateway.js';
 import { createHostCheck, createOriginCheck, readBody, requestIdOf, sendError } from './edge.js';
-import { createFastLane } from './fast-lane.js';
+import { createFastLane, type FastLane } from './fast-lane.js';
 import { builtInRoutes, pathOf, type EdgeContext, type Route } from './routes.js';
 import { createWebSocketEdge } from './websocket.js';
 import { toYoga } from './yoga-lane.js';
@@ -15,8 +15,8 @@ export interface ServerOptions {
   port?: number;
   /** Routes tried before the built-in ones (src/server/routes.ts). */
   routes?: Route[];
-  /** Serve plain JSON operations on the fast lane (src/server/fast-lane.ts). @default true */
-  fastLane?: boolean;
+  /** Serve plain JSON operations on the fast lane (src/server/fast-lane.ts), or on the one given. @default true */
+  fastLane?: boolean | FastLane;
 }
 
 export interface RunningServer {
@@ -51,7 +51,7 @@ export async function startServer(gateway: Gateway, options: ServerOptions = {})
   const maxBytes = config.server.maxRequestBytes;
   const hostCheck = createHostCheck(config);
   const originCheck = createOriginCheck(config);
-  const fastLane = options.fastLane === false ? null : createFastLane(gateway);
+  const fastLane = options.fastLane === false ? null : typeof options.fastLane === 'object' ? options.fastLane : createFastLane(gateway);
   const routes = [...(options.routes ?? []), ...builtInRoutes(gateway)];
 
   let draining = false;
