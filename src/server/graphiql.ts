@@ -86,7 +86,7 @@ export function graphiqlRoutes(gateway: Gateway): Route[] {
         asset.serve(req, res);
         return true;
       }
-      const wantsPage = (path === endpoint || path === `${endpoint}/`) && path === req.url && String(req.headers.accept ?? '').includes('text/html');
+      const wantsPage = (path === endpoint || path === `${endpoint}/`) && String(req.headers.accept ?? '').includes('text/html');
       if (!wantsPage) return false;
       page.serve(req, res);
       return true;
