@@ -91,7 +91,8 @@ export function createWebSocketEdge(gateway: Gateway, isDraining: () => boolean)
         const t = tracked.get(ctx.extra.socket);
         if (!t) return;
         t.running = Math.max(0, t.running - 1);
-        if (t.running === 0) t.idle?.();
+        // graphql-ws sends the operation's `complete` right after this hook: close after it.
+        if (t.running === 0 && t.idle) setImmediate(() => t.running === 0 && t.idle?.());
       },
     },
     wss,
