@@ -46,7 +46,7 @@ export async function serve(opts: ServeOptions, env = process.env): Promise<void
   // A bug must not take the gateway down with it: log it (masked for clients already) and serve on.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   const gateway = await createGateway(config, { logger });
-  const server = await startServer(gateway, { host: config.server.host, port: config.server.port });
+  const server = await startServer(gateway, { host: config.server.host, port: config.server.port, warmAssets: true });
   const out = process.stdout;
   out.write(`\nmodel-gateway is listening on ${server.url}\n`);
   if (config.server.graphiql) out.write(`GraphiQL: open ${server.url} in a browser\n`);

@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Gateway } from '../gateway.js';
 import { DEFAULT_QUERY } from '../gateway.js';
 import { createStaticAsset } from './static-assets.js';
@@ -9,10 +11,27 @@ const require = createRequire(import.meta.url);
 const VERSION = (require('@graphql-yoga/render-graphiql/package.json') as { version: string }).version;
 export const GRAPHIQL_ASSETS = `/graphiql/${VERSION}`;
 
-type Bundle = typeof import('@graphql-yoga/render-graphiql/graphiql');
+type Bundle = Record<'js' | 'css' | 'favicon' | 'editorWorkerService' | 'jsonWorker' | 'graphqlWorker', string>;
 let bundle: Promise<Bundle> | null = null;
-/** Yoga's self-contained GraphiQL build (~9 MB of strings), loaded on the first GraphiQL request. */
-const loadBundle = () => (bundle ??= import('@graphql-yoga/render-graphiql/graphiql') as Promise<Bundle>);
+/**
+ * Yoga's self-contained GraphiQL build: one `export const name = "…";` line per file (~9 MB).
+ * Read as text and parsed, so that its strings are garbage once the assets hold their compressed
+ * bytes (an imported module would keep them for the life of the process).
+ */
+const loadBundle = () =>
+  (bundle ??= (async () => {
+    const file = join(dirname(require.resolve('@graphql-yoga/render-graphiql/package.json')), 'esm', 'graphiql.js');
+    const out: Record<string, string> = {};
+    for (const line of (await readFile(file, 'utf8')).split('\n')) {
+      const m = /^export const (\w+) = (".*");\s*$/s.exec(line);
+      if (m) out[m[1]!] = JSON.parse(m[2]!) as string;
+    }
+    if (['js', 'css', 'favicon', 'editorWorkerService', 'jsonWorker', 'graphqlWorker'].some((k) => typeof out[k] !== 'string')) {
+      // Another layout in a later version: import it instead.
+      return (await import('@graphql-yoga/render-graphiql/graphiql')) as Bundle;
+    }
+    return out as Bundle;
+  })());
 
 /** Scripts and workers from this origin only; the page may not be framed. */
 const PAGE_HEADERS = {
@@ -31,8 +50,8 @@ const escapeJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
  * icon, each loaded and compressed once and served from memory. Nothing comes from a CDN. The
  * page needs no key (it holds no data); its operations do (GraphiQL's headers tab).
  */
-export function graphiqlRoutes(gateway: Gateway): Route[] {
-  if (!gateway.runtime.config.server.graphiql) return [];
+export function graphiqlRoute(gateway: Gateway): (Route & { warm(): Promise<void> }) | null {
+  if (!gateway.runtime.config.server.graphiql) return null;
   const endpoint = gateway.yoga.graphqlEndpoint;
   const options = { title: 'model-gateway', endpoint, defaultQuery: DEFAULT_QUERY };
   const page = createStaticAsset({
@@ -76,20 +95,24 @@ export function graphiqlRoutes(gateway: Gateway): Route[] {
     ['favicon.ico', createStaticAsset({ contentType: 'image/x-icon', load: async () => Buffer.from((await loadBundle()).favicon.replace(/^data:[^,]*;base64,/, ''), 'base64') })],
   ]);
   const prefix = `${GRAPHIQL_ASSETS}/`;
-  return [
-    (req, res) => {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-      const path = pathOf(req);
-      if (path.startsWith(prefix)) {
-        const asset = assets.get(path.slice(prefix.length));
-        if (!asset) return false;
-        asset.serve(req, res);
-        return true;
-      }
-      const wantsPage = (path === endpoint || path === `${endpoint}/`) && String(req.headers.accept ?? '').includes('text/html');
-      if (!wantsPage) return false;
-      page.serve(req, res);
+  const route: Route = (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const path = pathOf(req);
+    if (path.startsWith(prefix)) {
+      const asset = assets.get(path.slice(prefix.length));
+      if (!asset) return false;
+      asset.serve(req, res);
       return true;
-    },
-  ];
+    }
+    const wantsPage = (path === endpoint || path === `${endpoint}/`) && String(req.headers.accept ?? '').includes('text/html');
+    if (!wantsPage) return false;
+    page.serve(req, res);
+    return true;
+  };
+  /** Loads and compresses every file now, one after the other, then lets the bundle's text go. */
+  const warm = async () => {
+    for (const asset of [page, ...assets.values()]) await asset.warm();
+    bundle = null;
+  };
+  return Object.assign(route, { warm });
 }

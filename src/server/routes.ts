@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gateway } from '../gateway.js';
-import { graphiqlRoutes } from './graphiql.js';
+import { graphiqlRoute } from './graphiql.js';
 
 /** What a route may know of the edge besides the request. */
 export interface EdgeContext {
@@ -17,9 +17,13 @@ export interface EdgeContext {
  */
 export type Route = (req: IncomingMessage, res: ServerResponse, edge: EdgeContext) => boolean;
 
+/** A route with files it can load and compress ahead of the first request. */
+export type WarmableRoute = Route & { warm?: () => Promise<void> };
+
 /** The edge's own endpoints, in order. Health, readiness, metrics and the board are added here. */
-export function builtInRoutes(gateway: Gateway): Route[] {
-  return [...graphiqlRoutes(gateway)];
+export function builtInRoutes(gateway: Gateway): WarmableRoute[] {
+  const graphiql = graphiqlRoute(gateway);
+  return [...(graphiql ? [graphiql] : [])];
 }
 
 /** The path of a request URL, without its query. */

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { brotliCompress, gzip, constants } from 'node:zlib';
+import { brotliCompress, gunzip, gzip, constants } from 'node:zlib';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const brotli = promisify(brotliCompress);
 const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+/** Larger files are kept compressed only; the rare client that takes neither brotli nor gzip gets them inflated per request. */
+const KEEP_IDENTITY_BYTES = 64 * 1024;
 
 export interface StaticAssetOptions {
   contentType: string;
@@ -17,7 +20,7 @@ export interface StaticAssetOptions {
 
 interface Encoded {
   etag: string;
-  identity: Buffer;
+  identity: Buffer | null;
   br: Buffer;
   gzip: Buffer;
 }
@@ -35,7 +38,8 @@ export function createStaticAsset(options: StaticAssetOptions) {
       brotli(identity, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length } }),
       gzipAsync(identity, { level: 6 }),
     ]);
-    return { etag: `"${createHash('sha256').update(identity).digest('base64url').slice(0, 27)}"`, identity, br, gzip: gz };
+    const etag = `"${createHash('sha256').update(identity).digest('base64url').slice(0, 27)}"`;
+    return { etag, identity: identity.length <= KEEP_IDENTITY_BYTES ? identity : null, br, gzip: gz };
   };
   const headers = {
     'content-type': options.contentType,
@@ -53,14 +57,14 @@ export function createStaticAsset(options: StaticAssetOptions) {
     serve(req: IncomingMessage, res: ServerResponse): void {
       ready ??= prepare();
       ready.then(
-        (asset) => {
+        async (asset) => {
           if (req.headers['if-none-match'] === asset.etag) {
             res.writeHead(304, { etag: asset.etag, 'cache-control': headers['cache-control'], vary: 'accept-encoding' });
             res.end();
             return;
           }
           const accepts = String(req.headers['accept-encoding'] ?? '');
-          const [body, encoding] = /\bbr\b/.test(accepts) ? [asset.br, 'br'] : /\bgzip\b/.test(accepts) ? [asset.gzip, 'gzip'] : [asset.identity, null];
+          const [body, encoding] = /\bbr\b/.test(accepts) ? [asset.br, 'br'] : /\bgzip\b/.test(accepts) ? [asset.gzip, 'gzip'] : [asset.identity ?? (await gunzipAsync(asset.gzip)), null];
           res.writeHead(200, { ...headers, etag: asset.etag, 'content-length': String(body.length), ...(encoding ? { 'content-encoding': encoding } : {}) });
           res.end(req.method === 'HEAD' ? undefined : body);
         },
