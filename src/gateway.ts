@@ -216,8 +216,12 @@ function useFixedErrorCodes(hideSuggestions: boolean): Plugin {
       };
     },
     onExecute() {
+      // Variable values are checked at execution: their messages may suggest enum values. (Only
+      // those errors are touched here; masking and codes come after, in the mask function.)
       return hideSuggestions ? { onExecuteDone: ({ result, setResult }: { result: unknown; setResult: (r: never) => void }) => {
-        if (result && typeof result === 'object' && !(Symbol.asyncIterator in result)) setResult(fixAll(result as ExecutionResult) as never);
+        const r = result as ExecutionResult | null;
+        if (!r || typeof r !== 'object' || Symbol.asyncIterator in r || !r.errors?.some((e) => / Did you mean /.test(e.message))) return;
+        setResult({ ...r, errors: r.errors.map(withoutSuggestion) } as never);
       } } as never : undefined;
     },
     onResultProcess({ result, setResult }) {
@@ -231,7 +235,7 @@ function useFixedErrorCodes(hideSuggestions: boolean): Plugin {
 function withoutSuggestion<E>(error: E): E {
   if (!(error instanceof GraphQLError) || !/ Did you mean /.test(error.message)) return error;
   const message = error.message.replace(/ Did you mean [^?]*\?/g, '');
-  return new GraphQLError(message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: error.extensions }) as E;
+  return new GraphQLError(message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions: error.extensions }) as E;
 }
 
 function useApiKeys(keys: ApiKeyEntry[] | null): Plugin {
