@@ -54,7 +54,6 @@ async function graphiqlUnderLoad(quick: boolean) {
     const pool = new Pool(origin, { connections: LOADS, pipelining: 1 });
     let peak = before;
     let bytes = 0;
-    let loading = true;
     const sampler = setInterval(() => (peak = Math.max(peak, memoryMb(info.pid).rss)), 20);
     const fetchAll = async () => {
       const page = await pool.request({ path: new URL(info.url).pathname, method: 'GET', headers: { accept: 'text/html', 'accept-encoding': 'br, gzip' } });
@@ -73,25 +72,23 @@ async function graphiqlUnderLoad(quick: boolean) {
         }),
       );
     };
-    /** One client on one kept-alive connection sends the authenticated query back to back; latencies in ms. */
-    const queryLoop = async (until: () => boolean) => {
-      const client = new Pool(origin, { connections: 1 });
-      const latencies: number[] = [];
-      let errors = 0;
-      while (!until()) {
-        const t = performance.now();
-        const r = await client.request({ path: new URL(info.url).pathname, method: 'POST', headers: authed.headers, body: authed.body });
-        const text = await r.body.text();
-        if (r.statusCode !== 200 || text.includes('"errors"')) errors++;
-        latencies.push(performance.now() - t);
-      }
-      await client.close();
-      latencies.sort((a, b) => a - b);
-      const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-      return { requests: latencies.length, errors, p50: q(0.5), p99: q(0.99) };
+    /** The authenticated query, sent back to back from its own process while `during` runs. */
+    const queryLoop = async (during: () => Promise<unknown>) => {
+      const probe = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./query-probe.ts', import.meta.url))], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: { ...process.env, PROBE_URL: info.url, PROBE_KEY: info.key, PROBE_QUERY: JSON.parse(query).query },
+      });
+      let out = '';
+      probe.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      const exited = new Promise((r) => probe.on('exit', r));
+      // Let it connect and send a few before the load starts.
+      await new Promise((r) => setTimeout(r, 1000));
+      await during();
+      probe.stdin!.write('stop\n');
+      await exited;
+      return JSON.parse(out) as { requests: number; errors: number; p50: number; p99: number };
     };
-    const quietUntil = performance.now() + (quick ? 1000 : 3000);
-    const quiet = await queryLoop(() => performance.now() > quietUntil);
+    const quiet = await queryLoop(() => new Promise((r) => setTimeout(r, quick ? 1000 : 3000)));
     console.log(`\nGraphiQL under load: ${LOADS} concurrent page loads; gateway RSS before ${before.toFixed(0)} MB`);
     console.log(`  authenticated query alone:        ${quiet.requests} requests, p50 ${quiet.p50.toFixed(1)} ms, p99 ${quiet.p99.toFixed(1)} ms`);
     // A returning visitor's browser holds the files (a year's cache on versioned paths) and revalidates the page.
@@ -105,13 +102,15 @@ async function graphiqlUnderLoad(quick: boolean) {
     };
     for (const [label, load] of [['first visits (page + 7 files, brotli)', fetchAll], ['returning visits (page revalidated, files cached)', revisit]] as const) {
       bytes = 0;
-      loading = true;
-      const queries = queryLoop(() => !loading);
-      const t0 = performance.now();
-      await Promise.all(Array.from({ length: LOADS }, load));
-      const seconds = (performance.now() - t0) / 1000;
-      loading = false;
-      const q = await queries;
+      let t0 = 0;
+      let seconds = 0;
+      const q = await queryLoop(
+        async () => {
+          t0 = performance.now();
+          await Promise.all(Array.from({ length: LOADS }, load));
+          seconds = (performance.now() - t0) / 1000;
+        },
+      );
       peak = Math.max(peak, memoryMb(info.pid).rss);
       console.log(`  ${label}: ${(bytes / 1e6).toFixed(0)} MB sent in ${seconds.toFixed(1)} s; RSS peak so far ${peak.toFixed(0)} MB (rise ${(peak - before).toFixed(1)} MB, target ≤ ${TARGET_RSS_MB}) ${peak - before <= TARGET_RSS_MB ? 'OK' : 'MISSED'}`);
       console.log(`    authenticated query meanwhile: ${q.requests} requests, p50 ${q.p50.toFixed(1)} ms, p99 ${q.p99.toFixed(1)} ms (target ≤ ${TARGET_P99_MS}) ${q.p99 <= TARGET_P99_MS ? 'OK' : 'MISSED'}, errors ${q.errors}`);
