@@ -127,3 +127,87 @@ describe('SIGTERM drains the real binary', () => {
     expect(output).toMatch(/draining/);
   }, 60_000);
 });
+
+describe('a drain that cannot finish', () => {
+  let sim: NorthflankSimulator;
+  beforeAll(async () => {
+    sim = await createNorthflankSimulator({ token: 'nf-drain-test-token-3a8b7f41' });
+    watchSimulator(sim);
+  });
+  afterAll(() => sim?.close());
+
+  /** Starts `serve` with this drain timeout; resolves its URL, its exit and its output. */
+  async function serve(label: string, drainTimeoutMs: number) {
+    const dir = mkdtempSync(join(tmpdir(), 'mg-drain-'));
+    const file = join(dir, 'gateway.json');
+    const { token: _t, ...backend } = sim.backendConfig;
+    writeFileSync(file, JSON.stringify({ backends: [{ id: 'northflank', ...backend, token: '${NF_TOKEN}' }], server: { drainTimeoutMs }, logging: { level: 'info' } }));
+    const { MODEL_GATEWAY_CONFIG: _c, PORT: _p, HOST: _h, ...env } = process.env;
+    const proc = spawn(process.execPath, [bin, 'serve', '--config', file, '--port', '0'], { env: { ...env, NF_TOKEN: sim.token }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    proc.stdout!.on('data', (b: Buffer) => (output += b.toString()));
+    proc.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+    const exited = new Promise<number | null>((resolve) =>
+      proc.on('close', (code) => {
+        capture('CLI output', label)(output);
+        resolve(code);
+      }),
+    );
+    const until = Date.now() + START_MS;
+    for (;;) {
+      const m = /model-gateway is listening on (http:\/\/\S+)/.exec(output);
+      if (m) return { proc, url: m[1]!, exited, output: () => output };
+      if (proc.exitCode !== null || Date.now() > until) {
+        proc.kill('SIGKILL');
+        throw new Error(`serve did not start:\n${output}`);
+      }
+      await sleep(50);
+    }
+  }
+
+  /** Sends a write the simulator never answers; resolves once the simulator has it. */
+  async function hangingWrite(url: string) {
+    sim.server.inject({ fault: { kind: 'hang' }, method: 'POST', times: 1 });
+    const before = sim.server.calls.filter((c) => c.method === 'POST').length;
+    const write = fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `mutation { updateModelDeployment(input: {id: "${ID}", description: "stuck"}) { __typename } }` }),
+    }).then(
+      (r) => `answered ${r.status}`,
+      () => 'cut',
+    );
+    while (sim.server.calls.filter((c) => c.method === 'POST').length === before) await sleep(10);
+    return { write };
+  }
+
+  it('is cut after server.drainTimeoutMs, and the exit code says so', async () => {
+    const s = await serve('model-gateway serve (drain timeout)', 1500);
+    try {
+      const { write } = await hangingWrite(s.url);
+      s.proc.kill('SIGTERM');
+      expect(await s.exited).toBe(1);
+      expect(await write).toBe('cut');
+      expect(s.output()).toMatch(/drain timed out/);
+    } finally {
+      if (s.proc.exitCode === null) s.proc.kill('SIGKILL');
+    }
+  }, START_MS + 30_000);
+
+  it('ends at once on a second signal', async () => {
+    const s = await serve('model-gateway serve (second signal)', 60_000);
+    try {
+      await hangingWrite(s.url);
+      s.proc.kill('SIGTERM');
+      await sleep(300);
+      expect(s.proc.exitCode).toBeNull();
+      s.proc.kill('SIGINT');
+      // Well before the 60 s drain timeout.
+      const code = await Promise.race([s.exited, sleep(20_000).then(() => 'still running')]);
+      expect(code).toBe(1);
+      expect(s.output()).toMatch(/second signal/);
+    } finally {
+      if (s.proc.exitCode === null) s.proc.kill('SIGKILL');
+    }
+  }, START_MS + 30_000);
+});
