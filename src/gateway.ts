@@ -27,6 +27,7 @@ import { createMemoryPubSub, type GatewayPubSub, type PubSubHandle } from './sta
 import { createRedisPubSub } from './status/redis-pubsub.js';
 import { closePlans } from './plans.js';
 import { useCsrfPrevention } from './server/csrf.js';
+import { useClearNotAcceptable } from './server/not-acceptable.js';
 import { useEndableStreams, type StreamEnder } from './server/streams.js';
 
 export interface Backend {
@@ -366,6 +367,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       useApiKeys(apiKeys),
       // A cross-site form or text/plain POST cannot carry a preflight header; GET cannot write.
       useCsrfPrevention(),
+      useClearNotAcceptable(),
       ...(config.server.introspection ? [] : [useNoIntrospection()]),
       maxTokensPlugin({ n: limits.tokens }),
       maxDepthPlugin({ n: limits.depth, flattenFragments: true }),

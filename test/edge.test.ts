@@ -202,6 +202,7 @@ describe('subscriptions through real clients, without extra headers', () => {
     });
     expect(res.status).toBe(406);
     expect(res.headers.get('accept')).toContain('text/event-stream');
+    expect(((await res.json()) as any).errors[0].message).toMatch(/Accept: text\/event-stream/);
   });
 
   it('gives a malformed WebSocket operation an error for its id only; the live subscription streams on', async () => {
