@@ -197,11 +197,6 @@ function withFixedCode<E>(error: E): E {
 /** A client's own mistake: not worth an error line in the server log. */
 const isClientError = (v: unknown) => v instanceof GraphQLError && ['GRAPHQL_VALIDATION', 'BAD_REQUEST'].includes(fixedCodeOf(v));
 
-function withFixedCodes<R extends ExecutionResult>(result: R): R {
-  if (!result.errors?.length) return result;
-  return { ...result, errors: result.errors.map(withFixedCode) };
-}
-
 /**
  * Every error a client sees carries a code of the fixed set. Execution errors get theirs in the
  * mask function (every transport); these hooks cover validation (returned, not thrown, also over
