@@ -34,6 +34,12 @@ export const ConfigSchema = z
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(4000),
         cors: z.object({ origins: z.array(z.string().url()).default([]) }).strict().optional(),
+        /** Host names answered in open mode besides loopback and `host` (DNS-rebinding guard). @default [] */
+        allowedHosts: z.array(z.string().min(1)).default([]),
+        /** How long a shutdown waits for requests, streams and sockets to finish. @default 30000 */
+        drainTimeoutMs: z.number().int().min(0).default(30_000),
+        /** Time allowed to receive a whole request (headers and body). @default 30000 */
+        requestTimeoutMs: z.number().int().min(1000).default(30_000),
         /** Serve GraphiQL (from the gateway itself, no CDN). @default true */
         graphiql: z.boolean().default(true),
         introspection: z.boolean().default(true),
@@ -55,6 +61,9 @@ export const ConfigSchema = z
       .default({
         host: '127.0.0.1',
         port: 4000,
+        allowedHosts: [],
+        drainTimeoutMs: 30_000,
+        requestTimeoutMs: 30_000,
         graphiql: true,
         introspection: true,
         maxRequestBytes: 1024 * 1024,

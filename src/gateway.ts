@@ -3,7 +3,6 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { createYoga, createLRUCache, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
@@ -28,6 +27,9 @@ import { createMemoryPubSub, type GatewayPubSub, type PubSubHandle } from './sta
 import { createRedisPubSub } from './status/redis-pubsub.js';
 import { createAppServices, type AppServices } from './app/services.js';
 import { observeWrites } from './app/updates.js';
+import { useCsrfPrevention } from './server/csrf.js';
+import { useClearNotAcceptable } from './server/not-acceptable.js';
+import { useEndableStreams, type StreamEnder } from './server/streams.js';
 
 export interface Backend {
   id: string;
@@ -80,6 +82,8 @@ export interface Gateway {
   schema: BuiltSchema['schema'];
   /** Checks an Authorization header value: the principal, `open` without auth, null when refused. */
   authenticate(authorization: string | null | undefined): Principal | 'open' | null;
+  /** Ends every live subscription (each gets `complete`) and every one started later: the drain. */
+  endStreams(): void;
   close(): Promise<void>;
 }
 
@@ -185,7 +189,11 @@ function withFixedCode<E>(error: E): E {
   // Yoga's development mode would send the original error, stack included.
   const { originalError: hidden, ...rest } = (error.extensions ?? {}) as Record<string, unknown>;
   if (rest.code === code && hidden === undefined) return error;
-  const extensions = { ...rest, code };
+  const extensions: Record<string, unknown> = { ...rest, code };
+  // Yoga answers 400 (not 200) under application/json when the cause was not a GraphQL error
+  // (e.g. a body that is not JSON): it reads that from the original error this drops.
+  const http = rest.http as { spec?: boolean } | undefined;
+  if (hidden !== undefined && !(hidden instanceof GraphQLError) && http?.spec) extensions.http = { ...http, spec: false };
   if (!Object.isFrozen(error) && Object.getOwnPropertyDescriptor(error, 'extensions')?.writable !== false) {
     (error as { extensions: Record<string, unknown> }).extensions = extensions;
     return error;
@@ -196,36 +204,47 @@ function withFixedCode<E>(error: E): E {
 /** A client's own mistake: not worth an error line in the server log. */
 const isClientError = (v: unknown) => v instanceof GraphQLError && ['GRAPHQL_VALIDATION', 'BAD_REQUEST'].includes(fixedCodeOf(v));
 
-function withFixedCodes<R extends ExecutionResult>(result: R): R {
-  if (!result.errors?.length) return result;
-  return { ...result, errors: result.errors.map(withFixedCode) };
-}
-
 /**
  * Every error a client sees carries a code of the fixed set. Execution errors get theirs in the
  * mask function (every transport); these hooks cover validation (returned, not thrown, also over
  * WebSocket) and anything added after masking.
  */
-function useFixedErrorCodes(): Plugin {
+function useFixedErrorCodes(hideSuggestions: boolean): Plugin {
+  const fix = hideSuggestions ? <E>(e: E) => withoutSuggestion(withFixedCode(e)) : withFixedCode;
+  const fixAll = <R extends ExecutionResult>(result: R): R => (result.errors?.length ? { ...result, errors: result.errors.map(fix) } : result);
   return {
     onValidate() {
       return ({ result, setResult }) => {
-        if (result.length) setResult(result.map(withFixedCode));
+        if (result.length) setResult(result.map(fix));
       };
     },
+    onExecute() {
+      // Variable values are checked at execution: their messages may suggest enum values. (Only
+      // those errors are touched here; masking and codes come after, in the mask function.)
+      return hideSuggestions ? { onExecuteDone: ({ result, setResult }: { result: unknown; setResult: (r: never) => void }) => {
+        const r = result as ExecutionResult | null;
+        if (!r || typeof r !== 'object' || Symbol.asyncIterator in r || !r.errors?.some((e) => / Did you mean /.test(e.message))) return;
+        setResult({ ...r, errors: r.errors.map(withoutSuggestion) } as never);
+      } } as never : undefined;
+    },
     onResultProcess({ result, setResult }) {
-      if (Array.isArray(result)) setResult(result.map(withFixedCodes));
-      else if (!(Symbol.asyncIterator in (result as object))) setResult(withFixedCodes(result as ExecutionResult));
+      if (Array.isArray(result)) setResult(result.map(fixAll));
+      else if (!(Symbol.asyncIterator in (result as object))) setResult(fixAll(result as ExecutionResult));
     },
   };
 }
 
+/** graphql-js's "Did you mean …?" names schema members: with introspection off, they are not told. */
+function withoutSuggestion<E>(error: E): E {
+  if (!(error instanceof GraphQLError) || !/ Did you mean /.test(error.message)) return error;
+  const message = error.message.replace(/ Did you mean [^?]*\?/g, '');
+  return new GraphQLError(message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions: error.extensions }) as E;
+}
+
 function useApiKeys(keys: ApiKeyEntry[] | null): Plugin {
   return {
-    onRequest({ request, endResponse, url }) {
+    onRequest({ request, endResponse }) {
       if (!keys) return;
-      // The GraphiQL page itself is static; every operation needs a key.
-      if (request.method === 'GET' && !url.search && (request.headers.get('accept') ?? '').includes('text/html')) return;
       const header = request.headers.get('authorization') ?? '';
       const m = /^Bearer\s+(\S+)$/i.exec(header);
       if (m && authenticate(keys, m[1]!)) return;
@@ -339,6 +358,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     : null;
 
   const limits = config.server.limits;
+  const streams: StreamEnder = { ended: false, listeners: new Set() };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: built.schema,
     graphqlEndpoint: '/graphql',
@@ -346,9 +366,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     maxRequestBodySize: config.server.maxRequestBytes,
     // Never in development mode: a masked error must not carry the original's message or stack.
     maskedErrors: { maskError: (error, message) => withFixedCode(yogaMaskError(error, message, false)) as Error },
-    graphiql: config.server.graphiql ? { title: 'model-gateway', defaultQuery: DEFAULT_QUERY } : false,
-    // The self-contained GraphiQL bundle (~9 MB) is loaded only when GraphiQL is on.
-    renderGraphiQL: config.server.graphiql ? (await import('@graphql-yoga/render-graphiql')).renderGraphiQL : undefined,
+    // GraphiQL is a static page of the edge (src/server/graphiql.ts), not rendered per request.
+    graphiql: false,
     // Only listed origins get a CORS grant (yoga would otherwise echo a lone listed origin to anyone).
     cors: (request) => {
       const origin = request.headers.get('origin');
@@ -373,8 +392,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     plugins: [
       useApiKeys(apiKeys),
-      // Browsers cannot send a "simple" cross-site GraphQL request without a preflight.
-      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-requested-with', 'apollo-require-preflight'] }),
+      // A cross-site form or text/plain POST cannot carry a preflight header; GET cannot write.
+      useCsrfPrevention(),
+      useClearNotAcceptable(),
       ...(config.server.introspection ? [] : [useNoIntrospection()]),
       maxTokensPlugin({ n: limits.tokens }),
       maxDepthPlugin({ n: limits.depth, flattenFragments: true }),
@@ -394,7 +414,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // One execution per event for identical subscriptions, however many subscribers.
       useSharedSubscriptionExecution(),
       useErrorLogging(logger),
-      useFixedErrorCodes(),
+      useFixedErrorCodes(!config.server.introspection),
+      // Subscriptions end with `complete` when the server drains.
+      useEndableStreams(streams),
     ],
   });
 
@@ -406,6 +428,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       if (!apiKeys) return 'open';
       const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
       return m ? authenticate(apiKeys, m[1]!) : null;
+    },
+    endStreams() {
+      if (streams.ended) return;
+      streams.ended = true;
+      for (const end of [...streams.listeners]) end();
     },
     async close() {
       await hub.close();

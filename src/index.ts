@@ -1,5 +1,5 @@
 export { createGateway, type Gateway, type GatewayOptions, type GatewayRuntime, type Backend } from './gateway.js';
-export { startServer, type ServerOptions, type RunningServer } from './server.js';
+export { startServer, type ServerOptions, type RunningServer } from './server/index.js';
 export { loadConfigFile, parseConfig, ConfigError, type GatewayConfig, type GatewayConfigInput } from './config.js';
 export { defineAdapter, type Adapter, type AdapterInstance, type AdapterContext, type Capabilities, type ListFilter, type BackendConfigBase, type BackendHealth, type PlanResult, type UpdateResult } from './domain/adapter.js';
 export type { ModelDeployment, ModelInfo, ResourceInfo } from './domain/deployment.js';

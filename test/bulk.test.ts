@@ -11,7 +11,7 @@ import { parseSegments } from '../src/domain/ids.js';
 import type { UpdatePatch } from '../src/domain/patch.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { parseConfig } from '../src/config.js';
-import { startServer, type RunningServer } from '../src/server.js';
+import { startServer, type RunningServer } from '../src/server/index.js';
 import { createLogger } from '../src/logger.js';
 import { closePlans } from '../src/plans.js';
 import { redisServer, requireService } from './services.js';

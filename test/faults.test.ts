@@ -563,7 +563,7 @@ describe('every error a client can see has a code of the fixed set', () => {
   });
 
   it('a cross-site request without a preflight header (CSRF) → FORBIDDEN', async () => {
-    const res = await fetch(`${stack.url}?query=${encodeURIComponent('{ backends { id } }')}`);
+    const res = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: '{ backends { id } }' }) });
     expect(res.status).toBe(403);
     expect(((await res.json()) as GqlResult['body']).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });

@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import { createManualClock, type ManualClock } from '../src/domain/clock.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { parseConfig, type GatewayConfigInput } from '../src/config.js';
-import { startServer } from '../src/server.js';
+import { startServer } from '../src/server/index.js';
 import { builtInSimulators } from '../adapters/simulators.js';
 import type { VendorSimulator } from '../src/simulator/server.js';
 import { createLogger } from '../src/logger.js';

@@ -153,10 +153,24 @@ describe('query limits, CSRF, CORS, body size, introspection', () => {
     expect(res.status).toBe(413);
   });
 
-  it('blocks a simple cross-site GET without a preflight header (CSRF)', async () => {
-    const res = await fetch(`${stack.url}?query=${encodeURIComponent('{ backends { id } }')}`);
-    expect(res.status).toBe(403);
-    const ok = await fetch(`${stack.url}?query=${encodeURIComponent('{ backends { id } }')}`, { headers: { 'x-graphql-yoga-csrf': '1' } });
+  it('refuses a cross-site form or text/plain POST without a preflight header (CSRF), and lets GET queries through', async () => {
+    const mutation = `mutation { updateModelDeployment(input: {id: "toybox:alpha", name: "csrf"}) { __typename } }`;
+    const before = stack.sims.toybox!.server.calls.filter((c) => c.method !== 'GET').length;
+    const form = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ query: mutation }).toString() });
+    expect(form.status).toBe(403);
+    expect(((await form.json()) as any).errors[0].message).toMatch(/CSRF/);
+    const text = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ query: mutation }) });
+    expect(text.status).toBe(403);
+    const multipart = new FormData();
+    multipart.set('operations', JSON.stringify({ query: mutation }));
+    expect((await fetch(stack.url, { method: 'POST', body: multipart })).status).toBe(403);
+    // A mutation over GET is 405; a query over GET needs no header.
+    expect((await fetch(`${stack.url}?query=${encodeURIComponent(mutation)}`)).status).toBe(405);
+    expect(stack.sims.toybox!.server.calls.filter((c) => c.method !== 'GET').length).toBe(before);
+    const get = await fetch(`${stack.url}?query=${encodeURIComponent('{ backends { id } }')}`);
+    expect(get.status).toBe(200);
+    // A preflighted form post (the header cannot be added cross-site without CORS) is served.
+    const ok = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-graphql-yoga-csrf': '1' }, body: new URLSearchParams({ query: '{ backends { id } }' }).toString() });
     expect(ok.status).toBe(200);
   });
 

@@ -3,7 +3,7 @@ import { createServer as createNetServer } from 'node:net';
 import { loadConfigFile, parseConfig, type GatewayConfig } from '../config.js';
 import { CliError, usageError } from './client.js';
 import { createGateway } from '../gateway.js';
-import { startServer } from '../server.js';
+import { startServer } from '../server/index.js';
 import { startDemo, type Demo } from '../demo.js';
 import { createLogger } from '../logger.js';
 
@@ -68,7 +68,7 @@ export async function serve(opts: ServeOptions, env = process.env): Promise<void
   // A bug must not take the gateway down with it: log it (masked for clients already) and serve on.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   const gateway = await createGateway(config, { logger });
-  const server = await startServer(gateway, { host: config.server.host, port: config.server.port, boardAtRoot: Boolean(demo) });
+  const server = await startServer(gateway, { host: config.server.host, port: config.server.port, boardAtRoot: Boolean(demo), warmAssets: true });
   // The banner is for people: on stderr, so that stdout carries only the JSON log lines.
   const out = process.stderr;
   out.write(`\nmodel-gateway is listening on ${server.url}\n`);
@@ -83,14 +83,19 @@ export async function serve(opts: ServeOptions, env = process.env): Promise<void
   }
   out.write(`\nTry:\n  curl -s ${server.url} -H 'content-type: application/json' \\\n    -d '{"query":"{ modelDeployments(first: 5) { edges { node { id vendor name status } } } }"}'\n\n`);
 
+  // First signal: drain (bounded by server.drainTimeoutMs), exit 0 when everything finished in
+  // time. A second signal exits at once.
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    await server.close();
+    const clean = await server.drain();
     await demo?.close();
-    process.exit(0);
+    process.exit(clean ? 0 : 1);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createNorthflankSimulator } from '../../adapters/northflank/simulator.js';
 import { createGateway } from '../../src/gateway.js';
 import { parseConfig } from '../../src/config.js';
-import { startServer } from '../../src/server.js';
+import { startServer } from '../../src/server/index.js';
 import { createLogger } from '../../src/logger.js';
 
 const LIST_SIZE = 50;

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../src/config.js';
 import { createGateway } from '../../src/gateway.js';
-import { startServer } from '../../src/server.js';
+import { startServer } from '../../src/server/index.js';
 import { createLogger } from '../../src/logger.js';
 import { subscriptionStats } from '../../src/graphql/subscriptions.js';
 

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GatewayConfig } from '../config.js';
+
+/** `name`, `name:port`, `1.2.3.4:port`, `[v6]:port` — what a Host header may be. */
+const HOST = /^(?:\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\]|[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252}))(?::\d{1,5})?$/;
+
+/** The host name of a Host header, lower-cased, brackets kept for IPv6; null when malformed. */
+export function hostNameOf(host: string | undefined): string | null {
+  if (!host || !HOST.test(host)) return null;
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
+  return name.toLowerCase().replace(/\.$/, '');
+}
+
+export type HostVerdict = 'ok' | 'malformed' | 'foreign';
+
+/**
+ * Which Host headers the edge answers. A malformed one is refused (400) in every mode. Without
+ * auth (open mode), only loopback names, the configured host and `server.allowedHosts` are
+ * answered: a page on another name that resolves to this address (DNS rebinding) is refused.
+ */
+export function createHostCheck(config: GatewayConfig): (host: string | undefined) => HostVerdict {
+  const open = !config.auth;
+  const allowed = new Set(['localhost', '127.0.0.1', '[::1]', ...[config.server.host, ...(config.server.allowedHosts ?? [])].map(bracketed)]);
+  return (host) => {
+    const name = hostNameOf(host);
+    if (name === null) return 'malformed';
+    if (!open || allowed.has(name)) return 'ok';
+    return 'foreign';
+  };
+}
+
+const bracketed = (h: string) => (h.includes(':') && !h.startsWith('[') ? `[${h}]` : h).toLowerCase();
+
+/**
+ * Whether a browser Origin may open a WebSocket: absent (not a browser page), the page's own
+ * origin (same host as the Host header), or one of `server.cors.origins`.
+ */
+export function createOriginCheck(config: GatewayConfig): (origin: string | undefined, host: string | undefined) => boolean {
+  const listed = new Set((config.server.cors?.origins ?? []).map((o) => o.replace(/\/$/, '').toLowerCase()));
+  return (origin, host) => {
+    if (origin === undefined) return true;
+    const o = origin.toLowerCase();
+    if (listed.has(o)) return true;
+    try {
+      const u = new URL(o);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && host !== undefined && u.host === host.toLowerCase();
+    } catch {
+      return false;
+    }
+  };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The client's request id when it is a sane one, else a new one. */
+export function requestIdOf(header: string | string[] | undefined): string {
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/** A JSON error answer of the edge itself, in the shape every GraphQL error has. */
+export function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers });
+  res.end(body);
+}
+
+/** Reads a request body up to `maxBytes`; null (after answering 413) when it is larger. */
+export function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > maxBytes) {
+        done = true;
+        sendError(res, 413, 'PAYLOAD_TOO_LARGE', `Request body larger than ${maxBytes} bytes`, { connection: 'close' });
+        req.destroy();
+        resolve(null);
+      } else chunks.push(c);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    });
+    req.on('error', () => {
+      if (done) return;
+      done = true;
+      resolve(null);
+    });
+    req.on('close', () => {
+      if (!done) {
+        done = true;
+        resolve(null);
+      }
+    });
+  });
+}

@@ -1,0 +1,276 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
+import { processRegularResult } from 'graphql-yoga';
+import type { Gateway } from '../gateway.js';
+import { toYoga } from './yoga-lane.js';
+
+/**
+ * The lane for the bulk of API traffic: a JSON POST query or mutation (or an SSE subscription)
+ * whose every part is one Yoga answers in the usual way. It skips only the Fetch API layer: the
+ * operation runs through `yoga.getEnveloped()` — the same envelop plugins (auth context, query
+ * limits, parse/validation caches, JIT, masking, fixed error codes, stream ending) — and the
+ * response is made by Yoga's own `processRegularResult`. Anything it is not sure of (another
+ * content type or Accept, an unexpected body shape, a missing or wrong key, a parse or validation
+ * error, a browser Origin) returns false and goes to Yoga unchanged. test/edge-lanes.test.ts feeds a
+ * corpus through both lanes and requires the same status, headers and body.
+ *
+ * Yoga-level hooks (onRequest, onParams, onResultProcess, onResponse) do not run here: a plugin
+ * that needs them must keep its work in envelop hooks or in the edge (src/server/routes.ts).
+ */
+export interface FastLane {
+  /** Answers a POST whose body is read; false when Yoga should answer it. */
+  handle(req: IncomingMessage, res: ServerResponse, body: string): boolean;
+}
+
+/** As Yoga matches a JSON body: `application/json`, exactly or followed by `;` and parameters. */
+function isJsonType(header: string | undefined): boolean {
+  const type = header?.split(',')[0];
+  return type === 'application/json' || !!type?.startsWith('application/json;');
+}
+const PARAMS = new Set(['query', 'variables', 'operationName', 'extensions']);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function createFastLane(gateway: Gateway): FastLane {
+  const endpoint = gateway.yoga.graphqlEndpoint;
+  const logger = gateway.runtime.logger;
+
+  function handle(req: IncomingMessage, res: ServerResponse, body: string): boolean {
+    if (req.method !== 'POST' || req.url !== endpoint || req.headers.origin !== undefined) return false;
+    if (!isJsonType(req.headers['content-type'])) return false;
+    const accept = req.headers.accept;
+    const regular = regularMediaType(accept);
+    const sse = regular === null && isExactly(accept, 'text/event-stream');
+    if (regular === null && !sse) return false;
+    const p = prepare(req, body);
+    if (!p) return false;
+    if (sse) {
+      if (p.operation !== 'subscription') return false;
+      subscribe(req, res, body, p).catch((err) => fail(res, err));
+      return true;
+    }
+    if (p.operation === 'subscription') return false;
+    execute(res, p, regular!).catch((err) => fail(res, err));
+    return true;
+  }
+
+  function fail(res: ServerResponse, err: unknown) {
+    logger.error({ err }, 'request failed');
+    if (!res.headersSent) {
+      const payload = JSON.stringify({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL' } }] });
+      res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+      res.end(payload);
+    } else res.destroy();
+  }
+
+  type Prepared = NonNullable<ReturnType<typeof prepare>>;
+  /** The request's params, parsed and validated; null when Yoga should answer it. */
+  function prepare(req: IncomingMessage, body: string) {
+    let params: Record<string, unknown>;
+    try {
+      params = JSON.parse(body);
+    } catch {
+      return null;
+    }
+    if (!isPlainObject(params) || typeof params.query !== 'string') return null;
+    for (const key in params) if (!PARAMS.has(key) && params[key] != null) return null;
+    const { variables, operationName, extensions } = params;
+    if (variables != null && !isPlainObject(variables)) return null;
+    if (operationName != null && typeof operationName !== 'string') return null;
+    if (extensions != null && !isPlainObject(extensions)) return null;
+    if (gateway.authenticate(req.headers.authorization) === null) return null;
+    // What the context reads of the request (its headers), without building a Fetch Request.
+    const request = { method: 'POST', url: `http://localhost${endpoint}`, headers: new NodeHeaders(req.headers) };
+    const enveloped = gateway.yoga.getEnveloped({ request, params } as never);
+    let document: DocumentNode;
+    try {
+      document = enveloped.parse(params.query);
+      // Query-limit rules may throw instead of returning errors: Yoga answers both.
+      if (enveloped.validate(enveloped.schema, document).length > 0) return null;
+    } catch {
+      return null;
+    }
+    const op = getOperationAST(document, typeof operationName === 'string' ? operationName : undefined);
+    if (!op) return null;
+    return { enveloped, document, operationName: operationName as string | null | undefined, variables: variables as Record<string, unknown> | null | undefined, operation: op.operation };
+  }
+
+  async function execute(res: ServerResponse, p: Prepared, mediaType: string) {
+    const { enveloped, document, operationName, variables } = p;
+    const contextValue = await enveloped.contextFactory();
+    const result = await enveloped.execute({ schema: enveloped.schema, document, contextValue, variableValues: variables, operationName });
+    const answer = processRegularResult(result as ExecutionResult, { Response: Captured } as never, mediaType) as unknown as Captured;
+    const headers: Record<string, string | number> = {};
+    for (const [k, v] of Object.entries(answer.init.headers)) headers[k.toLowerCase()] = v;
+    if (answer.body !== null) headers['content-length'] = Buffer.byteLength(answer.body);
+    res.writeHead(answer.init.status, headers);
+    res.end(answer.body ?? undefined);
+  }
+
+  /**
+   * A subscription over SSE (graphql-sse's distinct-connections mode, as Yoga serves it): the
+   * events are written straight to the socket. Results shared by identical subscriptions
+   * (graphql/shared-execution.ts) are serialized once, and every subscriber gets the same bytes.
+   */
+  async function subscribe(req: IncomingMessage, res: ServerResponse, body: string, p: Prepared) {
+    const { enveloped, document, operationName } = p;
+    // A subscription keeps its variables for its whole life: identical ones are kept once.
+    const variables = p.variables ? (interned(p.variables) as Record<string, unknown>) : p.variables;
+    const contextValue = await enveloped.contextFactory();
+    const result = await enveloped.subscribe({ schema: enveloped.schema, document, contextValue, variableValues: variables, operationName });
+    // A subscription refused before it started (e.g. FORBIDDEN) is answered by Yoga, as ever.
+    if (!(Symbol.asyncIterator in (result as object))) return toYoga(gateway, req, res, Buffer.from(body));
+    // Streamed by another function, so that this one's frame (the request body with it) is let go.
+    return stream(res, (result as AsyncIterableIterator<ExecutionResult>)[Symbol.asyncIterator]());
+  }
+
+  async function stream(res: ServerResponse, events: AsyncIterator<ExecutionResult>) {
+    let open = true;
+    const stop = () => {
+      if (!open) return;
+      open = false;
+      streams.delete(res);
+      void events.return?.();
+    };
+    res.on('close', stop);
+    res.writeHead(200, SSE_HEADERS);
+    // Some clients wait for a first byte before they report the stream open.
+    res.write(PING);
+    streams.add(res);
+    keepAlive();
+    try {
+      while (open) {
+        const { value, done } = await events.next();
+        if (!open) break;
+        if (value != null && !res.write(chunkOf(value))) await drained(res);
+        if (done) {
+          res.end(COMPLETE);
+          break;
+        }
+      }
+    } catch (err) {
+      logger.error({ err }, 'subscription stream failed');
+      res.destroy();
+    } finally {
+      stop();
+    }
+  }
+
+  return { handle };
+}
+
+/** What `processRegularResult` builds, kept as given instead of as a Fetch Response. */
+class Captured {
+  constructor(
+    readonly body: string | null,
+    readonly init: { status: number; headers: Record<string, string> },
+  ) {}
+}
+
+/** As Yoga orders an Accept header: q-values ignored, non-UTF-8 charsets skipped, the first listed wins. */
+function mediaTypesInOrder(accept: string | undefined): string[] {
+  const out: string[] = [];
+  for (const part of (accept || '*/*').replace(/\s/g, '').toLowerCase().split(',')) {
+    const [type, ...params] = part.split(';');
+    const charset = params.find((p) => p.includes('charset=')) ?? 'charset=utf-8';
+    if (charset === 'charset=utf-8' && type !== undefined) out.push(type);
+  }
+  return out.reverse();
+}
+
+const matches = (offered: string, asked: string) => {
+  const [op, os] = offered.split('/');
+  const [ap, as] = asked.split('/');
+  return (ap === '*' || ap === op) && (as === '*' || as === os);
+};
+
+/** The JSON media type Yoga answers with for this Accept, or null when it would pick no JSON one. */
+export function regularMediaType(accept: string | undefined): string | null {
+  let chosen: string | null = null;
+  for (const asked of mediaTypesInOrder(accept)) {
+    for (const offered of ['application/graphql-response+json', 'application/json']) if (matches(offered, asked)) chosen = offered;
+  }
+  return chosen;
+}
+
+const isExactly = (accept: string | undefined, type: string) => (accept ?? '').trim().toLowerCase() === type;
+
+/** The part of Fetch's Headers that the context reads, over node's headers (a subscription keeps it). */
+class NodeHeaders {
+  constructor(private readonly headers: IncomingMessage['headers']) {}
+  get(name: string): string | null {
+    const v = this.headers[name.toLowerCase()];
+    return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+  }
+  has(name: string): boolean {
+    return this.headers[name.toLowerCase()] !== undefined;
+  }
+}
+
+/** One object per distinct variables value among live subscriptions (10,000 dashboards, one copy). */
+const internedByJson = new Map<string, WeakRef<object>>();
+const forget = new FinalizationRegistry<string>((json) => {
+  if (!internedByJson.get(json)?.deref()) internedByJson.delete(json);
+});
+function interned(value: object): object {
+  const json = JSON.stringify(value);
+  const known = internedByJson.get(json)?.deref();
+  if (known) return known;
+  internedByJson.set(json, new WeakRef(value));
+  forget.register(value, json);
+  return value;
+}
+
+const SSE_HEADERS = { 'content-type': 'text/event-stream', connection: 'keep-alive', 'cache-control': 'no-cache', 'content-encoding': 'none' };
+const PING = Buffer.from(':\n\n');
+const COMPLETE = Buffer.from('event: complete\ndata:\n\n');
+const PING_INTERVAL_MS = 12_000;
+
+/** Open SSE responses of this process: one timer pings them all (Yoga starts one per response). */
+const streams = new Set<ServerResponse>();
+let pinger: NodeJS.Timeout | null = null;
+function keepAlive() {
+  if (pinger) return;
+  pinger = setInterval(() => {
+    if (streams.size === 0) {
+      clearInterval(pinger!);
+      pinger = null;
+      return;
+    }
+    for (const res of streams) if (res.writableLength === 0) res.write(PING);
+  }, PING_INTERVAL_MS);
+  pinger.unref();
+}
+
+const drained = (res: ServerResponse) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+
+/** The SSE bytes of one result, made once per result object however many subscribers share it. */
+const chunks = new WeakMap<object, Buffer>();
+function chunkOf(result: ExecutionResult): Buffer {
+  let chunk = chunks.get(result);
+  if (!chunk) {
+    chunk = Buffer.from(`event: next\ndata: ${JSON.stringify(withoutInternals(result))}\n\n`);
+    chunks.set(result, chunk);
+  }
+  return chunk;
+}
+
+/** As Yoga serializes a result: errors without their internal `http` and `unexpected` extensions. */
+function withoutInternals(result: ExecutionResult): ExecutionResult {
+  if (!result.errors?.length && !(result.extensions as Record<string, unknown> | undefined)?.http) return result;
+  const errors = result.errors?.map((e) => {
+    const json = (typeof e.toJSON === 'function' ? e.toJSON() : e) as { extensions?: Record<string, unknown> };
+    const { http: _h, unexpected: _u, ...extensions } = json.extensions ?? {};
+    return { ...json, extensions };
+  });
+  const { http: _http, ...extensions } = (result.extensions ?? {}) as Record<string, unknown>;
+  return { ...result, errors: errors as never, extensions: Object.keys(extensions).length ? extensions : undefined };
+}

@@ -1,0 +1,188 @@
+/**
+ * The edge section of `npm run bench`:
+ * 1. GraphiQL under load: 200 concurrent page loads (the page and every file it references, as a
+ *    browser with brotli fetches them) against a gateway with an API key, while one client sends an
+ *    authenticated query in a loop. Reports the gateway's RSS rise over the whole burst (target
+ *    ≤ 50 MB) and that query's p99 meanwhile (target ≤ 50 ms).
+ * 2. Throughput against the tree before the edge change (BENCH_BASELINE, a git revision): its
+ *    bench servers (servers.ts of that revision, from `git archive`) and this tree's run side by
+ *    side, each with its own bare proxy; the single read and the 50-item list must keep
+ *    gateway/proxy within 5% of the baseline's ratio.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { runLoad } from './load.js';
+import { memoryMb } from './subscriptions.js';
+
+const BASELINE = process.env.BENCH_BASELINE ?? '36c7ad2';
+const LOADS = 200;
+const TARGET_RSS_MB = 50;
+const TARGET_P99_MS = 50;
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const canPin = spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).status === 0 && cpus().length >= 2;
+
+/** Starts a bench server script on core 1; resolves its first stdout line as JSON. */
+async function startChild<T>(script: string, cwd = root): Promise<{ info: T; child: ChildProcess }> {
+  const cmd = canPin ? 'taskset' : process.execPath;
+  const argv = canPin ? ['-c', '1', process.execPath, '--import', 'tsx', script] : ['--import', 'tsx', script];
+  const child = spawn(cmd, argv, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((ok, fail) => {
+    let buf = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      buf += b.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) ok(buf.slice(0, nl));
+    });
+    child.on('exit', (code) => fail(new Error(`${script} exited with ${code}`)));
+  });
+  return { info: JSON.parse(line) as T, child };
+}
+
+async function graphiqlUnderLoad(quick: boolean) {
+  const { info, child } = await startChild<{ pid: number; url: string; key: string }>(fileURLToPath(new URL('./edge-server.ts', import.meta.url)));
+  try {
+    const origin = new URL(info.url).origin;
+    const query = JSON.stringify({ query: '{ modelDeployment(id: "northflank:default-project/deepseek-v3-deployment") { id name status } }' });
+    const authed = { url: info.url, method: 'POST' as const, headers: { 'content-type': 'application/json', authorization: `Bearer ${info.key}` }, body: query };
+    // Warm the query path, so the rise measured is GraphiQL's.
+    await runLoad({ ...authed, connections: 4, durationMs: quick ? 500 : 1500 });
+    const before = memoryMb(info.pid).rss;
+    const pool = new Pool(origin, { connections: LOADS, pipelining: 1 });
+    let peak = before;
+    let bytes = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, memoryMb(info.pid).rss)), 20);
+    const fetchAll = async () => {
+      const page = await pool.request({ path: new URL(info.url).pathname, method: 'GET', headers: { accept: 'text/html', 'accept-encoding': 'br, gzip' } });
+      const html = Buffer.from(await page.body.arrayBuffer());
+      const text = page.headers['content-encoding'] === 'br' ? (await import('node:zlib')).brotliDecompressSync(html).toString() : html.toString();
+      bytes += html.length;
+      const refs = [...text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+      // A browser also fetches the editor workers the start script names.
+      const base = refs[0]!.slice(0, refs[0]!.lastIndexOf('/'));
+      for (const w of ['editor.worker.js', 'json.worker.js', 'graphql.worker.js']) refs.push(`${base}/${w}`);
+      await Promise.all(
+        refs.map(async (ref) => {
+          const r = await pool.request({ path: ref, method: 'GET', headers: { 'accept-encoding': 'br, gzip' } });
+          if (r.statusCode !== 200) throw new Error(`${ref}: ${r.statusCode}`);
+          bytes += (await r.body.arrayBuffer()).byteLength;
+        }),
+      );
+    };
+    /** The authenticated query, sent back to back from its own process while `during` runs. */
+    const queryLoop = async (during: () => Promise<unknown>) => {
+      const probe = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./query-probe.ts', import.meta.url))], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: { ...process.env, PROBE_URL: info.url, PROBE_KEY: info.key, PROBE_QUERY: JSON.parse(query).query },
+      });
+      let out = '';
+      probe.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      const exited = new Promise((r) => probe.on('exit', r));
+      // Let it connect and send a few before the load starts.
+      await new Promise((r) => setTimeout(r, 1000));
+      await during();
+      probe.stdin!.write('stop\n');
+      await exited;
+      return JSON.parse(out) as { requests: number; errors: number; p50: number; p99: number };
+    };
+    const quiet = await queryLoop(() => new Promise((r) => setTimeout(r, quick ? 1000 : 3000)));
+    console.log(`\nGraphiQL under load: ${LOADS} concurrent page loads; gateway RSS before ${before.toFixed(0)} MB`);
+    console.log(`  authenticated query alone:        ${quiet.requests} requests, p50 ${quiet.p50.toFixed(1)} ms, p99 ${quiet.p99.toFixed(1)} ms`);
+    // A returning visitor's browser holds the files (a year's cache on versioned paths) and revalidates the page.
+    const first = await pool.request({ path: new URL(info.url).pathname, method: 'GET', headers: { accept: 'text/html' } });
+    await first.body.arrayBuffer();
+    const pageTag = String(first.headers.etag);
+    const revisit = async () => {
+      const r = await pool.request({ path: new URL(info.url).pathname, method: 'GET', headers: { accept: 'text/html', 'accept-encoding': 'br, gzip', 'if-none-match': pageTag } });
+      if (r.statusCode !== 304) throw new Error(`page revalidation: ${r.statusCode}`);
+      await r.body.arrayBuffer();
+    };
+    for (const [label, load] of [['first visits (page + 7 files, brotli)', fetchAll], ['returning visits (page revalidated, files cached)', revisit]] as const) {
+      bytes = 0;
+      let t0 = 0;
+      let seconds = 0;
+      const q = await queryLoop(
+        async () => {
+          t0 = performance.now();
+          await Promise.all(Array.from({ length: LOADS }, load));
+          seconds = (performance.now() - t0) / 1000;
+        },
+      );
+      peak = Math.max(peak, memoryMb(info.pid).rss);
+      console.log(`  ${label}: ${(bytes / 1e6).toFixed(0)} MB sent in ${seconds.toFixed(1)} s; RSS peak so far ${peak.toFixed(0)} MB (rise ${(peak - before).toFixed(1)} MB, target ≤ ${TARGET_RSS_MB}) ${peak - before <= TARGET_RSS_MB ? 'OK' : 'MISSED'}`);
+      console.log(`    authenticated query meanwhile: ${q.requests} requests, p50 ${q.p50.toFixed(1)} ms, p99 ${q.p99.toFixed(1)} ms (target ≤ ${TARGET_P99_MS}) ${q.p99 <= TARGET_P99_MS ? 'OK' : 'MISSED'}, errors ${q.errors}`);
+    }
+    clearInterval(sampler);
+    await pool.close();
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+/** The baseline revision's tree, with this tree's node_modules. */
+function baselineTree(): string | null {
+  const dir = mkdtempSync(join(tmpdir(), 'mg-bench-baseline-'));
+  const archive = spawnSync('sh', ['-c', `git -C "$1" archive "$2" | tar -x -C "$3"`, 'sh', root, BASELINE, dir], { encoding: 'utf8' });
+  if (archive.status !== 0) {
+    console.log(`  (baseline ${BASELINE} not available: ${archive.stderr.trim()})`);
+    rmSync(dir, { recursive: true, force: true });
+    return null;
+  }
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+type Urls = { gateway: string; proxy: string; token: string };
+const FIELDS = 'id name description tags status vendorStatus version updatedAt model { name engine }';
+const ID = 'northflank:default-project/deepseek-v3-deployment';
+
+async function throughputAgainstBaseline(quick: boolean) {
+  const dir = baselineTree();
+  if (!dir) return;
+  const servers = fileURLToPath(new URL('./servers.ts', import.meta.url));
+  const current = await startChild<{ l0: Urls }>(servers);
+  const baseline = await startChild<{ l0: Urls }>(join(dir, 'test/bench/servers.ts'), dir).catch((err) => {
+    current.child.kill('SIGTERM');
+    throw err;
+  });
+  const ms = quick ? 1500 : 4000;
+  const rounds = quick ? 1 : 3;
+  try {
+    console.log(`\nThroughput against ${BASELINE} (the tree before the edge change), 0 ms upstream, 50 connections, ${rounds} round(s) of ${ms} ms, median:`);
+    console.log('scenario  tree        gateway req/s  proxy req/s  gateway/proxy');
+    for (const scenario of ['single', 'list'] as const) {
+      const query = scenario === 'single' ? `{ modelDeployment(id: "${ID}") { ${FIELDS} } }` : `{ modelDeployments(first: 50) { edges { node { ${FIELDS} } } } }`;
+      const path = scenario === 'single' ? '/v1/projects/default-project/llm-model-deployments/deepseek-v3-deployment' : '/v1/projects/default-project/llm-model-deployments?per_page=50';
+      const gw = (u: Urls) => ({ url: u.gateway, method: 'POST' as const, headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ query }), connections: 50, durationMs: ms });
+      const px = (u: Urls) => ({ url: `${u.proxy}${path}`, method: 'GET' as const, headers: { authorization: `Bearer ${u.token}`, accept: 'application/json' }, connections: 50, durationMs: ms });
+      const ratios: Record<string, { g: number; p: number }> = {};
+      for (const [name, s] of [['baseline', baseline.info.l0], ['this', current.info.l0]] as const) {
+        await runLoad({ ...gw(s), durationMs: quick ? 500 : 1500 });
+        const gs: number[] = [];
+        const ps: number[] = [];
+        // Alternate gateway and proxy rounds so that a busy spell hits both.
+        for (let i = 0; i < rounds; i++) {
+          gs.push((await runLoad(gw(s))).rps);
+          ps.push((await runLoad(px(s))).rps);
+        }
+        const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+        ratios[name] = { g: median(gs), p: median(ps) };
+        console.log(`${scenario.padEnd(9)} ${name.padEnd(10)} ${ratios[name]!.g.toFixed(0).padStart(13)} ${ratios[name]!.p.toFixed(0).padStart(12)} ${(ratios[name]!.g / ratios[name]!.p).toFixed(3).padStart(14)}`);
+      }
+      const kept = ratios.this!.g / ratios.this!.p / (ratios.baseline!.g / ratios.baseline!.p);
+      console.log(`  ${scenario}: this tree keeps ${(kept * 100).toFixed(1)}% of the baseline's gateway/proxy ratio (target ≥ 95%) ${kept >= 0.95 ? 'OK' : 'MISSED'}`);
+    }
+  } finally {
+    current.child.kill('SIGTERM');
+    baseline.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function edgeSection({ quick }: { quick: boolean }): Promise<void> {
+  await graphiqlUnderLoad(quick);
+  await throughputAgainstBaseline(quick);
+}

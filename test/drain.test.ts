@@ -1,0 +1,213 @@
+/**
+ * Graceful shutdown of the real binary: SIGTERM while a slow write is in flight (simulator latency
+ * fault). The write's caller gets its result, an SSE subscriber gets `complete`, a WebSocket is
+ * closed with 1001, new connections are refused during the drain, and the process exits 0.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { createNorthflankSimulator, type NorthflankSimulator } from '../adapters/northflank/simulator.js';
+import { watchSimulator } from './helpers.js';
+import { capture } from './secret-capture.js';
+
+const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
+const ID = 'northflank:default-project/deepseek-v3-deployment';
+/** Real processes on a busy machine: generous bounds, never a timing assertion. */
+const START_MS = 30_000;
+const WRITE_LATENCY_MS = 3000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('SIGTERM drains the real binary', () => {
+  let sim: NorthflankSimulator;
+  let proc: ChildProcess;
+  let output = '';
+  let exited: Promise<number | null>;
+  let url: string;
+
+  beforeAll(async () => {
+    sim = await createNorthflankSimulator({ token: 'nf-drain-test-token-7c1d9e20' });
+    watchSimulator(sim);
+    const dir = mkdtempSync(join(tmpdir(), 'mg-drain-'));
+    const file = join(dir, 'gateway.json');
+    const { token: _t, ...backend } = sim.backendConfig;
+    writeFileSync(file, JSON.stringify({ backends: [{ id: 'northflank', ...backend, token: '${NF_TOKEN}' }], server: { drainTimeoutMs: 25_000 }, status: { pollIntervalMs: 200 }, logging: { level: 'info' } }));
+    const { MODEL_GATEWAY_CONFIG: _c, PORT: _p, HOST: _h, ...env } = process.env;
+    proc = spawn(process.execPath, [bin, 'serve', '--config', file, '--port', '0'], { env: { ...env, NF_TOKEN: sim.token }, stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout!.on('data', (b: Buffer) => (output += b.toString()));
+    proc.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+    exited = new Promise((resolve) =>
+      proc.on('close', (code) => {
+        capture('CLI output', 'model-gateway serve (drain test)')(output);
+        resolve(code);
+      }),
+    );
+    const until = Date.now() + START_MS;
+    for (;;) {
+      const m = /model-gateway is listening on (http:\/\/\S+)/.exec(output);
+      if (m) {
+        url = m[1]!;
+        break;
+      }
+      if (proc.exitCode !== null || Date.now() > until) throw new Error(`serve did not start:\n${output}`);
+      await sleep(50);
+    }
+  }, START_MS + 5000);
+  afterAll(async () => {
+    if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+    await sim?.close();
+  });
+
+  it('answers the write in flight, completes SSE streams, closes WebSockets with 1001, refuses new connections, exits 0', async () => {
+    // An SSE subscriber, reading until `complete`.
+    const params = new URLSearchParams({ query: `subscription { modelDeploymentStatusChanged(ids: ["${ID}"], emitCurrent: true) { __typename } }` });
+    const sse = await fetch(`${url}?${params}`, { headers: { accept: 'text/event-stream' } });
+    expect(sse.status).toBe(200);
+    let sseText = '';
+    const sseDone = (async () => {
+      const decoder = new TextDecoder();
+      const reader = sse.body!.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        sseText += decoder.decode(value, { stream: true });
+      }
+    })();
+    // A WebSocket with a live subscription.
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const wsMessages: any[] = [];
+    const wsClosed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    socket.on('message', (m) => wsMessages.push(JSON.parse(m.toString())));
+    await new Promise((r) => socket.once('open', r));
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    while (!wsMessages.some((m) => m.type === 'connection_ack')) await sleep(10);
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription { modelDeploymentStatusChanged(ids: ["${ID}"], emitCurrent: true) { __typename } }` } }));
+    const until = Date.now() + 15_000;
+    while (!sseText.includes('event: next') || !wsMessages.some((m) => m.type === 'next')) {
+      if (Date.now() > until) throw new Error(`subscriptions did not start: ${sseText} ${JSON.stringify(wsMessages)}`);
+      await sleep(20);
+    }
+
+    // A slow write, in flight when the signal arrives.
+    sim.server.inject({ fault: { kind: 'latency', ms: WRITE_LATENCY_MS }, method: 'POST', times: 1 });
+    const writesBefore = sim.server.calls.filter((c) => c.method === 'POST').length;
+    const write = fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `mutation { updateModelDeployment(input: {id: "${ID}", description: "drained"}) { __typename ... on UpdateModelDeploymentSuccess { deployment { description } } } }` }),
+    });
+    while (sim.server.calls.filter((c) => c.method === 'POST').length === writesBefore) await sleep(10);
+    proc.kill('SIGTERM');
+
+    // New connections are refused while the write is still running.
+    let refused = false;
+    const refusedBy = Date.now() + WRITE_LATENCY_MS - 500;
+    while (!refused && Date.now() < refusedBy) {
+      try {
+        await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close' }, body: '{"query":"{ __typename }"}' });
+        await sleep(20);
+      } catch (err) {
+        refused = /ECONNREFUSED/.test(String((err as { cause?: unknown }).cause ?? err));
+      }
+    }
+    expect(refused).toBe(true);
+
+    const res = await write;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { updateModelDeployment: { __typename: 'UpdateModelDeploymentSuccess', deployment: { description: 'drained' } } } });
+    await sseDone;
+    expect(sseText).toMatch(/event: complete\n/);
+    expect(await wsClosed).toBe(1001);
+    expect(wsMessages.at(-1)).toEqual({ id: '1', type: 'complete' });
+    expect(await exited).toBe(0);
+    expect(output).toMatch(/draining/);
+  }, 60_000);
+});
+
+describe('a drain that cannot finish', () => {
+  let sim: NorthflankSimulator;
+  beforeAll(async () => {
+    sim = await createNorthflankSimulator({ token: 'nf-drain-test-token-3a8b7f41' });
+    watchSimulator(sim);
+  });
+  afterAll(() => sim?.close());
+
+  /** Starts `serve` with this drain timeout; resolves its URL, its exit and its output. */
+  async function serve(label: string, drainTimeoutMs: number) {
+    const dir = mkdtempSync(join(tmpdir(), 'mg-drain-'));
+    const file = join(dir, 'gateway.json');
+    const { token: _t, ...backend } = sim.backendConfig;
+    writeFileSync(file, JSON.stringify({ backends: [{ id: 'northflank', ...backend, token: '${NF_TOKEN}' }], server: { drainTimeoutMs }, logging: { level: 'info' } }));
+    const { MODEL_GATEWAY_CONFIG: _c, PORT: _p, HOST: _h, ...env } = process.env;
+    const proc = spawn(process.execPath, [bin, 'serve', '--config', file, '--port', '0'], { env: { ...env, NF_TOKEN: sim.token }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    proc.stdout!.on('data', (b: Buffer) => (output += b.toString()));
+    proc.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+    const exited = new Promise<number | null>((resolve) =>
+      proc.on('close', (code) => {
+        capture('CLI output', label)(output);
+        resolve(code);
+      }),
+    );
+    const until = Date.now() + START_MS;
+    for (;;) {
+      const m = /model-gateway is listening on (http:\/\/\S+)/.exec(output);
+      if (m) return { proc, url: m[1]!, exited, output: () => output };
+      if (proc.exitCode !== null || Date.now() > until) {
+        proc.kill('SIGKILL');
+        throw new Error(`serve did not start:\n${output}`);
+      }
+      await sleep(50);
+    }
+  }
+
+  /** Sends a write the simulator never answers; resolves once the simulator has it. */
+  async function hangingWrite(url: string) {
+    sim.server.inject({ fault: { kind: 'hang' }, method: 'POST', times: 1 });
+    const before = sim.server.calls.filter((c) => c.method === 'POST').length;
+    const write = fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `mutation { updateModelDeployment(input: {id: "${ID}", description: "stuck"}) { __typename } }` }),
+    }).then(
+      (r) => `answered ${r.status}`,
+      () => 'cut',
+    );
+    while (sim.server.calls.filter((c) => c.method === 'POST').length === before) await sleep(10);
+    return { write };
+  }
+
+  it('is cut after server.drainTimeoutMs, and the exit code says so', async () => {
+    const s = await serve('model-gateway serve (drain timeout)', 1500);
+    try {
+      const { write } = await hangingWrite(s.url);
+      s.proc.kill('SIGTERM');
+      expect(await s.exited).toBe(1);
+      expect(await write).toBe('cut');
+      expect(s.output()).toMatch(/drain timed out/);
+    } finally {
+      if (s.proc.exitCode === null) s.proc.kill('SIGKILL');
+    }
+  }, START_MS + 30_000);
+
+  it('ends at once on a second signal', async () => {
+    const s = await serve('model-gateway serve (second signal)', 60_000);
+    try {
+      await hangingWrite(s.url);
+      s.proc.kill('SIGTERM');
+      await sleep(300);
+      expect(s.proc.exitCode).toBeNull();
+      s.proc.kill('SIGINT');
+      // Well before the 60 s drain timeout.
+      const code = await Promise.race([s.exited, sleep(20_000).then(() => 'still running')]);
+      expect(code).toBe(1);
+      expect(s.output()).toMatch(/second signal/);
+    } finally {
+      if (s.proc.exitCode === null) s.proc.kill('SIGKILL');
+    }
+  }, START_MS + 30_000);
+});
