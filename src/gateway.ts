@@ -26,6 +26,8 @@ import { useSharedSubscriptionExecution } from './graphql/shared-execution.js';
 import { WatchHub } from './status/hub.js';
 import { createMemoryPubSub, type GatewayPubSub, type PubSubHandle } from './status/pubsub.js';
 import { createRedisPubSub } from './status/redis-pubsub.js';
+import { createLocalPollOwnership, type PollOwnership } from './status/poll-ownership.js';
+import { createRedisPollOwnership } from './status/redis-poll-ownership.js';
 import { closePlans } from './plans.js';
 
 export interface Backend {
@@ -61,6 +63,11 @@ export interface GatewayRuntime {
 export interface GatewayOptions {
   logger?: Logger;
   clock?: Clock;
+  /**
+   * The clock of the watch hub (polling timers, jitter, observation times) and of the upstream
+   * budgets. @default clock
+   */
+  statusClock?: Clock;
   /** Replaces the built-in adapters (tests). External adapters from the config are added to these. */
   adapters?: Adapter[];
   /** How long a backend's health answer is reused. @default 5000 */
@@ -269,7 +276,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const built = usesOnlyBuiltIns ? (builtInSchema ??= buildSchema(builtInAdapters)) : buildSchema(adapters);
 
   const pubsubHandle: PubSubHandle = config.pubsub?.redis ? await createRedisPubSub(config.pubsub.redis, logger) : createMemoryPubSub();
-  const hub = new WatchHub(backends, pubsubHandle.pubsub, logger, { intervalMs: config.status.pollIntervalMs });
+  const statusClock = options.statusClock ?? clock;
+  const ownership: PollOwnership = config.pubsub?.redis ? await createRedisPollOwnership(config.pubsub.redis, logger) : createLocalPollOwnership();
+  const hub = new WatchHub(backends, pubsubHandle.pubsub, logger, { intervalMs: config.status.pollIntervalMs, clock: statusClock, ownership });
 
   const healthCache = new Map<string, { at: number; view: Promise<HealthView> }>();
   const healthTtlMs = options.healthTtlMs ?? DEFAULT_HEALTH_TTL_MS;
@@ -377,6 +386,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     async close() {
       await hub.close();
+      await ownership.close();
       await closePlans(runtime);
       await pubsubHandle.close();
       await Promise.allSettled([...backends.values()].map((b) => b.instance.close?.()));
