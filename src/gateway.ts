@@ -29,6 +29,7 @@ import { createRedisPubSub } from './status/redis-pubsub.js';
 import { createLocalPollOwnership, type PollOwnership } from './status/poll-ownership.js';
 import { createRedisPollOwnership } from './status/redis-poll-ownership.js';
 import { closePlans } from './plans.js';
+import { UpstreamBudget } from './app/upstream-budget.js';
 
 export interface Backend {
   id: string;
@@ -58,6 +59,8 @@ export interface GatewayRuntime {
   onPublished(listener: (d: ModelDeployment) => void): () => void;
   pubsub: GatewayPubSub;
   hub: WatchHub | null;
+  /** Each backend's rate budget, shared by every caller; the hub's polls keep a reserve. */
+  budget?: UpstreamBudget;
 }
 
 export interface GatewayOptions {
@@ -278,7 +281,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const pubsubHandle: PubSubHandle = config.pubsub?.redis ? await createRedisPubSub(config.pubsub.redis, logger) : createMemoryPubSub();
   const statusClock = options.statusClock ?? clock;
   const ownership: PollOwnership = config.pubsub?.redis ? await createRedisPollOwnership(config.pubsub.redis, logger) : createLocalPollOwnership();
-  const hub = new WatchHub(backends, pubsubHandle.pubsub, logger, { intervalMs: config.status.pollIntervalMs, clock: statusClock, ownership });
+  const budget = new UpstreamBudget({ callsPerSecond: config.limits.upstreamCallsPerSecond, queue: config.limits.upstreamQueue, clock: statusClock });
+  const hub = new WatchHub(backends, pubsubHandle.pubsub, logger, {
+    intervalMs: config.status.pollIntervalMs,
+    clock: statusClock,
+    ownership,
+    beforeRead: (backend) => budget.acquire(backend, { poll: true }),
+  });
 
   const healthCache = new Map<string, { at: number; view: Promise<HealthView> }>();
   const healthTtlMs = options.healthTtlMs ?? DEFAULT_HEALTH_TTL_MS;
@@ -309,6 +318,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     pubsub: pubsubHandle.pubsub,
     hub,
+    budget,
   };
 
   const apiKeys: ApiKeyEntry[] | null = config.auth
@@ -346,7 +356,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         // onRequest already refused requests without a valid key.
         if (!principal) throw new GatewayError('UNAUTHENTICATED', 'Missing or invalid API key');
       }
-      return { runtime, requestId, principal, loaders: new DeploymentLoaders(runtime, requestId), partialErrors: [] };
+      return { runtime, requestId, principal, loaders: new DeploymentLoaders(runtime, requestId, principal ? `key:${principal.name}` : undefined), partialErrors: [] };
     },
     plugins: [
       useApiKeys(apiKeys),
@@ -387,6 +397,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     async close() {
       await hub.close();
       await ownership.close();
+      budget.close();
       await closePlans(runtime);
       await pubsubHandle.close();
       await Promise.allSettled([...backends.values()].map((b) => b.instance.close?.()));

@@ -1,8 +1,11 @@
 import type { ListFilter } from '../domain/adapter.js';
 import type { ModelDeployment } from '../domain/deployment.js';
-import { NotFoundError } from '../domain/errors.js';
+import { GatewayError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { UpstreamBudgetError } from '../app/upstream-budget.js';
+import type { GatewayRuntime } from '../gateway.js';
+import { DeploymentLoaders } from './context.js';
 import { requireScope } from '../auth.js';
-import { matchesFilter, selectBackends, listAcrossBackends } from '../deployments.js';
+import { matchesFilter, selectBackends } from '../deployments.js';
 import type { HubEvent } from '../status/events.js';
 import { fingerprint, type WatchHub } from '../status/hub.js';
 import type { GatewayBuilder, CoreRefs } from './builder.js';
@@ -14,6 +17,19 @@ type Emitted = HubEvent | (Extract<HubEvent, { type: 'status' }> & { initial: tr
 
 /** Events a subscriber may leave unread before it is ended (it can resubscribe with emitCurrent). */
 const MAX_BACKLOG = 1024;
+
+/** Ids one subscription may watch, as for bulk operations. */
+export const MAX_SUBSCRIPTION_IDS = 1000;
+
+/** A key has as many live subscriptions as `limits.subscriptionsPerKey` allows. */
+export class SubscriptionLimitError extends GatewayError {
+  constructor(max: number) {
+    super('RATE_LIMITED', `This API key has ${max} live subscriptions (limits.subscriptionsPerKey); end one before starting another`, {
+      limit: 'subscriptionsPerKey',
+      max,
+    });
+  }
+}
 
 /**
  * A subscriber's event stream: a plain queue rather than a Repeater, so that a push allocates no
@@ -106,23 +122,33 @@ class Member {
    * it is no news), or SENT when an event got there first.
    */
   initial: Map<string, string> | null;
-  loading: boolean;
+  /** Reads of present states under way for this member (emitCurrent, or again after a recovery). */
+  loading: number;
+  /** Backends this subscriber was told are unavailable: each is told once per change. */
+  down: Set<string> | null = null;
+  /** emitCurrent: backends whose present states could not be read; sent when they recover. */
+  owed: Set<string> | null = null;
 
   constructor(
-    private readonly watches: Map<string, SharedWatch>,
-    private readonly watch: SharedWatch,
+    private readonly watches: Watches,
+    readonly watch: SharedWatch,
     emitCurrent: boolean,
+    private readonly key: string,
   ) {
     this.initial = emitCurrent ? new Map() : null;
-    this.loading = emitCurrent;
+    this.loading = emitCurrent ? 1 : 0;
     watch.members.add(this);
+    watches.perKey.set(key, (watches.perKey.get(key) ?? 0) + 1);
   }
 
   ended() {
     const w = this.watch;
+    const left = (this.watches.perKey.get(this.key) ?? 1) - 1;
+    if (left > 0) this.watches.perKey.set(this.key, left);
+    else this.watches.perKey.delete(this.key);
     w.members.delete(this);
-    if (w.members.size === 0 && this.watches.get(w.key) === w) {
-      this.watches.delete(w.key);
+    if (w.members.size === 0 && this.watches.byKey.get(w.key) === w) {
+      this.watches.byKey.delete(w.key);
       w.unwatch.forEach((u) => u());
     }
   }
@@ -137,6 +163,11 @@ class Member {
 interface SharedWatch {
   key: string;
   kind: Kind;
+  runtime: GatewayRuntime;
+  ids: Set<string> | null;
+  filter: ListFilter;
+  /** Present states of one backend read again after its recovery, for members owed them. */
+  rereads: Map<string, Promise<ModelDeployment[]>>;
   wants: (d: ModelDeployment) => boolean;
   /** Whether the deployment is one this watch observes (whatever the filter says of it now). */
   covers: (d: ModelDeployment) => boolean;
@@ -158,15 +189,23 @@ interface Baseline {
   /** When the read began: the states are reused for one poll interval after it. */
   startedAt: number;
   states: Map<string, ModelDeployment>;
+  /** Backends whose states could not be read, with the error. */
+  failed: Map<string, Error>;
   /** Until the read is done. */
-  pending: Promise<Map<string, ModelDeployment>> | null;
+  pending: Promise<Baseline> | null;
 }
 
-const watchesOf = new WeakMap<WatchHub, Map<string, SharedWatch>>();
+/** A gateway's shared watches, and its live subscriptions per API key. */
+interface Watches {
+  byKey: Map<string, SharedWatch>;
+  perKey: Map<string, number>;
+}
+
+const watchesOf = new WeakMap<WatchHub, Watches>();
 
 /** Subscribers and shared watches on this gateway now. */
 export function subscriptionStats(hub: WatchHub): { subscribers: number; watches: number } {
-  const watches = [...(watchesOf.get(hub)?.values() ?? [])];
+  const watches = [...(watchesOf.get(hub)?.byKey.values() ?? [])];
   return { subscribers: watches.reduce((n, w) => n + w.members.size, 0), watches: watches.length };
 }
 
@@ -212,9 +251,18 @@ function drain(w: SharedWatch) {
 }
 
 function deliver(m: Member, ev: HubEvent, key: string | null) {
+  if (ev.type === 'unavailable') {
+    if (m.down?.has(ev.backend)) return;
+    (m.down ??= new Set()).add(ev.backend);
+  } else if (ev.type === 'recovered') {
+    if (!m.down?.delete(ev.backend)) return;
+    m.feed.push(ev);
+    if (m.owed?.delete(ev.backend)) void sendOwed(m, ev.backend);
+    return;
+  }
   const initial = m.initial;
   if (initial && key !== null && 'id' in ev) {
-    if (m.loading) initial.set(ev.id, SENT);
+    if (m.loading > 0) initial.set(ev.id, SENT);
     else {
       const sent = initial.get(ev.id);
       if (sent !== undefined) {
@@ -239,6 +287,9 @@ function subscribe(kind: Kind, args: { ids?: readonly (string | number)[] | null
   let ids: Set<string> | null = null;
   let backendIds: string[];
   if (args.ids && args.ids.length) {
+    if (args.ids.length > MAX_SUBSCRIPTION_IDS) {
+      throw new ValidationError([{ path: ['ids'], rule: 'max_items', message: `at most ${MAX_SUBSCRIPTION_IDS} ids per subscription (${args.ids.length} given)` }]);
+    }
     ids = new Set();
     const bs = new Set<string>();
     args.ids.forEach((raw, i) => {
@@ -254,25 +305,37 @@ function subscribe(kind: Kind, args: { ids?: readonly (string | number)[] | null
 
   let watches = watchesOf.get(hub);
   if (!watches) {
-    const all = (watches = new Map());
+    const all: Watches = (watches = { byKey: new Map(), perKey: new Map() });
     watchesOf.set(hub, all);
     // A write through this gateway is in every baseline at once, before its event comes round
     // the pubsub: a subscriber who joins right after the mutation answered sees it.
     ctx.runtime.onPublished((d) => {
-      for (const w of all.values()) if (w.baseline && w.covers(d)) w.baseline.states.set(d.id, d);
+      for (const w of all.byKey.values()) if (w.baseline && w.covers(d)) w.baseline.states.set(d.id, d);
     });
   }
+  const callerKey = ctx.principal?.name ?? '';
+  const max = ctx.runtime.config.limits.subscriptionsPerKey;
+  if ((watches.perKey.get(callerKey) ?? 0) >= max) throw new SubscriptionLimitError(max);
   const key = JSON.stringify([kind, ids ? [...ids].sort() : null, filter, backendIds]);
-  const watch = watches.get(key) ?? startWatch(watches, key, hub, kind, ids, filter, backendIds);
-  const member = new Member(watches, watch, Boolean(args.emitCurrent));
+  const watch = watches.byKey.get(key) ?? startWatch(watches, key, ctx.runtime, hub, kind, ids, filter, backendIds);
+  const member = new Member(watches, watch, Boolean(args.emitCurrent), callerKey);
+  // Joining while a backend is down: told so at once, as those before were.
+  for (const b of backendIds) {
+    const down = hub.unavailableEvent(b);
+    if (down) deliver(member, down, null);
+  }
   if (args.emitCurrent) void sendCurrent(kind, member, watch, ids, filter, ctx);
   return member.feed;
 }
 
-function startWatch(watches: Map<string, SharedWatch>, key: string, hub: WatchHub, kind: Kind, ids: Set<string> | null, filter: ListFilter, backendIds: string[]): SharedWatch {
+function startWatch(watches: Watches, key: string, runtime: GatewayRuntime, hub: WatchHub, kind: Kind, ids: Set<string> | null, filter: ListFilter, backendIds: string[]): SharedWatch {
   const watch: SharedWatch = {
     key,
     kind,
+    runtime,
+    ids,
+    filter,
+    rereads: new Map(),
     // Statuses select the transitions: an event is delivered when the deployment enters one of them.
     wants: (d) => (!ids || ids.has(d.id)) && matchesFilter(d, filter),
     covers: (d) => (ids ? ids.has(d.id) : backendIds.includes(d.backend)),
@@ -283,31 +346,47 @@ function startWatch(watches: Map<string, SharedWatch>, key: string, hub: WatchHu
     unwatch: [],
     baseline: null,
   };
-  watches.set(key, watch);
+  watches.byKey.set(key, watch);
   watch.unwatch = backendIds.map((b) => hub.watch({ backend: b, ids: ids ? [...ids].filter((id) => id.startsWith(`${b}:`)) : null }, (ev) => fanOut(watch, ev)));
   return watch;
 }
 
+/** Present states of the ids, or of the filter's deployments, with the backends that failed. */
+async function readCurrent(loaders: DeploymentLoaders, runtime: GatewayRuntime, ids: Set<string> | null, filter: ListFilter, principal: GraphQLContext['principal'], only?: string) {
+  if (ids) return loaders.readMany(only ? [...ids].filter((id) => id.startsWith(`${only}:`)) : ids);
+  const backends = selectBackends(runtime, only ? { ...filter, backends: [only] } : filter, principal);
+  const found: ModelDeployment[] = [];
+  const failed = new Map<string, Error>();
+  await Promise.all(
+    backends.map((b) =>
+      loaders.list(b, filter).then(
+        (items) => found.push(...items.filter((d) => matchesFilter(d, filter))),
+        (err: Error) => failed.set(b.id, err),
+      ),
+    ),
+  );
+  return { found, failed };
+}
+
 /** The watch's present states: a read shared by every member that joins while it runs or soon after. */
-function baselineOf(w: SharedWatch, ids: Set<string> | null, filter: ListFilter, ctx: GraphQLContext): Map<string, ModelDeployment> | Promise<Map<string, ModelDeployment>> {
-  const now = Date.now();
+function baselineOf(w: SharedWatch, ids: Set<string> | null, filter: ListFilter, ctx: GraphQLContext): Baseline | Promise<Baseline> {
+  const hub = ctx.runtime.hub!;
+  const now = hub.clock.now();
   const b = w.baseline;
-  if (b && (b.pending || now - b.startedAt < ctx.runtime.config.status.pollIntervalMs)) return b.pending ?? b.states;
-  const fresh: Baseline = { startedAt: now, states: new Map(), pending: null };
-  const hub = ctx.runtime.hub;
+  if (b && (b.pending || now - b.startedAt < ctx.runtime.config.status.pollIntervalMs)) return b.pending ?? b;
+  const fresh: Baseline = { startedAt: now, states: new Map(), failed: new Map(), pending: null };
   fresh.pending = (async () => {
-    const current = ids ? await Promise.all([...ids].map((id) => ctx.loaders.load(id).catch((e) => e))) : (await listAcrossBackends(ctx.runtime, filter, ctx.principal)).items;
-    for (const d of current) {
-      if (d instanceof NotFoundError) continue;
-      if (d instanceof Error) throw d;
+    const { found, failed } = await readCurrent(ctx.loaders, ctx.runtime, ids, filter, ctx.principal);
+    fresh.failed = failed;
+    for (const d of found) {
       // An event that came during the read is newer than what the read saw.
       if (fresh.states.has(d.id)) continue;
       fresh.states.set(d.id, d);
       // The hub's baseline too, where it has none yet (a batch backend reads new ids at the
       // earliest poll the interval allows): a change before that poll is still a transition.
-      hub?.offerBaseline(d, now);
+      hub.offerBaseline(d, now);
     }
-    return fresh.states;
+    return fresh;
   })();
   fresh.pending.then(
     () => (fresh.pending = null),
@@ -319,25 +398,74 @@ function baselineOf(w: SharedWatch, ids: Set<string> | null, filter: ListFilter,
   return fresh.pending;
 }
 
+/** Sends a member the present states it has not had an event for, as `initial` events. */
+function sendStates(kind: Kind, member: Member, states: Iterable<ModelDeployment>, shown: ListFilter, at: number) {
+  const initial = (member.initial ??= new Map());
+  for (const d of states) {
+    if (initial.has(d.id)) continue;
+    const fp = fingerprint(d);
+    initial.set(d.id, kind === 'status' ? d.status : fp);
+    const base = { backend: d.backend, id: d.id, deployment: d, previous: null, current: d.status, vendorStatus: d.vendorStatus, fingerprint: fp, at, initial: true as const };
+    if (matchesFilter(d, shown)) member.feed.push(kind === 'status' ? { type: 'status', ...base } : { type: 'change', ...base, changedFields: [] });
+  }
+}
+
+/**
+ * Backends whose states could not be read: the subscriber hears they are unavailable (once, with
+ * every subscriber of theirs) and gets their states when they recover; the other backends' states
+ * and events flow on. A caller over its own budget is refused, and nobody else hears of it.
+ */
+function owe(member: Member, failed: Map<string, Error>, runtime: GatewayRuntime) {
+  for (const [backend, err] of failed) {
+    if (err instanceof UpstreamBudgetError) throw err;
+    const ev = runtime.hub?.noteFailure(backend, err);
+    if (!ev) continue;
+    (member.owed ??= new Set()).add(backend);
+    deliver(member, ev, null);
+  }
+}
+
 async function sendCurrent(kind: Kind, member: Member, watch: SharedWatch, ids: Set<string> | null, filter: ListFilter, ctx: GraphQLContext) {
-  const initial = member.initial!;
   try {
-    const states = await baselineOf(watch, ids, filter, ctx);
+    const { states, failed } = await baselineOf(watch, ids, filter, ctx);
+    owe(member, failed, ctx.runtime);
     // Named ids are sent whatever their status; a filter's statuses select the deployments.
-    const shown = ids ? { ...filter, statuses: undefined } : filter;
-    const at = Date.now();
-    for (const d of states.values()) {
-      if (initial.has(d.id)) continue;
-      const fp = fingerprint(d);
-      initial.set(d.id, kind === 'status' ? d.status : fp);
-      const base = { backend: d.backend, id: d.id, deployment: d, previous: null, current: d.status, vendorStatus: d.vendorStatus, fingerprint: fp, at, initial: true as const };
-      if (matchesFilter(d, shown)) member.feed.push(kind === 'status' ? { type: 'status', ...base } : { type: 'change', ...base, changedFields: [] });
-    }
+    sendStates(kind, member, states.values(), ids ? { ...filter, statuses: undefined } : filter, ctx.runtime.hub!.clock.now());
   } catch (err) {
     member.feed.fail(err);
   } finally {
-    member.loading = false;
-    if (member.initial?.size === 0) member.initial = null;
+    member.loading -= 1;
+    if (member.loading === 0 && member.initial?.size === 0) member.initial = null;
+  }
+}
+
+/** After a recovery: the states of the backend a member was owed, read once per watch. */
+async function sendOwed(member: Member, backend: string) {
+  const w = member.watch;
+  let read = w.rereads.get(backend);
+  if (!read) {
+    const loaders = new DeploymentLoaders(w.runtime, `watch:${backend}`, `watch:${w.key}`);
+    read = readCurrent(loaders, w.runtime, w.ids, w.filter, null, backend).then(({ found, failed }) => {
+      const err = failed.get(backend);
+      if (err) throw err;
+      return found;
+    });
+    w.rereads.set(backend, read);
+    const forget = () => w.rereads.get(backend) === read && w.rereads.delete(backend);
+    read.then(forget, forget);
+  }
+  member.loading += 1;
+  try {
+    const states = await read;
+    sendStates(w.kind, member, states, w.ids ? { ...w.filter, statuses: undefined } : w.filter, w.runtime.hub!.clock.now());
+  } catch (err) {
+    try {
+      owe(member, new Map([[backend, err as Error]]), w.runtime);
+    } catch (refused) {
+      member.feed.fail(refused);
+    }
+  } finally {
+    member.loading -= 1;
   }
 }
 

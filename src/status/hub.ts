@@ -25,6 +25,8 @@ export interface HubOptions {
   clock?: Clock;
   /** Who polls each backend: this instance alone, or one owner across instances. @default local */
   ownership?: PollOwnership;
+  /** Waits for the backend's upstream budget before a poll reads. */
+  beforeRead?: (backend: string) => Promise<void>;
 }
 
 type UnavailableEvent = Extract<HubEvent, { type: 'unavailable' }>;
@@ -600,6 +602,7 @@ export class WatchHub {
 
   /** One upstream read for everything watched on the backend. */
   private async read(bw: BackendWatch): Promise<{ found: ModelDeployment[]; missing: string[]; covered: 'all' | string[] }> {
+    await this.options.beforeRead?.(bw.backend.id);
     // What any instance watches: the owner polls for the cluster.
     const others = this.ownership.shared ? await this.ownership.others(bw.backend.id) : [];
     const idsOnly = bw.all.size === 0 && others.every((w) => !w.all);
