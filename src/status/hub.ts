@@ -440,6 +440,7 @@ export class WatchHub {
     }
     const now = this.clock.now();
     const due = Math.max(now, (this.lastPollAt.get(bw.backend.id) ?? -Infinity) + this.minGapMs);
+    bw.nextPollAt = Math.min(bw.nextPollAt, due);
     if (bw.timer && bw.dueAt <= due) return;
     this.schedule(bw, due - now);
   }
@@ -477,8 +478,9 @@ export class WatchHub {
    * One turn of a backend's timer: tell the other instances what is watched here, take or renew
    * the poll lease, and poll when this instance owns the backend and the poll is due. Instances
    * that do not own it try again every quarter interval, so one of them takes over within two
-   * intervals of the owner's death; an owner renews at least once per interval, even while a
-   * failing backend waits for its retry.
+   * intervals of the owner's death; an owner renews twice per interval, even while a
+   * failing backend waits for its retry (every half interval: a busy event loop has half an
+   * interval of slack before the lease lapses).
    */
   private async tick(bw: BackendWatch): Promise<number | null> {
     const id = bw.backend.id;
@@ -493,12 +495,13 @@ export class WatchHub {
         return Math.max(5, Math.round(this.options.intervalMs / 4));
       }
       bw.owner = true;
+      const renewEvery = Math.max(5, Math.round(this.options.intervalMs / 2));
       const wait = bw.nextPollAt - this.clock.now();
-      if (wait > 0) return Math.min(wait, this.options.intervalMs);
+      if (wait > 0) return Math.min(wait, renewEvery);
       const next = await this.poll(bw);
       if (next === null) return null;
       bw.nextPollAt = this.clock.now() + next;
-      return Math.min(next, this.options.intervalMs);
+      return Math.min(next, renewEvery);
     }
     bw.owner = true;
     return this.poll(bw);

@@ -36,6 +36,7 @@ export async function createRedisPollOwnership(url: string, logger: Logger, inst
   // Logged without the URL (it may hold a password); ioredis reconnects by itself.
   client.on('error', (err: Error) => logger.warn({ err: { message: err.message } }, 'redis connection error (poll ownership)'));
   await client.connect();
+  logger.info({ instance: instanceId }, 'poll ownership through Redis: one instance polls each backend for all');
   const held = new Set<string>();
   let failing = false;
   const failed = (err: unknown, what: string) => {
@@ -49,7 +50,7 @@ export async function createRedisPollOwnership(url: string, logger: Logger, inst
       try {
         const owns = (await client.claimLease(leaseKey(backend), instanceId, Math.max(1, Math.round(ttlMs)))) === 1;
         failing = false;
-        if (owns && !held.has(backend)) logger.info({ backend }, 'this instance now polls the backend for the cluster');
+        if (owns && !held.has(backend)) logger.info({ backend, instance: instanceId }, 'this instance now polls the backend for the cluster');
         if (owns) held.add(backend);
         else held.delete(backend);
         return owns;
