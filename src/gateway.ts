@@ -19,7 +19,7 @@ import { GatewayError, isErrorCode, type ErrorCode } from './domain/errors.js';
 import { createHttpClient } from './http/client.js';
 import { ConfigError, zodConfigIssues, type GatewayConfig } from './config.js';
 import { buildSchema, typeNameFor, type BuiltSchema } from './graphql/schema.js';
-import { DeploymentLoaders, type GraphQLContext } from './graphql/context.js';
+import { DeploymentLoaders, useUpstreamRequestCap, type GraphQLContext } from './graphql/context.js';
 import { authenticate, sha256Hex, type ApiKeyEntry, type Principal } from './auth.js';
 import { createLogger } from './logger.js';
 import { useSharedSubscriptionExecution } from './graphql/shared-execution.js';
@@ -380,6 +380,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       ),
       // One execution per event for identical subscriptions, however many subscribers.
       useSharedSubscriptionExecution(),
+      useUpstreamRequestCap(),
       useErrorLogging(logger),
       useFixedErrorCodes(),
     ],

@@ -1,4 +1,6 @@
 import DataLoader from 'dataloader';
+import { getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import type { ListFilter } from '../domain/adapter.js';
 import type { ModelDeployment } from '../domain/deployment.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
@@ -36,6 +38,8 @@ export interface ReadManyResult {
 export class DeploymentLoaders {
   /** Upstream reads this request has made (a list, a batch read, one GET: one each). */
   private spent = 0;
+  /** Whether `limits.upstreamCallsPerRequest` applies (queries and subscriptions; a mutation has caps of its own). */
+  private capped = true;
   private readonly reads = new Map<string, Promise<unknown>>();
   private readonly byBackend = new Map<string, DataLoader<string, ModelDeployment>>();
   private readonly tagsByBackend = new Map<string, DataLoader<string, string[]>>();
@@ -55,9 +59,14 @@ export class DeploymentLoaders {
   /** Counts `cost` reads of the backend against the request's cap, then waits for the backend's budget. */
   private async spend(backend: Backend, cost: number): Promise<void> {
     const max = this.runtime.config.limits.upstreamCallsPerRequest;
-    if (this.spent + cost > max) throw new RequestBudgetError(max);
+    if (this.capped && this.spent + cost > max) throw new RequestBudgetError(max);
     this.spent += cost;
     await this.runtime.budget?.acquire(backend.id, { caller: this.caller }, cost);
+  }
+
+  /** Lifts the per-request cap: a mutation's reads are bounded by its own limits (bulk's items and concurrency). */
+  uncap(): void {
+    this.capped = false;
   }
 
   /**
@@ -229,4 +238,16 @@ export class DeploymentLoaders {
     this.byBackend.get(backendId)?.clear(nativeKey);
     this.tagsByBackend.get(backendId)?.clear(nativeKey);
   }
+}
+
+/**
+ * `limits.upstreamCallsPerRequest` bounds what a read can cost (aliases, nested lists); a
+ * mutation's reads are bounded by its own limits (a bulk call's items and per-backend concurrency).
+ */
+export function useUpstreamRequestCap(): Plugin<GraphQLContext> {
+  return {
+    onExecute({ args }) {
+      if (getOperationAST(args.document, args.operationName)?.operation === 'mutation') (args.contextValue as GraphQLContext).loaders?.uncap();
+    },
+  };
 }
