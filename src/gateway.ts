@@ -30,6 +30,7 @@ import { createLocalPollOwnership, type PollOwnership } from './status/poll-owne
 import { createRedisPollOwnership } from './status/redis-poll-ownership.js';
 import { closePlans } from './plans.js';
 import { UpstreamBudget } from './app/upstream-budget.js';
+import { createWatches, type GatewayWatches } from './app/watches.js';
 
 export interface Backend {
   id: string;
@@ -61,6 +62,8 @@ export interface GatewayRuntime {
   hub: WatchHub | null;
   /** Each backend's rate budget, shared by every caller; the hub's polls keep a reserve. */
   budget?: UpstreamBudget;
+  /** The subscriptions: shared watches over the hub. */
+  watches?: GatewayWatches;
 }
 
 export interface GatewayOptions {
@@ -320,6 +323,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     hub,
     budget,
   };
+  runtime.watches = createWatches({ runtime, hub, reader: (caller) => new DeploymentLoaders(runtime, randomUUID(), caller) });
 
   const apiKeys: ApiKeyEntry[] | null = config.auth
     ? config.auth.apiKeys.map((k) => ({ name: k.name, keySha256: k.keySha256 ?? sha256Hex(k.key!), scopes: k.scopes, backends: k.backends ?? null }))
