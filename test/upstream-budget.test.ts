@@ -64,9 +64,24 @@ describe('reads within one request', () => {
 });
 
 describe('subscriptions for many ids', () => {
+  const KEY = 'dashboard-key-0123456789abcdef';
+  const OTHER = 'another-key-0123456789abcdef';
+  const auth = { authorization: `Bearer ${KEY}` };
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ vendors: [...VENDORS], config: { status: { pollIntervalMs: 60_000 }, limits: { subscriptionsPerKey: 3 } } });
+    stack = await startStack({
+      vendors: [...VENDORS],
+      config: {
+        status: { pollIntervalMs: 60_000 },
+        limits: { subscriptionsPerKey: 3 },
+        auth: {
+          apiKeys: [
+            { name: 'dashboard', key: KEY, scopes: ['read'] },
+            { name: 'another', key: OTHER, scopes: ['read'] },
+          ],
+        },
+      },
+    });
   });
   afterAll(() => stack?.close());
 
@@ -74,7 +89,7 @@ describe('subscriptions for many ids', () => {
 
   it('a subscription to 1,700 ids is refused with a typed error, before any upstream call', async () => {
     reset(stack);
-    const sub = sse(stack.url, SUB, { ids: missingIds(1700), emit: true });
+    const sub = sse(stack.url, SUB, { ids: missingIds(1700), emit: true }, auth);
     try {
       const [event] = await sub.waitFor((ev) => ev.length > 0);
       const errors = (event.error ?? event).errors ?? event.error;
@@ -89,7 +104,7 @@ describe('subscriptions for many ids', () => {
   it('emitCurrent for 1,000 ids over three backends is read by list and batch calls, not 1,000 GETs', async () => {
     reset(stack);
     const ids = [...missingIds(997), 'northflank:default-project/deepseek-v3-deployment', 'nemo:research-team-alpha/llama-3.1-8b', 'zstack:1bb3ef7d600d4d30b21b8ffd299c37b5'];
-    const sub = sse(stack.url, SUB, { ids, emit: true });
+    const sub = sse(stack.url, SUB, { ids, emit: true }, auth);
     try {
       const events = await sub.waitFor((ev) => ev.filter((e) => e.initial).length === 3, 15_000);
       expect(events.map((e) => e.deployment.id).sort()).toEqual(ids.slice(997).sort());
@@ -105,18 +120,23 @@ describe('subscriptions for many ids', () => {
     }
   });
 
-  it('a key with limits.subscriptionsPerKey live subscriptions is refused another, until one ends', async () => {
+  it('a key with limits.subscriptionsPerKey live subscriptions is refused another, until one ends; other keys are not', async () => {
     const ids = ['northflank:default-project/deepseek-v3-deployment'];
-    const subs = [0, 1, 2].map((i) => sse(stack.url, SUB, { ids: [...ids, `nemo:research-team-alpha/missing-${i}`] }));
-    let fourth = sse(stack.url, SUB, { ids });
+    const subs = [0, 1, 2].map((i) => sse(stack.url, SUB, { ids: [...ids, `nemo:research-team-alpha/missing-${i}`] }, auth));
+    let fourth = sse(stack.url, SUB, { ids }, auth);
     try {
       await until(() => subscriptionStats(stack.gateway.runtime.hub!).subscribers === 3);
       const [refused] = await fourth.waitFor((ev) => ev.length > 0);
       expect(JSON.stringify(refused)).toContain('subscriptionsPerKey');
       expect(JSON.stringify(refused)).toContain('RATE_LIMITED');
+      // Another key is not held to this one's count.
+      const other = sse(stack.url, SUB, { ids }, { authorization: `Bearer ${OTHER}` });
+      await until(() => subscriptionStats(stack.gateway.runtime.hub!).subscribers === 4);
+      other.stop();
+      await until(() => subscriptionStats(stack.gateway.runtime.hub!).subscribers === 3);
       subs.pop()!.stop();
       await until(() => subscriptionStats(stack.gateway.runtime.hub!).subscribers === 2);
-      fourth = sse(stack.url, SUB, { ids });
+      fourth = sse(stack.url, SUB, { ids }, auth);
       await until(() => subscriptionStats(stack.gateway.runtime.hub!).subscribers === 3);
       expect(fourth.events.filter((e) => e.error || e.errors)).toEqual([]);
     } finally {

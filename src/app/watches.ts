@@ -128,19 +128,21 @@ class Member {
     private readonly watches: Watches,
     readonly watch: SharedWatch,
     emitCurrent: boolean,
-    private readonly key: string,
+    private readonly key: string | null,
   ) {
     this.initial = emitCurrent ? new Map() : null;
     this.loading = emitCurrent ? 1 : 0;
     watch.members.add(this);
-    watches.perKey.set(key, (watches.perKey.get(key) ?? 0) + 1);
+    if (key !== null) watches.perKey.set(key, (watches.perKey.get(key) ?? 0) + 1);
   }
 
   ended() {
     const w = this.watch;
-    const left = (this.watches.perKey.get(this.key) ?? 1) - 1;
-    if (left > 0) this.watches.perKey.set(this.key, left);
-    else this.watches.perKey.delete(this.key);
+    if (this.key !== null) {
+      const left = (this.watches.perKey.get(this.key) ?? 1) - 1;
+      if (left > 0) this.watches.perKey.set(this.key, left);
+      else this.watches.perKey.delete(this.key);
+    }
     w.members.delete(this);
     if (w.members.size === 0 && this.watches.byKey.get(w.key) === w) {
       this.watches.byKey.delete(w.key);
@@ -287,8 +289,8 @@ export interface WatchRequest {
   filter: ListFilter;
   backendIds: string[];
   emitCurrent: boolean;
-  /** Who pays: live subscriptions are counted per caller (an API key's name; '' without auth). */
-  caller: string;
+  /** Whose subscription it is: live ones are counted per API key (null without auth: no key to count by). */
+  caller: string | null;
   /** Reads the present states (emitCurrent), on the subscriber's request. */
   reader: WatchReader;
 }
@@ -321,7 +323,7 @@ export function createWatches(options: WatchesOptions): GatewayWatches {
   const api: GatewayWatches = {
     open(request) {
       const max = runtime.config.limits.subscriptionsPerKey;
-      if ((watches.perKey.get(request.caller) ?? 0) >= max) throw new SubscriptionLimitError(max);
+      if (request.caller !== null && (watches.perKey.get(request.caller) ?? 0) >= max) throw new SubscriptionLimitError(max);
       const { kind, ids, filter, backendIds } = request;
       const key = JSON.stringify([kind, ids ? [...ids].sort() : null, filter, backendIds]);
       const watch = watches.byKey.get(key) ?? startWatch(watches, key, kind, ids, filter, backendIds);

@@ -38,7 +38,7 @@ function subscribe(kind: WatchKind, args: { ids?: readonly (string | number)[] |
   } else {
     backendIds = selectBackends(ctx.runtime, filter, ctx.principal).map((b) => b.id);
   }
-  return watches.open({ kind, ids, filter, backendIds, emitCurrent: Boolean(args.emitCurrent), caller: ctx.principal?.name ?? '', reader: ctx.loaders });
+  return watches.open({ kind, ids, filter, backendIds, emitCurrent: Boolean(args.emitCurrent), caller: ctx.principal?.name ?? null, reader: ctx.loaders });
 }
 
 export function registerSubscriptions(builder: GatewayBuilder, refs: CoreRefs, FilterInput: ReturnType<typeof registerFilterInput>): void {
