@@ -537,10 +537,11 @@ export class WatchHub {
     } catch (err) {
       bw.failures += 1;
       const retryInMs = this.nextDelay(bw);
-      if (!(err instanceof GatewayError)) this.logger.error({ err, backend: bw.backend.id }, 'status poll failed');
       if (this.byBackend.get(bw.backend.id) !== bw) return null;
       if (!bw.unavailable) {
         bw.unavailable = true;
+        // A fault of ours rather than the vendor's: its detail, once per outage like the rest.
+        if (!(err instanceof GatewayError)) this.logger.error({ err, backend: bw.backend.id }, 'status poll failed');
         await this.publishAvailability(bw, this.unavailableOf(bw, err, retryInMs));
       }
       return retryInMs;
