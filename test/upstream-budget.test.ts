@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from './helpers.js';
-import { sse, transitions } from './sub-clients.js';
+import { sse, ws, transitions } from './sub-clients.js';
 import { subscriptionStats } from '../src/graphql/subscriptions.js';
 
 const VENDORS = ['northflank', 'nemo', 'zstack'] as const;
@@ -205,4 +205,33 @@ describe('a greedy caller and the shared budget of a backend', () => {
       sub.stop();
     }
   }, 30_000);
+});
+
+describe.each([
+  ['SSE', sse],
+  ['WebSocket', ws],
+] as const)('a subscription over its own budget, over %s', (_name, open) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ vendors: ['northflank'], config: { status: { pollIntervalMs: 200 }, limits: { upstreamCallsPerRequest: 1 } } });
+  });
+  afterAll(() => stack?.close());
+
+  it('ends with a typed RATE_LIMITED error, not a broken stream; other subscribers of the backend hear nothing of it', async () => {
+    const SUB = `subscription($ids: [ID!], $emit: Boolean) { modelDeploymentStatusChanged(ids: $ids, emitCurrent: $emit) { __typename ... on ModelDeploymentStatusTransition { initial } ... on BackendUnavailable { code } } }`;
+    const watcher = open(stack.url, SUB, { ids: ['northflank:default-project/deepseek-v3-deployment'], emit: false });
+    try {
+      await until(() => (stack.gateway.runtime.hub!.stats().northflank?.polls ?? 0) >= 1);
+      // Two ids on Northflank (no batch read): two GETs for the present states, over the cap of one.
+      const greedy = open(stack.url, SUB, { ids: ['northflank:default-project/deepseek-v3-deployment', 'northflank:default-project/gemma-2-9b-it'], emit: true });
+      const [refused] = await greedy.waitFor((ev) => ev.length > 0);
+      greedy.stop();
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'upstreamCallsPerRequest' });
+      await sleep(450);
+      expect(watcher.events).toEqual([]);
+      expect(stack.logs.map((l) => JSON.parse(l) as { level: number }).filter((l) => l.level >= 50)).toEqual([]);
+    } finally {
+      watcher.stop();
+    }
+  });
 });

@@ -5,10 +5,19 @@ import { matchesFilter } from '../deployments.js';
 import type { Backend, GatewayRuntime } from '../gateway.js';
 import type { HubEvent } from '../status/events.js';
 import { fingerprint, type WatchHub } from '../status/hub.js';
-import { UpstreamBudgetError } from './upstream-budget.js';
+import { RequestBudgetError, UpstreamBudgetError } from './upstream-budget.js';
 
 export type WatchKind = 'status' | 'change';
-export type Emitted = HubEvent | (Extract<HubEvent, { type: 'status' }> & { initial: true }) | (Extract<HubEvent, { type: 'change' }> & { initial: true });
+/**
+ * A refusal that ends one subscriber's stream (its own budget, a cap): its last event, which the
+ * transport delivers as a typed GraphQL error before completing, rather than a broken stream.
+ */
+export interface Refusal {
+  type: 'refused';
+  error: GatewayError;
+}
+
+export type Emitted = HubEvent | Refusal | (Extract<HubEvent, { type: 'status' }> & { initial: true }) | (Extract<HubEvent, { type: 'change' }> & { initial: true });
 
 /** Events a subscriber may leave unread before it is ended (it can resubscribe with emitCurrent). */
 const MAX_BACKLOG = 1024;
@@ -47,13 +56,24 @@ class Feed<T> implements AsyncIterableIterator<T> {
       this.waiting = this.failWaiting = null;
       resolve({ value, done: false });
     } else if (this.queue.length >= MAX_BACKLOG) {
-      this.fail(new Error(`the subscriber left ${MAX_BACKLOG} events unread; subscribe again (with emitCurrent) to resume`));
+      this.fail(new GatewayError('RATE_LIMITED', `the subscriber left ${MAX_BACKLOG} events unread; subscribe again (with emitCurrent) to resume`));
     } else this.queue.push(value);
   }
 
   /** Ends the stream with an error, after what is already queued. */
   fail(err: unknown): void {
     if (this.ended) return;
+    if (err instanceof GatewayError) {
+      // Told as the last event: the subscriber reads a typed error, then the end of the stream.
+      const refusal = { type: 'refused', error: err } as Refusal as T;
+      if (this.waiting) {
+        const resolve = this.waiting;
+        this.waiting = this.failWaiting = null;
+        resolve({ value: refusal, done: false });
+      } else this.queue.push(refusal);
+      this.finish();
+      return;
+    }
     this.error = err;
     this.finish();
     if (this.failWaiting) {
@@ -438,7 +458,7 @@ function sendStates(w: SharedWatch, member: Member, states: Iterable<ModelDeploy
  */
 function owe(member: Member, failed: Map<string, Error>) {
   for (const [backend, err] of failed) {
-    if (err instanceof UpstreamBudgetError) throw err;
+    if (err instanceof UpstreamBudgetError || err instanceof RequestBudgetError) throw err;
     const ev = member.watch.watches.hub.noteFailure(backend, err);
     if (!ev) continue;
     (member.owed ??= new Set()).add(backend);

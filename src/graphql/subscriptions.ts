@@ -2,13 +2,19 @@ import type { ListFilter } from '../domain/adapter.js';
 import { ValidationError } from '../domain/errors.js';
 import { requireScope } from '../auth.js';
 import { selectBackends } from '../deployments.js';
-import { MAX_SUBSCRIPTION_IDS, type WatchKind } from '../app/watches.js';
+import { MAX_SUBSCRIPTION_IDS, type Refusal, type WatchKind } from '../app/watches.js';
 import type { HubEvent } from '../status/events.js';
 import type { GatewayBuilder, CoreRefs } from './builder.js';
 import type { GraphQLContext } from './context.js';
 import { toListFilter, type registerFilterInput } from './queries.js';
 
 export { MAX_SUBSCRIPTION_IDS, SubscriptionLimitError, subscriptionStats } from '../app/watches.js';
+
+/** A refusal that ends the stream is the field's error (typed, with its code); anything else is the event. */
+function refusedOr(ev: unknown): unknown {
+  if ((ev as { type?: string }).type === 'refused') throw (ev as Refusal).error;
+  return ev;
+}
 
 /**
  * One subscription: its ids resolved and checked (at most MAX_SUBSCRIPTION_IDS), its backends
@@ -107,14 +113,14 @@ export function registerSubscriptions(builder: GatewayBuilder, refs: CoreRefs, F
       description: 'Status transitions of watched deployments, and backend availability.',
       args: args(t),
       subscribe: (_root, a, ctx) => subscribe('status', a as never, ctx) as never,
-      resolve: (ev) => ev as never,
+      resolve: (ev) => refusedOr(ev) as never,
     }),
     modelDeploymentChanged: t.field({
       type: ChangeEvent,
       description: 'Any change of watched deployments (a new NeMo version, a renamed ZStack model …), and backend availability.',
       args: args(t),
       subscribe: (_root, a, ctx) => subscribe('change', a as never, ctx) as never,
-      resolve: (ev) => ev as never,
+      resolve: (ev) => refusedOr(ev) as never,
     }),
   }));
 }
