@@ -91,6 +91,20 @@ export const ConfigSchema = z
       .object({ redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL') })
       .strict()
       .optional(),
+    /** What one caller may cost the vendors (README "Watching status"). */
+    limits: z
+      .object({
+        /** Upstream reads one request may make; the rest are refused (RATE_LIMITED). @default 50 */
+        upstreamCallsPerRequest: z.number().int().min(1).default(50),
+        /** Live subscriptions per API key (without auth: per gateway). @default 1000 */
+        subscriptionsPerKey: z.number().int().min(1).default(1000),
+        /** Upstream reads per second per backend, shared by every caller; polls keep a reserve. @default 100 */
+        upstreamCallsPerSecond: z.number().positive().default(100),
+        /** Reads that may wait for the budget per backend; beyond it the greediest caller is refused. @default 500 */
+        upstreamQueue: z.number().int().min(1).default(500),
+      })
+      .strict()
+      .default({ upstreamCallsPerRequest: 50, subscriptionsPerKey: 1000, upstreamCallsPerSecond: 100, upstreamQueue: 500 }),
     logging: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -47,9 +47,11 @@ export async function listAcrossBackends(
   filter: ListFilter,
   principal: Principal | null,
   requestId?: string,
+  /** How a backend is listed: a request's loaders share identical lists (aliases). @default the adapter's list */
+  read: (backend: Backend, filter: ListFilter) => Promise<ModelDeployment[]> = (b, f) => b.instance.list(f, { requestId }),
 ): Promise<ListResult> {
   const backends = selectBackends(runtime, filter, principal);
-  const settled = await Promise.allSettled(backends.map((b) => b.instance.list(filter, { requestId })));
+  const settled = await Promise.allSettled(backends.map((b) => read(b, filter)));
   const items: ModelDeployment[] = [];
   const failures: BackendFailure[] = [];
   settled.forEach((r, i) => {

@@ -18,7 +18,7 @@ import { GatewayError, isErrorCode, type ErrorCode } from './domain/errors.js';
 import { createHttpClient } from './http/client.js';
 import { checkRedis, ConfigError, parseBackendEntry, suggestKey, type GatewayConfig } from './config.js';
 import { buildSchema, typeNameFor, type BuiltSchema } from './graphql/schema.js';
-import { DeploymentLoaders, type GraphQLContext } from './graphql/context.js';
+import { DeploymentLoaders, useUpstreamRequestCap, type GraphQLContext } from './graphql/context.js';
 import { authenticate, sha256Hex, type ApiKeyEntry, type Principal } from './auth.js';
 import { createLogger } from './logger.js';
 import { useSharedSubscriptionExecution } from './graphql/shared-execution.js';
@@ -30,6 +30,10 @@ import { observeWrites } from './app/updates.js';
 import { useCsrfPrevention } from './server/csrf.js';
 import { useClearNotAcceptable } from './server/not-acceptable.js';
 import { useEndableStreams, type StreamEnder } from './server/streams.js';
+import { createLocalPollOwnership, type PollOwnership } from './status/poll-ownership.js';
+import { createRedisPollOwnership } from './status/redis-poll-ownership.js';
+import { UpstreamBudget } from './app/upstream-budget.js';
+import { createWatches, type GatewayWatches } from './app/watches.js';
 
 export interface Backend {
   id: string;
@@ -63,11 +67,20 @@ export interface GatewayRuntime {
   hub: WatchHub | null;
   /** Write locks, plans and updates of this gateway (src/app). */
   app: AppServices;
+  /** Each backend's rate budget, shared by every caller; the hub's polls keep a reserve. */
+  budget?: UpstreamBudget;
+  /** The subscriptions: shared watches over the hub. */
+  watches?: GatewayWatches;
 }
 
 export interface GatewayOptions {
   logger?: Logger;
   clock?: Clock;
+  /**
+   * The clock of the watch hub (polling timers, jitter, observation times) and of the upstream
+   * budgets. @default clock
+   */
+  statusClock?: Clock;
   /** Replaces the built-in adapters (tests). External adapters from the config are added to these. */
   adapters?: Adapter[];
   /** How long a backend's health answer is reused. @default 5000 */
@@ -319,7 +332,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     await pubsubHandle.close();
     throw err;
   }
-  const hub = new WatchHub(backends, pubsubHandle.pubsub, logger, { intervalMs: config.status.pollIntervalMs });
+  const statusClock = options.statusClock ?? clock;
+  const ownership: PollOwnership = redisUrl ? await createRedisPollOwnership(redisUrl, logger) : createLocalPollOwnership();
+  const budget = new UpstreamBudget({ callsPerSecond: config.limits.upstreamCallsPerSecond, queue: config.limits.upstreamQueue, clock: statusClock });
+  const hub = new WatchHub(backends, pubsubHandle.pubsub, logger, {
+    intervalMs: config.status.pollIntervalMs,
+    clock: statusClock,
+    ownership,
+    beforeRead: (backend) => budget.acquire(backend, { poll: true }),
+  });
 
   const healthCache = new Map<string, { at: number; view: Promise<HealthView> }>();
   const healthTtlMs = options.healthTtlMs ?? DEFAULT_HEALTH_TTL_MS;
@@ -351,7 +372,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     pubsub: pubsubHandle.pubsub,
     hub,
     app,
+    budget,
   };
+  runtime.watches = createWatches({ runtime, hub, reader: (caller) => new DeploymentLoaders(runtime, randomUUID(), caller) });
 
   const apiKeys: ApiKeyEntry[] | null = config.auth
     ? config.auth.apiKeys.map((k) => ({ name: k.name, keySha256: k.keySha256 ?? sha256Hex(k.key!), scopes: k.scopes, backends: k.backends ?? null }))
@@ -388,7 +411,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         // onRequest already refused requests without a valid key.
         if (!principal) throw new GatewayError('UNAUTHENTICATED', 'Missing or invalid API key');
       }
-      return { runtime, requestId, principal, loaders: new DeploymentLoaders(runtime, requestId), partialErrors: [] };
+      return { runtime, requestId, principal, loaders: new DeploymentLoaders(runtime, requestId, principal ? `key:${principal.name}` : undefined), partialErrors: [] };
     },
     plugins: [
       useApiKeys(apiKeys),
@@ -413,6 +436,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       ),
       // One execution per event for identical subscriptions, however many subscribers.
       useSharedSubscriptionExecution(),
+      useUpstreamRequestCap(),
       useErrorLogging(logger),
       useFixedErrorCodes(!config.server.introspection),
       // Subscriptions end with `complete` when the server drains.
@@ -436,6 +460,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     async close() {
       await hub.close();
+      await ownership.close();
+      budget.close();
       await app.close();
       await pubsubHandle.close();
       await Promise.allSettled([...backends.values()].map((b) => b.instance.close?.()));

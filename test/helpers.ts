@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { createManualClock, type ManualClock } from '../src/domain/clock.js';
+import { createManualClock, systemClock, type Clock, type ManualClock } from '../src/domain/clock.js';
 import { createGateway, type Gateway } from '../src/gateway.js';
 import { parseConfig, type GatewayConfigInput } from '../src/config.js';
 import { startServer } from '../src/server/index.js';
@@ -38,6 +38,11 @@ export interface StackOptions {
   /** Built-in vendors to start simulators for; backend ids equal vendor names. @default all */
   vendors?: string[];
   clock?: ManualClock;
+  /**
+   * The clock of the watch hub and the upstream budgets. @default the machine's (the hub polls in
+   * real time); pass `clock` to drive polling by hand
+   */
+  statusClock?: Clock;
   phaseMs?: number;
   /** Extra simulators (e.g. a toy vendor) with their backend ids. */
   extraSims?: Record<string, VendorSimulator>;
@@ -129,6 +134,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const logs: string[] = [];
   const gateway = await createGateway(config, {
     clock,
+    statusClock: options.statusClock ?? systemClock,
     logger: options.logger ?? defaultLogger(source, logs),
     adapters: options.adapters,
     healthTtlMs: options.healthTtlMs,

@@ -78,7 +78,7 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
         resolve: async (d, _args, ctx) => {
           const source = ctx.runtime.backends.get(d.backend)?.instance as unknown as Partial<VersionSource> | undefined;
           if (!source?.listVersions) return [];
-          const all = await source.listVersions({ workspace: d.raw.workspace, name: d.raw.name }, { requestId: ctx.requestId });
+          const all = await ctx.loaders.shared(d.backend, `versions ${d.id}`, () => source.listVersions!({ workspace: d.raw.workspace, name: d.raw.name }, { requestId: ctx.requestId }));
           return all.filter((v) => v.entity_version < d.raw.entity_version).sort((a, b) => b.entity_version - a.entity_version);
         },
       }),

@@ -150,14 +150,24 @@ export const zstackAdapter = defineAdapter({
      * it. The user-tag query is not in the seeds (ASSUMPTION(A9)): when it fails the models are served
      * with `tagsDeferred`, so the `tags` field asks again and reports the failure for that field alone.
      */
+    let tagsFailing = false;
     async function withTags(models: Promise<ModelInventory[]>, uuids: string[] | undefined, requestId?: string): Promise<ZStackModelDeployment[]> {
       const [inventories, tags] = await Promise.all([
         models,
         readTags
-          ? userTagsOf(uuids, requestId).catch((err: unknown) => {
-              ctx.logger.warn({ problem: tagsUnknown(err).message }, 'ZStack user tags unavailable; serving models without them');
-              return null;
-            })
+          ? userTagsOf(uuids, requestId).then(
+              (found) => {
+                if (tagsFailing) ctx.logger.info('ZStack user tags readable again');
+                tagsFailing = false;
+                return found;
+              },
+              (err: unknown) => {
+                // One line when the tag reads start failing, not one per read (the hub polls).
+                if (!tagsFailing) ctx.logger.warn({ problem: tagsUnknown(err).message }, 'ZStack user tags unavailable; serving models without them');
+                tagsFailing = true;
+                return null;
+              },
+            )
           : new Map<string, string[]>(),
       ]);
       return inventories.map((m) => {

@@ -1,6 +1,10 @@
 import DataLoader from 'dataloader';
+import { getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { ListFilter } from '../domain/adapter.js';
 import type { ModelDeployment } from '../domain/deployment.js';
-import { ValidationError } from '../domain/errors.js';
+import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { RequestBudgetError } from '../app/upstream-budget.js';
 import { parseId } from '../domain/ids.js';
 import type { GatewayRuntime, Backend } from '../gateway.js';
 import type { Principal } from '../auth.js';
@@ -14,11 +18,29 @@ export interface GraphQLContext {
   partialErrors: Error[];
 }
 
+/** More ids than this on a backend without batch reads are read by one list, not one GET each. */
+const LIST_OVER = 3;
+
+export interface ReadManyResult {
+  /** The deployments found, in no particular order. */
+  found: ModelDeployment[];
+  /** Backends whose read failed, with the error. */
+  failed: Map<string, Error>;
+}
+
 /**
  * Per-request DataLoaders, one per backend, keyed by native key: a query that touches the same
- * deployment twice, or a list whose items are read again, costs no second upstream call.
+ * deployment twice, or a list whose items are read again, costs no second upstream call; nor do
+ * identical lists (aliases) or any other identical read (`shared`). Every upstream read counts
+ * against the request's budget (`limits.upstreamCallsPerRequest`) and waits for the backend's
+ * budget shared by all callers (src/app/upstream-budget.ts).
  */
 export class DeploymentLoaders {
+  /** Upstream reads this request has made (a list, a batch read, one GET: one each). */
+  private spent = 0;
+  /** Whether `limits.upstreamCallsPerRequest` applies (queries and subscriptions; a mutation has caps of its own). */
+  private capped = true;
+  private readonly reads = new Map<string, Promise<unknown>>();
   private readonly byBackend = new Map<string, DataLoader<string, ModelDeployment>>();
   private readonly tagsByBackend = new Map<string, DataLoader<string, string[]>>();
   /**
@@ -30,13 +52,85 @@ export class DeploymentLoaders {
   constructor(
     private readonly runtime: GatewayRuntime,
     private readonly requestId: string,
+    /** Who pays for the reads in the backends' shared budget: the API key's name, else this request. */
+    private readonly caller = `request:${requestId}`,
   ) {}
+
+  /** Counts `cost` reads of the backend against the request's cap, then waits for the backend's budget. */
+  private async spend(backend: Backend, cost: number): Promise<void> {
+    const max = this.runtime.config.limits.upstreamCallsPerRequest;
+    if (this.capped && this.spent + cost > max) throw new RequestBudgetError(max);
+    this.spent += cost;
+    await this.runtime.budget?.acquire(backend.id, { caller: this.caller }, cost);
+  }
+
+  /** Lifts the per-request cap: a mutation's reads are bounded by its own limits (bulk's items and concurrency). */
+  uncap(): void {
+    this.capped = false;
+  }
+
+  /**
+   * One read per request for one key: identical reads (aliases, the same field on the same
+   * deployment) share it. `key` names the backend, the operation and its arguments.
+   */
+  shared<T>(backendId: string, key: string, read: () => Promise<T>): Promise<T> {
+    const full = `${backendId}\n${key}`;
+    let p = this.reads.get(full) as Promise<T> | undefined;
+    if (!p) {
+      const backend = this.runtime.backends.get(backendId);
+      p = (backend ? this.spend(backend, 1) : Promise.resolve()).then(read);
+      this.reads.set(full, p);
+    }
+    return p;
+  }
+
+  /** A backend's list for a filter, once per request however many fields (aliases) ask for it. */
+  list(backend: Backend, filter: ListFilter): Promise<ModelDeployment[]> {
+    return this.shared(backend.id, `list ${JSON.stringify(filter)}`, () => backend.instance.list(filter, { requestId: this.requestId }));
+  }
+
+  /**
+   * Many ids at once: one batch read per backend that has one, else one list of the backend when
+   * more than a few ids are asked for, else one GET each. Missing ids are left out; a backend that
+   * fails is named in `failed` and the others' deployments are returned.
+   */
+  async readMany(ids: Iterable<string>): Promise<ReadManyResult> {
+    const byBackend = new Map<string, { backend: Backend; keys: string[] }>();
+    for (const id of ids) {
+      const { backend, nativeKey } = this.resolveId(id);
+      (byBackend.get(backend.id) ?? byBackend.set(backend.id, { backend, keys: [] }).get(backend.id)!).keys.push(nativeKey);
+    }
+    const found: ModelDeployment[] = [];
+    const failed = new Map<string, Error>();
+    await Promise.all(
+      [...byBackend.values()].map(async ({ backend, keys }) => {
+        try {
+          if (!backend.adapter.capabilities.batchGet && keys.length > LIST_OVER) {
+            const wanted = new Set(keys);
+            for (const d of await this.list(backend, {})) if (wanted.has(d.nativeId)) found.push(d);
+            return;
+          }
+          const results = await this.loader(backend).loadMany(keys);
+          for (const r of results) {
+            if (r instanceof NotFoundError) continue;
+            if (r instanceof Error) throw r;
+            found.push(r);
+          }
+        } catch (err) {
+          failed.set(backend.id, err as Error);
+        }
+      }),
+    );
+    return { found, failed };
+  }
 
   private loader(backend: Backend): DataLoader<string, ModelDeployment> {
     let loader = this.byBackend.get(backend.id);
     if (!loader) {
-      const getMany = (nativeKeys: readonly string[]) =>
-        backend.instance.getMany(nativeKeys.map((k) => backend.instance.parseKey(k)), { requestId: this.requestId });
+      const getMany = async (nativeKeys: readonly string[]) => {
+        await this.spend(backend, backend.adapter.capabilities.batchGet ? 1 : nativeKeys.length);
+        return backend.instance.getMany(nativeKeys.map((k) => backend.instance.parseKey(k)), { requestId: this.requestId });
+      };
       loader = new DataLoader<string, ModelDeployment>(
         (nativeKeys) => {
           // DataLoader dispatches once the pending microtasks have run, i.e. after every sibling
@@ -128,7 +222,10 @@ export class DeploymentLoaders {
     if (!d.tagsDeferred || !backend || !instance?.loadTags) return d.tags;
     let loader = this.tagsByBackend.get(backend.id);
     if (!loader) {
-      loader = new DataLoader<string, string[]>((keys) => instance.loadTags!(keys.map((k) => instance.parseKey(k)), { requestId: this.requestId }), {
+      loader = new DataLoader<string, string[]>(async (keys) => {
+        await this.spend(backend, 1);
+        return instance.loadTags!(keys.map((k) => instance.parseKey(k)), { requestId: this.requestId });
+      }, {
         maxBatchSize: 100,
       });
       this.tagsByBackend.set(backend.id, loader);
@@ -141,4 +238,16 @@ export class DeploymentLoaders {
     this.byBackend.get(backendId)?.clear(nativeKey);
     this.tagsByBackend.get(backendId)?.clear(nativeKey);
   }
+}
+
+/**
+ * `limits.upstreamCallsPerRequest` bounds what a read can cost (aliases, nested lists); a
+ * mutation's reads are bounded by its own limits (a bulk call's items and per-backend concurrency).
+ */
+export function useUpstreamRequestCap(): Plugin<GraphQLContext> {
+  return {
+    onExecute({ args }) {
+      if (getOperationAST(args.document, args.operationName)?.operation === 'mutation') (args.contextValue as GraphQLContext).loaders?.uncap();
+    },
+  };
 }

@@ -86,7 +86,7 @@ export function registerQueries(builder: GatewayBuilder, refs: CoreRefs, FilterI
           // Registered before the first await: a modelDeployment/node field of the same query
           // waits for this list rather than reading its item upstream (and the items get primed).
           const backendIds = selectBackends(ctx.runtime, filter, ctx.principal).map((b) => b.id);
-          const { items, failures } = await ctx.loaders.trackList(backendIds, listAcrossBackends(ctx.runtime, filter, ctx.principal, ctx.requestId));
+          const { items, failures } = await ctx.loaders.trackList(backendIds, listAcrossBackends(ctx.runtime, filter, ctx.principal, ctx.requestId, (b, f) => ctx.loaders.list(b, f)));
           for (const f of failures) ctx.partialErrors.push(failureError(f));
           const start = after === null ? 0 : items.findIndex((d) => d.id > after);
           const from = start === -1 ? items.length : start;

@@ -11,8 +11,6 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
  */
 const resultsByEvent = new WeakMap<object, Map<string, Result>>();
 const printed = new WeakMap<DocumentNode, string>();
-/** Live groups: the arguments their members execute with, and how many members there are. */
-const groups = new Map<string, Group>();
 
 /** Same operation, variables and caller: the same result for the same event. */
 function groupOf(args: ExecutionArgs): string {
@@ -31,6 +29,8 @@ function groupOf(args: ExecutionArgs): string {
  * executed with the event as root value.
  */
 export function useSharedSubscriptionExecution(): Plugin<GraphQLContext> {
+  /** This gateway's live groups: the arguments their members execute with, and how many members there are. */
+  const groups = new Map<string, Group>();
   return {
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(async (args: ExecutionArgs) => {
@@ -40,7 +40,7 @@ export function useSharedSubscriptionExecution(): Plugin<GraphQLContext> {
         // Members of a group execute with the group's arguments: a subscriber's own (its variables,
         // its context) are not kept for the life of its subscription.
         let group = groups.get(key);
-        if (!group) groups.set(key, (group = { key, args, members: 0 }));
+        if (!group) groups.set(key, (group = { key, args, members: 0, groups }));
         group.members += 1;
         return new GroupEvents(source as AsyncIterableIterator<unknown>, group);
       });
@@ -52,6 +52,8 @@ interface Group {
   key: string;
   args: ExecutionArgs;
   members: number;
+  /** The gateway's groups, this one among them while it has members. */
+  groups: Map<string, Group>;
 }
 
 const DONE: IteratorResult<ExecutionResult> = { value: undefined, done: true };
@@ -120,7 +122,7 @@ class GroupEvents implements AsyncIterableIterator<ExecutionResult> {
     if (r.done && !this.ended) {
       this.ended = true;
       const g = this.group;
-      if (--g.members === 0 && groups.get(g.key) === g) groups.delete(g.key);
+      if (--g.members === 0 && g.groups.get(g.key) === g) g.groups.delete(g.key);
     }
     return r;
   }

@@ -1,246 +1,37 @@
 import type { ListFilter } from '../domain/adapter.js';
-import type { ModelDeployment } from '../domain/deployment.js';
-import { NotFoundError } from '../domain/errors.js';
+import { ValidationError } from '../domain/errors.js';
 import { requireScope } from '../auth.js';
-import { matchesFilter, selectBackends, listAcrossBackends } from '../deployments.js';
+import { selectBackends } from '../deployments.js';
+import { MAX_SUBSCRIPTION_IDS, type Refusal, type WatchKind } from '../app/watches.js';
 import type { HubEvent } from '../status/events.js';
-import { fingerprint, type WatchHub } from '../status/hub.js';
 import type { GatewayBuilder, CoreRefs } from './builder.js';
 import type { GraphQLContext } from './context.js';
 import { toListFilter, type registerFilterInput } from './queries.js';
 
-type Kind = 'status' | 'change';
-type Emitted = HubEvent | (Extract<HubEvent, { type: 'status' }> & { initial: true }) | (Extract<HubEvent, { type: 'change' }> & { initial: true });
+export { MAX_SUBSCRIPTION_IDS, SubscriptionLimitError, subscriptionStats } from '../app/watches.js';
 
-/** Events a subscriber may leave unread before it is ended (it can resubscribe with emitCurrent). */
-const MAX_BACKLOG = 1024;
-
-/**
- * A subscriber's event stream: a plain queue rather than a Repeater, so that a push allocates no
- * promise and the stream keeps nothing of `subscribe`'s scope alive. One change goes to thousands
- * of subscribers; whatever each one costs is paid thousands of times.
- */
-class Feed<T> implements AsyncIterableIterator<T> {
-  private readonly queue: T[] = [];
-  private waiting: ((r: IteratorResult<T>) => void) | null = null;
-  private failWaiting: ((err: unknown) => void) | null = null;
-  private ended = false;
-  private error: unknown = null;
-  /** emitCurrent's present states, on top of MAX_BACKLOG: a fleet larger than it is still sent whole. */
-  extra = 0;
-
-  constructor(private readonly owner: { ended(): void }) {}
-
-  push(value: T): void {
-    if (this.ended) return;
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = this.failWaiting = null;
-      resolve({ value, done: false });
-    } else if (this.queue.length >= MAX_BACKLOG + this.extra) {
-      this.fail(new Error(`the subscriber left ${MAX_BACKLOG} events unread; subscribe again (with emitCurrent) to resume`));
-    } else this.queue.push(value);
-  }
-
-  /** Ends the stream with an error, after what is already queued. */
-  fail(err: unknown): void {
-    if (this.ended) return;
-    this.error = err;
-    this.finish();
-    if (this.failWaiting) {
-      const reject = this.failWaiting;
-      this.waiting = this.failWaiting = null;
-      reject(err);
-    }
-  }
-
-  next(): Promise<IteratorResult<T>> {
-    if (this.queue.length) return Promise.resolve({ value: this.queue.shift()!, done: false });
-    if (this.ended) {
-      const err = this.error;
-      this.error = null;
-      return err ? Promise.reject(err) : Promise.resolve({ value: undefined, done: true });
-    }
-    return new Promise((resolve, reject) => {
-      this.waiting = resolve;
-      this.failWaiting = reject;
-    });
-  }
-
-  return(): Promise<IteratorResult<T>> {
-    this.queue.length = 0;
-    this.finish();
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = this.failWaiting = null;
-      resolve({ value: undefined, done: true });
-    }
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  throw(err: unknown): Promise<IteratorResult<T>> {
-    void this.return();
-    return Promise.reject(err);
-  }
-
-  [Symbol.asyncIterator]() {
-    return this;
-  }
-
-  private finish() {
-    if (this.ended) return;
-    this.ended = true;
-    this.owner.ended();
-  }
-}
-
-/** Marks an id whose events reached a subscriber while its emitCurrent states were being read. */
-const SENT = '\u0000sent';
-
-/**
- * One subscriber of a shared watch. A class rather than closures: a closure made in `subscribe`
- * would keep that function's whole scope (its ids, its context) alive for the subscription's life.
- */
-class Member {
-  readonly feed = new Feed<Emitted>(this);
-  /**
-   * emitCurrent only: per id, the key of the present state sent first (the first event equal to
-   * it is no news), or SENT when an event got there first.
-   */
-  initial: Map<string, string> | null;
-  loading: boolean;
-
-  constructor(
-    private readonly watches: Map<string, SharedWatch>,
-    private readonly watch: SharedWatch,
-    emitCurrent: boolean,
-  ) {
-    this.initial = emitCurrent ? new Map() : null;
-    this.loading = emitCurrent;
-    watch.members.add(this);
-  }
-
-  ended() {
-    const w = this.watch;
-    w.members.delete(this);
-    if (w.members.size === 0 && this.watches.get(w.key) === w) {
-      this.watches.delete(w.key);
-      w.unwatch.forEach((u) => u());
-    }
-  }
+/** A refusal that ends the stream is the field's error (typed, with its code); anything else is the event. */
+function refusedOr(ev: unknown): unknown {
+  if ((ev as { type?: string }).type === 'refused') throw (ev as Refusal).error;
+  return ev;
 }
 
 /**
- * Subscriptions that ask for the same thing (kind, ids, filter, backends) share one watch: one
- * hub listener per backend, one id set, and one filter test and duplicate check per event,
- * whatever the number of subscribers. Dashboards open identical subscriptions by the thousand;
- * this is the multiplexing that the hub's single poller per backend starts.
+ * One subscription: its ids resolved and checked (at most MAX_SUBSCRIPTION_IDS), its backends
+ * those the filter and the caller's key select; then the gateway's watches (src/app/watches.ts)
+ * serve it.
  */
-interface SharedWatch {
-  key: string;
-  kind: Kind;
-  wants: (d: ModelDeployment) => boolean;
-  /** Whether the deployment is one this watch observes (whatever the filter says of it now). */
-  covers: (d: ModelDeployment) => boolean;
-  members: Set<Member>;
-  /** Per id, the key of the last event delivered: two gateway instances may both see one transition. */
-  delivered: Map<string, string>;
-  /** Events on their way to the members, oldest first. */
-  queue: Array<{ ev: HubEvent; key: string | null; members: Member[]; next: number }>;
-  draining: boolean;
-  unwatch: Array<() => void>;
-  /**
-   * emitCurrent: the present states, read once for all members and kept current by the watch's
-   * own events, so a thousand subscribers joining cost one upstream read, not a thousand.
-   */
-  baseline: Baseline | null;
-}
-
-interface Baseline {
-  /** When the read began: the states are reused for one poll interval after it. */
-  startedAt: number;
-  states: Map<string, ModelDeployment>;
-  /** Until the read is done. */
-  pending: Promise<Map<string, ModelDeployment>> | null;
-}
-
-const watchesOf = new WeakMap<WatchHub, Map<string, SharedWatch>>();
-
-/** Subscribers and shared watches on this gateway now. */
-export function subscriptionStats(hub: WatchHub): { subscribers: number; watches: number } {
-  const watches = [...(watchesOf.get(hub)?.values() ?? [])];
-  return { subscribers: watches.reduce((n, w) => n + w.members.size, 0), watches: watches.length };
-}
-
-const keyOf = (kind: Kind, ev: { current: string; fingerprint: string }) => (kind === 'status' ? ev.current : ev.fingerprint);
-
-/**
- * Subscribers served per turn of the event loop. One event to 10,000 subscribers is about a
- * second of work: in batches, the first subscribers hear sooner (p50 at 10,000: about 400 ms
- * instead of 700 in `npm run bench`) and polls and queries are not held up meanwhile.
- */
-const BATCH = 1024;
-
-function fanOut(w: SharedWatch, ev: HubEvent) {
-  // Every change (status ones included) comes as a `change` event too: it keeps the baseline current.
-  if (ev.type === 'change' && w.baseline) w.baseline.states.set(ev.id, ev.deployment);
-  let key: string | null = null;
-  if (ev.type === 'status' || ev.type === 'change') {
-    if (ev.type !== w.kind || !w.wants(ev.deployment)) return;
-    key = keyOf(w.kind, ev);
-    if (w.delivered.get(ev.id) === key) return;
-    w.delivered.set(ev.id, key);
-  }
-  // Who is there when the event happens gets it, in the order the hub saw the events.
-  w.queue.push({ ev, key, members: [...w.members], next: 0 });
-  if (!w.draining) drain(w);
-}
-
-function drain(w: SharedWatch) {
-  w.draining = true;
-  let budget = BATCH;
-  while (w.queue.length) {
-    const d = w.queue[0]!;
-    while (d.next < d.members.length) {
-      if (budget-- === 0) {
-        setImmediate(drain, w);
-        return;
-      }
-      deliver(d.members[d.next++]!, d.ev, d.key);
-    }
-    w.queue.shift();
-  }
-  w.draining = false;
-}
-
-function deliver(m: Member, ev: HubEvent, key: string | null) {
-  const initial = m.initial;
-  if (initial && key !== null && 'id' in ev) {
-    if (m.loading) initial.set(ev.id, SENT);
-    else {
-      const sent = initial.get(ev.id);
-      if (sent !== undefined) {
-        initial.delete(ev.id);
-        if (initial.size === 0) m.initial = null;
-        if (sent === key) return;
-      }
-    }
-  }
-  m.feed.push(ev);
-}
-
-/**
- * One subscription: joins (or starts) the shared watch of what it asks for, which keeps the hub
- * polling while anybody is in it; with emitCurrent, first sends the present state.
- */
-function subscribe(kind: Kind, args: { ids?: readonly (string | number)[] | null; filter?: Record<string, unknown> | null; emitCurrent?: boolean | null }, ctx: GraphQLContext) {
+function subscribe(kind: WatchKind, args: { ids?: readonly (string | number)[] | null; filter?: Record<string, unknown> | null; emitCurrent?: boolean | null }, ctx: GraphQLContext) {
   requireScope(ctx.principal, 'read');
-  const hub = ctx.runtime.hub;
-  if (!hub) throw new Error('status hub is not running');
+  const watches = ctx.runtime.watches;
+  if (!watches) throw new Error('status hub is not running');
   const filter: ListFilter = toListFilter(args.filter);
   let ids: Set<string> | null = null;
   let backendIds: string[];
   if (args.ids && args.ids.length) {
+    if (args.ids.length > MAX_SUBSCRIPTION_IDS) {
+      throw new ValidationError([{ path: ['ids'], rule: 'max_items', message: `at most ${MAX_SUBSCRIPTION_IDS} ids per subscription (${args.ids.length} given)` }]);
+    }
     ids = new Set();
     const bs = new Set<string>();
     args.ids.forEach((raw, i) => {
@@ -253,95 +44,7 @@ function subscribe(kind: Kind, args: { ids?: readonly (string | number)[] | null
   } else {
     backendIds = selectBackends(ctx.runtime, filter, ctx.principal).map((b) => b.id);
   }
-
-  let watches = watchesOf.get(hub);
-  if (!watches) {
-    const all = (watches = new Map());
-    watchesOf.set(hub, all);
-    // A write through this gateway is in every baseline at once, before its event comes round
-    // the pubsub: a subscriber who joins right after the mutation answered sees it.
-    ctx.runtime.onPublished((d) => {
-      for (const w of all.values()) if (w.baseline && w.covers(d)) w.baseline.states.set(d.id, d);
-    });
-  }
-  const key = JSON.stringify([kind, ids ? [...ids].sort() : null, filter, backendIds]);
-  const watch = watches.get(key) ?? startWatch(watches, key, hub, kind, ids, filter, backendIds);
-  const member = new Member(watches, watch, Boolean(args.emitCurrent));
-  if (args.emitCurrent) void sendCurrent(kind, member, watch, ids, filter, ctx);
-  return member.feed;
-}
-
-function startWatch(watches: Map<string, SharedWatch>, key: string, hub: WatchHub, kind: Kind, ids: Set<string> | null, filter: ListFilter, backendIds: string[]): SharedWatch {
-  const watch: SharedWatch = {
-    key,
-    kind,
-    // Statuses select the transitions: an event is delivered when the deployment enters one of them.
-    wants: (d) => (!ids || ids.has(d.id)) && matchesFilter(d, filter),
-    covers: (d) => (ids ? ids.has(d.id) : backendIds.includes(d.backend)),
-    members: new Set(),
-    delivered: new Map(),
-    queue: [],
-    draining: false,
-    unwatch: [],
-    baseline: null,
-  };
-  watches.set(key, watch);
-  watch.unwatch = backendIds.map((b) => hub.watch({ backend: b, ids: ids ? [...ids].filter((id) => id.startsWith(`${b}:`)) : null }, (ev) => fanOut(watch, ev)));
-  return watch;
-}
-
-/** The watch's present states: a read shared by every member that joins while it runs or soon after. */
-function baselineOf(w: SharedWatch, ids: Set<string> | null, filter: ListFilter, ctx: GraphQLContext): Map<string, ModelDeployment> | Promise<Map<string, ModelDeployment>> {
-  const now = Date.now();
-  const b = w.baseline;
-  if (b && (b.pending || now - b.startedAt < ctx.runtime.config.status.pollIntervalMs)) return b.pending ?? b.states;
-  const fresh: Baseline = { startedAt: now, states: new Map(), pending: null };
-  const hub = ctx.runtime.hub;
-  fresh.pending = (async () => {
-    const current = ids ? await Promise.all([...ids].map((id) => ctx.loaders.load(id).catch((e) => e))) : (await listAcrossBackends(ctx.runtime, filter, ctx.principal)).items;
-    for (const d of current) {
-      if (d instanceof NotFoundError) continue;
-      if (d instanceof Error) throw d;
-      // An event that came during the read is newer than what the read saw.
-      if (fresh.states.has(d.id)) continue;
-      fresh.states.set(d.id, d);
-      // The hub's baseline too, where it has none yet (a batch backend reads new ids at the
-      // earliest poll the interval allows): a change before that poll is still a transition.
-      hub?.offerBaseline(d, now);
-    }
-    return fresh.states;
-  })();
-  fresh.pending.then(
-    () => (fresh.pending = null),
-    () => {
-      if (w.baseline === fresh) w.baseline = null;
-    },
-  );
-  w.baseline = fresh;
-  return fresh.pending;
-}
-
-async function sendCurrent(kind: Kind, member: Member, watch: SharedWatch, ids: Set<string> | null, filter: ListFilter, ctx: GraphQLContext) {
-  const initial = member.initial!;
-  try {
-    const states = await baselineOf(watch, ids, filter, ctx);
-    // Named ids are sent whatever their status; a filter's statuses select the deployments.
-    const shown = ids ? { ...filter, statuses: undefined } : filter;
-    const at = Date.now();
-    member.feed.extra = states.size;
-    for (const d of states.values()) {
-      if (initial.has(d.id)) continue;
-      const fp = fingerprint(d);
-      initial.set(d.id, kind === 'status' ? d.status : fp);
-      const base = { backend: d.backend, id: d.id, deployment: d, previous: null, current: d.status, vendorStatus: d.vendorStatus, fingerprint: fp, at, initial: true as const };
-      if (matchesFilter(d, shown)) member.feed.push(kind === 'status' ? { type: 'status', ...base } : { type: 'change', ...base, changedFields: [] });
-    }
-  } catch (err) {
-    member.feed.fail(err);
-  } finally {
-    member.loading = false;
-    if (member.initial?.size === 0) member.initial = null;
-  }
+  return watches.open({ kind, ids, filter, backendIds, emitCurrent: Boolean(args.emitCurrent), caller: ctx.principal?.name ?? null, reader: ctx.loaders });
 }
 
 export function registerSubscriptions(builder: GatewayBuilder, refs: CoreRefs, FilterInput: ReturnType<typeof registerFilterInput>): void {
@@ -410,14 +113,14 @@ export function registerSubscriptions(builder: GatewayBuilder, refs: CoreRefs, F
       description: 'Status transitions of watched deployments, and backend availability.',
       args: args(t),
       subscribe: (_root, a, ctx) => subscribe('status', a as never, ctx) as never,
-      resolve: (ev) => ev as never,
+      resolve: (ev) => refusedOr(ev) as never,
     }),
     modelDeploymentChanged: t.field({
       type: ChangeEvent,
       description: 'Any change of watched deployments (a new NeMo version, a renamed ZStack model …), and backend availability.',
       args: args(t),
       subscribe: (_root, a, ctx) => subscribe('change', a as never, ctx) as never,
-      resolve: (ev) => ev as never,
+      resolve: (ev) => refusedOr(ev) as never,
     }),
   }));
 }

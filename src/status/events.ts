@@ -20,7 +20,29 @@ export interface Observation {
   readAt?: number;
   /** What made the observation: a poll, or a mutation through a gateway (which wins a tie). */
   source?: 'poll' | 'mutation';
+  /**
+   * The deployment is new upstream: the poller's last read before this one (which began at
+   * `absentAt`) covered it and did not show it. Instances that do not poll take it from here.
+   */
+  absentAt?: number;
 }
+
+/**
+ * A backend's availability changed, as the instance that polls it (or a subscription's read) saw
+ * it. Every instance tells its own subscribers once per change.
+ */
+export interface Availability {
+  type: 'availability';
+  backend: string;
+  available: boolean;
+  code?: string;
+  message?: string;
+  retryInMs?: number;
+  at: number;
+}
+
+/** Everything on a backend's topic. */
+export type BackendMessage = Observation | Availability;
 
 /** What a subscriber receives from the watch hub. */
 export type HubEvent =

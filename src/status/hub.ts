@@ -3,8 +3,10 @@ import type { ModelDeployment } from '../domain/deployment.js';
 import { GatewayError, NotFoundError } from '../domain/errors.js';
 import type { DeploymentStatus } from '../domain/status.js';
 import type { Backend } from '../gateway.js';
-import { topicFor, type HubEvent, type Observation } from './events.js';
+import { systemClock, type Clock, type TimerHandle } from '../domain/clock.js';
+import { topicFor, type Availability, type BackendMessage, type HubEvent, type Observation } from './events.js';
 import type { GatewayPubSub } from './pubsub.js';
+import { createLocalPollOwnership, type PollOwnership, type Watching } from './poll-ownership.js';
 
 /** Fraction of the poll interval added or removed at random, unless the options say otherwise. */
 export const POLL_JITTER = 0.1;
@@ -22,7 +24,15 @@ export interface HubOptions {
   jitter?: number;
   /** Longest wait between polls of a failing backend. @default 30000 */
   maxBackoffMs?: number;
+  /** Time, timers and jitter of the polling. @default systemClock */
+  clock?: Clock;
+  /** Who polls each backend: this instance alone, or one owner across instances. @default local */
+  ownership?: PollOwnership;
+  /** Waits for the backend's upstream budget before a poll reads. */
+  beforeRead?: (backend: string) => Promise<void>;
 }
+
+type UnavailableEvent = Extract<HubEvent, { type: 'unavailable' }>;
 
 /** What one subscription watches on one backend: some ids, or everything (null). */
 export interface WatchSpec {
@@ -53,8 +63,8 @@ interface BackendWatch {
   byId: Map<string, Set<symbol>>;
   all: Set<symbol>;
   seen: Map<string, Seen>;
-  timer: NodeJS.Timeout | null;
-  /** When `timer` fires (Date.now() time). */
+  timer: TimerHandle | null;
+  /** When `timer` fires (clock time). */
   dueAt: number;
   polling: Promise<void> | null;
   /** Another poll was asked for while one was running (it may not have read the new ids). */
@@ -71,7 +81,21 @@ interface BackendWatch {
    */
   readSince: Map<string, number>;
   failures: number;
+  /** The backend's state as last seen by a poll (any instance's) or a subscription's read. */
   unavailable: boolean;
+  /** What this instance's listeners were told last (null: nothing, it is available). */
+  told: UnavailableEvent | null;
+  /** Whether this instance held the poll lease at its last claim. */
+  owner: boolean;
+  /** When the owner's next poll is due (it renews the lease more often than it polls a failing backend). */
+  nextPollAt: number;
+  /** When this instance began watching the backend. */
+  startedAt: number;
+  /** When this instance's last successful read began (undefined: none since it polls). */
+  lastReadAt: number | undefined;
+  /** What was last announced to the other instances (JSON), and when. */
+  announced: string | null;
+  announcedAt: number;
   stopSync: () => void;
   polls: number;
 }
@@ -110,13 +134,18 @@ export class WatchHub {
   /** When each backend's last poll began: outlives its watches, so churn cannot add polls. */
   private readonly lastPollAt = new Map<string, number>();
   private closed = false;
+  readonly clock: Clock;
+  private readonly ownership: PollOwnership;
 
   constructor(
     private readonly backends: Map<string, Backend>,
     private readonly pubsub: GatewayPubSub,
     private readonly logger: Logger,
     private readonly options: HubOptions,
-  ) {}
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.ownership = options.ownership ?? createLocalPollOwnership();
+  }
 
   /**
    * Starts (or joins) the polling of a backend; `listener` receives that backend's events for
@@ -142,6 +171,13 @@ export class WatchHub {
         readSince: new Map(),
         failures: 0,
         unavailable: false,
+        told: null,
+        owner: false,
+        nextPollAt: 0,
+        startedAt: this.clock.now(),
+        lastReadAt: undefined,
+        announced: null,
+        announcedAt: 0,
         stopSync: () => {},
         polls: 0,
       };
@@ -152,6 +188,9 @@ export class WatchHub {
     if (spec.ids === null) bw.all.add(token);
     else for (const id of spec.ids) (bw.byId.get(id) ?? bw.byId.set(id, new Set()).get(id)!).add(token);
     if (fresh) this.startSync(bw);
+    // A subscriber joining while the backend is down hears so, as those before it did.
+    const down = bw.told;
+    if (down) queueMicrotask(() => bw!.listeners.get(token)?.listener(down));
     // New ids on a batch-reading backend: their baseline at the earliest poll the interval allows,
     // rather than at the next tick. A list has read every deployment there is: an id it did not
     // show does not exist (yet), and neither does one a batch read did not find.
@@ -165,13 +204,33 @@ export class WatchHub {
         set?.delete(token);
         if (set && set.size === 0) owner.byId.delete(id);
       }
-      if (owner.listeners.size === 0 && this.byBackend.get(spec.backend) === owner) this.stopBackend(owner);
+      if (owner.listeners.size === 0 && this.byBackend.get(spec.backend) === owner) void this.stopBackend(owner);
     };
   }
 
   /** Backends being polled now: watchers, polls made, availability. */
-  stats(): Record<string, { watches: number; polls: number; unavailable: boolean }> {
-    return Object.fromEntries([...this.byBackend].map(([id, bw]) => [id, { watches: bw.listeners.size, polls: bw.polls, unavailable: bw.unavailable }]));
+  stats(): Record<string, { watches: number; polls: number; unavailable: boolean; owner: boolean }> {
+    return Object.fromEntries([...this.byBackend].map(([id, bw]) => [id, { watches: bw.listeners.size, polls: bw.polls, unavailable: bw.unavailable, owner: bw.owner }]));
+  }
+
+  /** What this instance's subscribers of the backend were told while it is down; null when it is up. */
+  unavailableEvent(backend: string): UnavailableEvent | null {
+    return this.byBackend.get(backend)?.told ?? null;
+  }
+
+  /**
+   * A read made for a subscription (its emitCurrent states) failed on a watched backend: the
+   * backend's subscribers are told it is unavailable, once, as if a poll had failed, and the
+   * polls tell its recovery. Returns what they are told (null: the backend is not watched here).
+   */
+  noteFailure(backend: string, err: unknown): UnavailableEvent | null {
+    const bw = this.byBackend.get(backend);
+    if (!bw) return null;
+    if (!bw.unavailable) {
+      bw.unavailable = true;
+      void this.publishAvailability(bw, this.unavailableOf(bw, err, this.options.intervalMs));
+    }
+    return bw.told ?? this.unavailableOf(bw, err, this.options.intervalMs);
   }
 
   /**
@@ -179,7 +238,7 @@ export class WatchHub {
    * What the mutation read back is the refresh; the next regular poll takes it from there.
    */
   observe(d: ModelDeployment): void {
-    const now = Date.now();
+    const now = this.clock.now();
     void this.publish(d, now, now, 'mutation');
   }
 
@@ -200,21 +259,49 @@ export class WatchHub {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const bw of [...this.byBackend.values()]) this.stopBackend(bw);
+    await Promise.all([...this.byBackend.values()].map((bw) => this.stopBackend(bw)));
   }
 
-  private publish(d: ModelDeployment, at: number, readAt: number, source: Observation['source']) {
-    const observation: Observation = { type: 'observed', backend: d.backend, deployment: d, at, readAt, source };
-    return Promise.resolve(this.pubsub.publish(topicFor(d.backend), observation)).catch((err) =>
+  private publish(d: ModelDeployment, at: number, readAt: number, source: Observation['source'], absentAt?: number) {
+    const observation: Observation = { type: 'observed', backend: d.backend, deployment: d, at, readAt, source, ...(absentAt !== undefined ? { absentAt } : {}) };
+    return this.send(d.backend, observation);
+  }
+
+  private send(backend: string, message: BackendMessage) {
+    return Promise.resolve(this.pubsub.publish(topicFor(backend), message)).catch((err) =>
       this.logger.warn({ err: { message: (err as Error).message } }, 'publishing an observation failed'),
     );
   }
 
-  private stopBackend(bw: BackendWatch) {
-    if (bw.timer) clearTimeout(bw.timer);
+  private unavailableOf(bw: BackendWatch, err: unknown, retryInMs: number): UnavailableEvent {
+    return {
+      type: 'unavailable',
+      backend: bw.backend.id,
+      code: err instanceof GatewayError ? err.code : 'UPSTREAM_ERROR',
+      message: err instanceof GatewayError ? err.message : `Backend ${bw.backend.id}: poll failed`,
+      retryInMs,
+      at: this.clock.now(),
+    };
+  }
+
+  /** One log line per change of a backend's state, wherever it was seen; every instance hears of it. */
+  private publishAvailability(bw: BackendWatch, ev: UnavailableEvent | { type: 'recovered'; backend: string; at: number }) {
+    if (ev.type === 'unavailable') this.logger.warn({ backend: ev.backend, code: ev.code, retryInMs: ev.retryInMs }, `backend unavailable: ${ev.message}`);
+    else this.logger.info({ backend: ev.backend }, 'backend recovered');
+    const message: Availability =
+      ev.type === 'unavailable'
+        ? { type: 'availability', backend: ev.backend, available: false, code: ev.code, message: ev.message, retryInMs: ev.retryInMs, at: ev.at }
+        : { type: 'availability', backend: ev.backend, available: true, at: ev.at };
+    return this.send(bw.backend.id, message);
+  }
+
+  private async stopBackend(bw: BackendWatch) {
+    bw.timer?.cancel();
     bw.timer = null;
     bw.stopSync();
     this.byBackend.delete(bw.backend.id);
+    if (!this.ownership.shared) return;
+    await Promise.all([bw.owner ? this.ownership.release(bw.backend.id) : null, bw.announced !== null ? this.ownership.announce(bw.backend.id, null, 0) : null]);
   }
 
   private dispatch(bw: BackendWatch, ev: HubEvent) {
@@ -241,8 +328,9 @@ export class WatchHub {
         while (!stopped) {
           const { value, done } = await iterator.next();
           if (done || stopped) return;
-          const o = value as Observation;
-          if (o?.type === 'observed' && o.deployment) this.compare(bw, o);
+          const m = value as BackendMessage;
+          if (m?.type === 'observed' && m.deployment) this.compare(bw, m);
+          else if (m?.type === 'availability') this.availability(bw, m);
         }
       } catch (err) {
         this.logger.warn({ err }, 'status sync stopped');
@@ -272,18 +360,42 @@ export class WatchHub {
       return;
     }
     bw.seen.set(d.id, { status: d.status, fingerprint: fp, deployment: d, readAt, offered: false });
+    let unread = false;
     if (!prev) {
       // First sight. What the first read of the backend (or of a newly watched id) shows is the
       // baseline; so is what this instance has no read of its own to set against (another
       // instance's observation before this one's first read). Seen first by a read that began
-      // after one that covered it, the deployment is new upstream: news.
+      // after one that covered it, the deployment is new upstream: news. The poller of another
+      // instance says so (`absentAt`: its last read without it), and it is news here when this
+      // instance was watching by then.
       const since = this.sinceOf(bw, d.id);
-      if (since === undefined || readAt === undefined || readAt <= since) return;
+      const ownNews = since !== undefined && readAt !== undefined && readAt > since;
+      const theirNews = o.absentAt !== undefined && o.absentAt >= bw.startedAt;
+      if (!ownNews && !theirNews) {
+        // A write through a gateway before this instance read the deployment: no baseline to set it
+        // against, yet its subscribers must hear of it (README "Watching status").
+        if (o.source !== 'mutation') return;
+        unread = true;
+      }
     }
     const base = { backend: bw.backend.id, id: d.id, deployment: d, previous: prev?.status ?? null, current: d.status, vendorStatus: d.vendorStatus, fingerprint: fp, at };
-    if (prev?.status !== d.status) this.dispatch(bw, { type: 'status', ...base });
+    // Unread before, the status may not have moved: only the change is told.
+    if (prev?.status !== d.status && !unread) this.dispatch(bw, { type: 'status', ...base });
     const fields = prev ? changedFields(prev.deployment, d).filter((f) => !(learnsTags && f === 'tags')) : CHANGE_FIELDS.filter((f) => !(f === 'tags' && d.tagsDeferred));
     this.dispatch(bw, { type: 'change', ...base, changedFields: fields });
+  }
+
+  /** Another instance's (or this one's) word on the backend's availability: told once per change. */
+  private availability(bw: BackendWatch, m: Availability) {
+    bw.unavailable = !m.available;
+    if (!m.available && !bw.told) {
+      const ev: UnavailableEvent = { type: 'unavailable', backend: bw.backend.id, code: m.code ?? 'UPSTREAM_ERROR', message: m.message ?? `Backend ${bw.backend.id} is unavailable`, retryInMs: m.retryInMs ?? this.options.intervalMs, at: m.at };
+      bw.told = ev;
+      this.dispatch(bw, ev);
+    } else if (m.available && bw.told) {
+      bw.told = null;
+      this.dispatch(bw, { type: 'recovered', backend: bw.backend.id, at: m.at });
+    }
   }
 
   /** When the reads that cover the id began (see `listedSince`, `readSince`); undefined: not covered. */
@@ -329,47 +441,96 @@ export class WatchHub {
       bw.again = true;
       return;
     }
-    const now = Date.now();
+    const now = this.clock.now();
     const due = Math.max(now, (this.lastPollAt.get(bw.backend.id) ?? -Infinity) + this.minGapMs);
+    bw.nextPollAt = Math.min(bw.nextPollAt, due);
     if (bw.timer && bw.dueAt <= due) return;
     this.schedule(bw, due - now);
   }
 
   private schedule(bw: BackendWatch, delayMs: number) {
     if (this.closed || this.byBackend.get(bw.backend.id) !== bw) return;
-    if (bw.timer) clearTimeout(bw.timer);
-    bw.dueAt = Date.now() + delayMs;
-    bw.timer = setTimeout(() => {
+    bw.timer?.cancel();
+    bw.dueAt = this.clock.now() + delayMs;
+    bw.timer = this.clock.setTimer(() => {
       bw.timer = null;
       if (bw.polling) {
         bw.again = true;
         return;
       }
-      bw.polling = this.poll(bw).then((nextMs) => {
+      bw.polling = this.tick(bw).then((nextMs) => {
         bw.polling = null;
         if (nextMs === null) return;
-        if (bw.again && bw.failures === 0) {
+        if (bw.again && bw.failures === 0 && bw.owner) {
           // Asked for during the poll: as soon as the limit allows, if that is sooner.
-          const early = (this.lastPollAt.get(bw.backend.id) ?? 0) + this.minGapMs - Date.now();
+          const early = (this.lastPollAt.get(bw.backend.id) ?? 0) + this.minGapMs - this.clock.now();
           nextMs = Math.min(nextMs, Math.max(0, early));
         }
         bw.again = false;
         this.schedule(bw, nextMs);
       });
     }, delayMs);
-    bw.timer.unref?.();
+  }
+
+  /** How long a poll lease lasts without renewal: an owner that died is replaced within two intervals. */
+  private get leaseMs(): number {
+    return Math.round(this.options.intervalMs * 1.5);
+  }
+
+  /**
+   * One turn of a backend's timer: tell the other instances what is watched here, take or renew
+   * the poll lease, and poll when this instance owns the backend and the poll is due. Instances
+   * that do not own it try again every quarter interval, so one of them takes over within two
+   * intervals of the owner's death; an owner renews twice per interval, even while a
+   * failing backend waits for its retry (every half interval: a busy event loop has half an
+   * interval of slack before the lease lapses).
+   */
+  private async tick(bw: BackendWatch): Promise<number | null> {
+    const id = bw.backend.id;
+    if (this.ownership.shared) {
+      await this.announce(bw);
+      const owns = await this.ownership.claim(id, this.leaseMs);
+      if (this.byBackend.get(id) !== bw) return null;
+      if (!owns) {
+        // Reads of its own no longer cover anything: what it took for news it now learns from the owner.
+        if (bw.owner) Object.assign(bw, { listedSince: null, readSince: new Map(), lastReadAt: undefined, nextPollAt: 0 });
+        bw.owner = false;
+        return Math.max(5, Math.round(this.options.intervalMs / 4));
+      }
+      bw.owner = true;
+      const renewEvery = Math.max(5, Math.round(this.options.intervalMs / 2));
+      const wait = bw.nextPollAt - this.clock.now();
+      if (wait > 0) return Math.min(wait, renewEvery);
+      const next = await this.poll(bw);
+      if (next === null) return null;
+      bw.nextPollAt = this.clock.now() + next;
+      return Math.min(next, renewEvery);
+    }
+    bw.owner = true;
+    return this.poll(bw);
+  }
+
+  /** Tells the other instances what is watched here: when it changed, and once per interval. */
+  private async announce(bw: BackendWatch) {
+    const watching: Watching = { all: bw.all.size > 0, ids: [...bw.byId.keys()].sort() };
+    const text = JSON.stringify(watching);
+    const now = this.clock.now();
+    if (text === bw.announced && now - bw.announcedAt < this.options.intervalMs) return;
+    bw.announced = text;
+    bw.announcedAt = now;
+    await this.ownership.announce(bw.backend.id, watching, this.leaseMs * 2);
   }
 
   private nextDelay(bw: BackendWatch): number {
     const base = bw.failures === 0 ? this.options.intervalMs : Math.min(this.options.maxBackoffMs ?? 30_000, this.options.intervalMs * 2 ** bw.failures);
     const j = this.jitter;
-    return Math.max(5, Math.round(base * (1 - j + Math.random() * 2 * j)));
+    return Math.max(5, Math.round(base * (1 - j + this.clock.random() * 2 * j)));
   }
 
   /** One poll; resolves to the wait before the next one, or null when the backend is no longer watched. */
   private async poll(bw: BackendWatch): Promise<number | null> {
     bw.polls += 1;
-    const readAt = Date.now();
+    const readAt = this.clock.now();
     this.lastPollAt.set(bw.backend.id, readAt);
     let found: ModelDeployment[];
     let missing: string[];
@@ -379,28 +540,27 @@ export class WatchHub {
     } catch (err) {
       bw.failures += 1;
       const retryInMs = this.nextDelay(bw);
-      if (!(err instanceof GatewayError)) this.logger.error({ err, backend: bw.backend.id }, 'status poll failed');
       if (this.byBackend.get(bw.backend.id) !== bw) return null;
       if (!bw.unavailable) {
         bw.unavailable = true;
-        this.dispatch(bw, {
-          type: 'unavailable',
-          backend: bw.backend.id,
-          code: err instanceof GatewayError ? err.code : 'UPSTREAM_ERROR',
-          message: err instanceof GatewayError ? err.message : `Backend ${bw.backend.id}: poll failed`,
-          retryInMs,
-          at: Date.now(),
-        });
+        // A fault of ours rather than the vendor's: its detail, once per outage like the rest.
+        if (!(err instanceof GatewayError)) this.logger.error({ err, backend: bw.backend.id }, 'status poll failed');
+        await this.publishAvailability(bw, this.unavailableOf(bw, err, retryInMs));
       }
       return retryInMs;
     }
     if (this.byBackend.get(bw.backend.id) !== bw) return null;
-    const at = Date.now();
+    const at = this.clock.now();
     if (bw.unavailable) {
       bw.unavailable = false;
-      this.dispatch(bw, { type: 'recovered', backend: bw.backend.id, at });
+      // Before the observations of this read: subscribers hear of the recovery, then of what changed meanwhile.
+      await this.publishAvailability(bw, { type: 'recovered', backend: bw.backend.id, at });
     }
     bw.failures = 0;
+    // Which deployments this read is the first to show, after reads that covered them (news).
+    const absentAt = bw.lastReadAt;
+    const news = new Set(found.filter((d) => !bw.seen.has(d.id) && absentAt !== undefined && this.sinceOf(bw, d.id) !== undefined).map((d) => d.id));
+    bw.lastReadAt = readAt;
     // Before the observations come round: those of this read are compared against it.
     this.cover(bw, covered, readAt);
     const publishes: Promise<unknown>[] = [];
@@ -408,7 +568,7 @@ export class WatchHub {
       const prev = bw.seen.get(d.id);
       if (prev) prev.offered = false;
       if (prev?.fingerprint !== fingerprint(withKnownTags(d, prev))) {
-        publishes.push(this.publish(d, at, readAt, 'poll'));
+        publishes.push(this.publish(d, at, readAt, 'poll', news.has(d.id) ? absentAt : undefined));
         // The in-memory pubsub queues at most 1024 unread messages per subscriber: a first read of
         // a large backend is published in slices, each read by the hub before the next is sent.
         if (publishes.length % PUBLISH_SLICE === 0) await new Promise((r) => setImmediate(r));
@@ -454,10 +614,12 @@ export class WatchHub {
 
   /** One upstream read for everything watched on the backend. */
   private async read(bw: BackendWatch): Promise<{ found: ModelDeployment[]; missing: string[]; covered: 'all' | string[] }> {
-    const specs = [...bw.listeners.values()].map((l) => l.spec);
-    const idsOnly = specs.every((s) => s.ids !== null);
+    await this.options.beforeRead?.(bw.backend.id);
+    // What any instance watches: the owner polls for the cluster.
+    const others = this.ownership.shared ? await this.ownership.others(bw.backend.id) : [];
+    const idsOnly = bw.all.size === 0 && others.every((w) => !w.all);
     if (idsOnly && bw.backend.adapter.capabilities.batchGet) {
-      const ids = [...bw.byId.keys()];
+      const ids = [...new Set([...bw.byId.keys(), ...others.flatMap((w) => w.ids)])];
       const keyOf = (id: string) => bw.backend.instance.parseKey(id.slice(bw.backend.id.length + 1));
       const results = await bw.backend.instance.getMany(ids.map(keyOf));
       const found: ModelDeployment[] = [];

@@ -1,7 +1,7 @@
 import { createPubSub } from 'graphql-yoga';
-import type { Observation } from './events.js';
+import type { BackendMessage } from './events.js';
 
-export type GatewayPubSub = ReturnType<typeof createPubSub<Record<string, [Observation]>>>;
+export type GatewayPubSub = ReturnType<typeof createPubSub<Record<string, [BackendMessage]>>>;
 
 export interface PubSubHandle {
   pubsub: GatewayPubSub;
@@ -11,5 +11,5 @@ export interface PubSubHandle {
 
 /** In-process pubsub: the default when the config names no Redis. */
 export function createMemoryPubSub(): PubSubHandle {
-  return { pubsub: createPubSub<Record<string, [Observation]>>(), kind: 'memory', close: async () => {} };
+  return { pubsub: createPubSub<Record<string, [BackendMessage]>>(), kind: 'memory', close: async () => {} };
 }

@@ -28,7 +28,8 @@ const PAGE = 100;
 const PHASE_MS = 3_600_000;
 const FD_HEADROOM = 512;
 const TARGET_RSS_MB = 400;
-const TARGET_P99_MS = 100;
+/** Delivery p99 after the hub sees a change, as a multiple of the bare node:http floor measured in the same run. */
+const TARGET_P99_OF_FLOOR = 1.2;
 
 export const QUERY = `subscription($ids: [ID!]) {
   modelDeploymentStatusChanged(ids: $ids) { __typename ... on ModelDeploymentStatusTransition { current at deployment { id } } }
@@ -391,8 +392,13 @@ export async function subscriptionSection({ quick }: { quick: boolean }): Promis
     );
     console.log(
       `         10,000 SSE subscribers ≤ ${TARGET_RSS_MB} MB RSS: ${ten ? `${f(ten.rssJoined)} MB joined, ${f(ten.rss)} MB after events ${ten.rss <= TARGET_RSS_MB ? '✓' : '✗'}` : 'not run'}; ` +
-        `p99 ≤ ${TARGET_P99_MS} ms after the hub sees the change: ${f(p99, 1)} ms at ${top.n} ${p99 <= TARGET_P99_MS ? '✓' : '✗'}` +
-        (floorTop ? ` (floor ${f(quantile(floorTop.afterHub, 0.99), 1)} ms)` : ''),
+        (floorTop
+          ? (() => {
+              const floorP99 = quantile(floorTop.afterHub, 0.99);
+              const ratio = p99 / floorP99;
+              return `p99 after the hub sees the change ≤ ${TARGET_P99_OF_FLOOR}× the floor's: ${f(p99, 1)} ms at ${top.n}, floor ${f(floorP99, 1)} ms, ${f(ratio, 2)}× ${ratio <= TARGET_P99_OF_FLOOR ? '✓' : '✗'}`;
+            })()
+          : `p99 after the hub sees the change: ${f(p99, 1)} ms at ${top.n} (no floor measured)`),
     );
   }
 }

@@ -1,0 +1,149 @@
+/**
+ * One vendor failing never ends a subscription: the dashboard pattern (ids on every backend, with
+ * emitCurrent) while one backend answers 503 for three poll intervals, per vendor, over SSE and
+ * WebSocket. The other backends' transitions keep arriving; BackendUnavailable and then
+ * BackendRecovered arrive once each; the failing backend's present state and what changed on it
+ * meanwhile follow its recovery; the log has a line per state change, not per poll or subscriber.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from './helpers.js';
+import { sse, ws, transitions } from './sub-clients.js';
+
+const INTERVAL = 150;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ZS_SEED = '1bb3ef7d600d4d30b21b8ffd299c37b5';
+const VENDORS = ['northflank', 'nemo', 'zstack'] as const;
+type Vendor = (typeof VENDORS)[number];
+
+const IDS: Record<Vendor, string> = {
+  northflank: 'northflank:default-project/deepseek-v3-deployment',
+  nemo: 'nemo:research-team-alpha/llama-3.1-8b',
+  zstack: `zstack:${ZS_SEED}`,
+};
+
+/** A status change upstream, and the one that undoes it, with the transitions they make. */
+function changes(stack: Stack): Record<Vendor, { away(): void; back(): void; awayIs: string; backIs: string; backIsAfterOutage: string; owedIs: string | null }> {
+  const zs = stack.sims.zstack!;
+  const template = zs.model(ZS_SEED)!;
+  return {
+    northflank: {
+      away: () => stack.sims.northflank!.setStatus('default-project/deepseek-v3-deployment', 'crashed'),
+      back: () => stack.sims.northflank!.setStatus('default-project/deepseek-v3-deployment', 'running'),
+      awayIs: 'READY->FAILED',
+      backIs: 'FAILED->READY',
+      backIsAfterOutage: 'FAILED->READY',
+      owedIs: 'FAILED',
+    },
+    nemo: {
+      away: () => stack.sims.nemo!.setStatus('research-team-alpha/llama-3.1-8b', 'ERROR', 'failed on purpose'),
+      back: () => stack.sims.nemo!.setStatus('research-team-alpha/llama-3.1-8b', 'READY'),
+      awayIs: 'READY->FAILED',
+      backIs: 'FAILED->READY',
+      backIsAfterOutage: 'FAILED->READY',
+      owedIs: 'FAILED',
+    },
+    zstack: {
+      away: () => void zs.removeModel(ZS_SEED),
+      back: () => zs.addModel({ ...template }),
+      awayIs: 'READY->DELETED',
+      backIs: 'DELETED->READY',
+      // Removed while the backend was down, the model has no present state to owe; its return is
+      // a deployment new upstream.
+      backIsAfterOutage: 'null->READY',
+      owedIs: null,
+    },
+  };
+}
+
+const SUB = `subscription($ids: [ID!]) {
+  modelDeploymentStatusChanged(ids: $ids, emitCurrent: true) {
+    __typename
+    ... on ModelDeploymentStatusTransition { previous current initial deployment { id } }
+    ... on BackendUnavailable { backend code }
+    ... on BackendRecovered { backend }
+  }
+}`;
+
+const of = (events: any[], id: string) => transitions(events.filter((e) => e.deployment?.id === id));
+
+async function until(what: string, cond: () => boolean, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+describe.each([
+  ['SSE', sse],
+  ['WebSocket', ws],
+] as const)('one failing vendor over %s', (_transport, open) => {
+  describe.each(VENDORS)('%s answering 503 for three intervals', (failing) => {
+    let stack: Stack;
+    beforeAll(async () => {
+      stack = await startStack({ vendors: [...VENDORS], config: { status: { pollIntervalMs: INTERVAL } } });
+    });
+    afterAll(() => stack?.close());
+
+    it('keeps the stream and the other backends, tells the outage and the recovery once each, and logs a few lines', async () => {
+      const hub = stack.gateway.runtime.hub!;
+      const polls = (b: string) => hub.stats()[b]?.polls ?? 0;
+      const healthy = VENDORS.filter((v) => v !== failing);
+      const change = changes(stack);
+      const sim = stack.sims[failing]!;
+      const logsFrom = stack.logs.length;
+      sim.server.inject({ fault: { kind: 'status', status: 503 } });
+      const sub = open(stack.url, SUB, { ids: VENDORS.map((v) => IDS[v]) });
+      try {
+        // The healthy backends' present states, and the failing one told unavailable.
+        await sub.waitFor((ev) => ev.filter((e) => e.initial).length === 2 && ev.some((e) => e.__typename === 'BackendUnavailable'));
+        const start = Object.fromEntries(healthy.map((v) => [v, polls(v)]));
+        await until('the hub to read the healthy backends', () => healthy.every((v) => polls(v) >= start[v]! + 1));
+
+        // Three intervals of 503s, with transitions on every backend meanwhile.
+        const outageFrom = Date.now();
+        for (const v of VENDORS) change[v].away();
+        await sub.waitFor((ev) => healthy.every((v) => of(ev, IDS[v]).length === 1));
+        await sleep(Math.max(0, INTERVAL * 3 - (Date.now() - outageFrom)));
+        expect(of(sub.events, IDS[failing])).toEqual([]);
+        sim.server.clearFaults();
+
+        // Recovery: told once, then the failing backend's present state (owed since the first read).
+        const owedIs = change[failing].owedIs;
+        await sub.waitFor((ev) => ev.some((e) => e.__typename === 'BackendRecovered') && (owedIs === null || ev.some((e) => e.initial && e.deployment.id === IDS[failing])), 15_000);
+        if (owedIs === null) await sleep(INTERVAL * 2); // the hub reads it missing: nothing to tell
+        // The stream is the same one: later transitions arrive on every backend.
+        for (const v of VENDORS) change[v].back();
+        await sub.waitFor((ev) => VENDORS.every((v) => of(ev, IDS[v]).length >= (v === failing ? 1 : 2)), 10_000);
+        await sleep(INTERVAL * 2); // nothing late, nothing twice
+
+        const kinds = sub.events.map((e) => e.__typename ?? 'error');
+        expect(kinds.filter((k) => k === 'BackendUnavailable')).toHaveLength(1);
+        expect(kinds.filter((k) => k === 'BackendRecovered')).toHaveLength(1);
+        expect(sub.events.filter((e) => e.error)).toEqual([]);
+        // (ZStack's 503 carries a ZStack error code, which its client maps to UPSTREAM_ERROR.)
+        expect(sub.events.find((e) => e.__typename === 'BackendUnavailable')).toEqual({ __typename: 'BackendUnavailable', backend: failing, code: failing === 'zstack' ? 'UPSTREAM_ERROR' : 'UPSTREAM_UNAVAILABLE' });
+        expect(sub.events.find((e) => e.__typename === 'BackendRecovered')).toEqual({ __typename: 'BackendRecovered', backend: failing });
+        for (const v of healthy) expect(of(sub.events, IDS[v])).toEqual([change[v].awayIs, change[v].backIs]);
+        // Its present state after the recovery already shows the change made during the outage.
+        const owed = sub.events.filter((e) => e.initial && e.deployment.id === IDS[failing]);
+        expect(owed.map((e) => `${e.previous}->${e.current}`)).toEqual(owedIs === null ? [] : [`null->${owedIs}`]);
+        expect(of(sub.events, IDS[failing])).toEqual([change[failing].backIsAfterOutage]);
+        // Unavailable before recovered, recovered before the owed state.
+        const at = (pred: (e: any) => boolean) => sub.events.findIndex(pred);
+        expect(at((e) => e.__typename === 'BackendUnavailable')).toBeLessThan(at((e) => e.__typename === 'BackendRecovered'));
+        if (owed[0]) expect(at((e) => e.__typename === 'BackendRecovered')).toBeLessThan(at((e) => e === owed[0]));
+
+        // The log: a line for the outage and one for the recovery, not one per poll or per subscriber.
+        const lines = stack.logs.slice(logsFrom).map((l) => JSON.parse(l) as { level: number; msg: string });
+        const loud = lines.filter((l) => l.level >= 40);
+        expect(loud.filter((l) => l.level >= 50)).toEqual([]);
+        expect(loud.length, JSON.stringify(loud.map((l) => l.msg))).toBeLessThanOrEqual(3);
+        expect(lines.filter((l) => l.msg === 'backend recovered')).toHaveLength(1);
+      } finally {
+        sim.server.clearFaults();
+        sub.stop();
+      }
+    }, 40_000);
+  });
+});
