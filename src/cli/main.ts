@@ -3,10 +3,12 @@ import { ConfigError } from '../config.js';
 import { registerDeployments } from './deployments.js';
 import { registerQuery } from './query.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './client.js';
+import { packageVersion } from '../version.js';
 
 const program = new Command()
   .name('model-gateway')
   .description('One GraphQL API over Northflank, NVIDIA NeMo Platform and ZStack model deployments.')
+  .version(packageVersion())
   .exitOverride()
   .showHelpAfterError(false)
   .addHelpText(
