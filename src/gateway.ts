@@ -27,6 +27,8 @@ import { WatchHub } from './status/hub.js';
 import { createMemoryPubSub, type GatewayPubSub, type PubSubHandle } from './status/pubsub.js';
 import { createRedisPubSub } from './status/redis-pubsub.js';
 import { closePlans } from './plans.js';
+import { createObservability, type Observability } from './observability/index.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 export interface Backend {
   id: string;
@@ -56,6 +58,8 @@ export interface GatewayRuntime {
   onPublished(listener: (d: ModelDeployment) => void): () => void;
   pubsub: GatewayPubSub;
   hub: WatchHub | null;
+  /** Metrics, traces and the audit trail of this gateway. */
+  observability: Observability;
 }
 
 export interface GatewayOptions {
@@ -65,6 +69,8 @@ export interface GatewayOptions {
   adapters?: Adapter[];
   /** How long a backend's health answer is reused. @default 5000 */
   healthTtlMs?: number;
+  /** Traces go to this exporter (tests), and tracing is on, whatever the config says. */
+  traceExporter?: SpanExporter;
 }
 
 export interface Gateway {
@@ -240,6 +246,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const adapters = [...base, ...external.filter((a) => !base.some((b) => b.vendor === a.vendor))];
   const byVendor = new Map(adapters.map((a) => [a.vendor, a]));
 
+  const observability = await createObservability(config, { logger, clock, traceExporter: options.traceExporter });
   const issues: string[] = [];
   const backends = new Map<string, Backend>();
   config.backends.forEach((entry, i) => {
@@ -259,7 +266,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       backendId: entry.id,
       logger: backendLogger,
       clock,
-      http: (o) => createHttpClient({ ...o, backend: entry.id, logger: backendLogger }),
+      http: (o) => createHttpClient({ ...o, backend: entry.id, logger: backendLogger, observer: observability.upstream }),
     });
     backends.set(entry.id, { id: entry.id, vendor: adapter.vendor, typeName: typeNameFor(adapter), adapter, instance, config: cfg });
   });
@@ -269,7 +276,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const built = usesOnlyBuiltIns ? (builtInSchema ??= buildSchema(builtInAdapters)) : buildSchema(adapters);
 
   const pubsubHandle: PubSubHandle = config.pubsub?.redis ? await createRedisPubSub(config.pubsub.redis, logger) : createMemoryPubSub();
-  const hub = new WatchHub(backends, pubsubHandle.pubsub, logger, { intervalMs: config.status.pollIntervalMs });
+  const hub = new WatchHub(backends, pubsubHandle.pubsub, logger, { intervalMs: config.status.pollIntervalMs, observer: observability.hub });
 
   const healthCache = new Map<string, { at: number; view: Promise<HealthView> }>();
   const healthTtlMs = options.healthTtlMs ?? DEFAULT_HEALTH_TTL_MS;
@@ -300,6 +307,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
     pubsub: pubsubHandle.pubsub,
     hub,
+    observability,
   };
 
   const apiKeys: ApiKeyEntry[] | null = config.auth
@@ -340,6 +348,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       return { runtime, requestId, principal, loaders: new DeploymentLoaders(runtime, requestId), partialErrors: [] };
     },
     plugins: [
+      observability.plugin(),
       useApiKeys(apiKeys),
       // Browsers cannot send a "simple" cross-site GraphQL request without a preflight.
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'x-requested-with', 'apollo-require-preflight'] }),
@@ -380,6 +389,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await closePlans(runtime);
       await pubsubHandle.close();
       await Promise.allSettled([...backends.values()].map((b) => b.instance.close?.()));
+      await observability.close();
     },
   };
 }

@@ -5,6 +5,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { ExecutionArgs } from 'graphql';
 import type { Gateway } from './gateway.js';
 import { createFastPath } from './http/fast-path.js';
+import { assignRequestId, createOpsEndpoints, startMetricsServer } from './observability/index.js';
 
 export interface ServerOptions {
   /** @default 127.0.0.1 */
@@ -30,7 +31,11 @@ export async function startServer(gateway: Gateway, options: ServerOptions = {})
   const host = options.host ?? '127.0.0.1';
   const maxBytes = gateway.runtime.config.server.maxRequestBytes;
   const fastPath = createFastPath(gateway, maxBytes);
+  let draining = false;
+  const ops = createOpsEndpoints(gateway, { isDraining: () => draining });
   const server = http.createServer((req, res) => {
+    assignRequestId(req, res);
+    if (ops(req, res)) return;
     // Refuse oversized bodies from Content-Length before reading any of it.
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > maxBytes) {
@@ -59,6 +64,7 @@ export async function startServer(gateway: Gateway, options: ServerOptions = {})
         if (auth) headers.set('authorization', auth);
         const requestId = ctx.extra.request.headers['x-request-id'];
         if (typeof requestId === 'string') headers.set('x-request-id', requestId);
+        if (typeof ctx.extra.request.headers.traceparent === 'string') headers.set('traceparent', ctx.extra.request.headers.traceparent);
         const request = new Request(`http://localhost${gateway.yoga.graphqlEndpoint}`, { method: 'POST', headers });
         const { schema, execute, subscribe, contextFactory, parse, validate } = gateway.yoga.getEnveloped({ ...ctx, request, params: payload });
         const args = {
@@ -82,12 +88,16 @@ export async function startServer(gateway: Gateway, options: ServerOptions = {})
     server.listen(options.port ?? 4000, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const { metrics } = gateway.runtime.config.server;
+  const metricsServer = metrics.enabled && metrics.port !== undefined ? await startMetricsServer(gateway, host, metrics.port) : null;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}/graphql`,
     port,
     server,
     async close() {
+      draining = true;
+      await metricsServer?.close();
       await disposeWs.dispose();
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -330,7 +330,11 @@ function drift(planned: PlannedItem, now: UpdateSuccess): string {
  * reported again; items it found unchanged are reported again (a ConflictError if their version
  * moved since) and not sent.
  */
-export async function applyPlan(ctx: GraphQLContext, planId: string, vendorBlocks: string[], options: BulkOptions = {}): Promise<BulkPayload> {
+export function applyPlan(ctx: GraphQLContext, planId: string, vendorBlocks: string[], options: BulkOptions = {}): Promise<BulkPayload> {
+  return ctx.runtime.observability.auditedPlanApply(ctx, planId, () => applyPlanOnce(ctx, planId, vendorBlocks, options));
+}
+
+async function applyPlanOnce(ctx: GraphQLContext, planId: string, vendorBlocks: string[], options: BulkOptions): Promise<BulkPayload> {
   requireScope(ctx.principal, 'write');
   const store = plansFor(ctx.runtime);
   const plan = await store.get(planId);

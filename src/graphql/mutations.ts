@@ -68,8 +68,13 @@ export function toPatch(input: UpdateInputShape, backend: Backend, vendorBlocks:
   return patch;
 }
 
-/** One update through the adapter: plan only (dry run) or apply, with the loader cache kept right. */
-export async function runUpdate(ctx: GraphQLContext, input: UpdateInputShape, vendorBlocks: string[]): Promise<UpdateSuccess> {
+/** One update through the adapter: plan only (dry run) or apply, with the loader cache kept right. A write is audited. */
+export function runUpdate(ctx: GraphQLContext, input: UpdateInputShape, vendorBlocks: string[]): Promise<UpdateSuccess> {
+  if (input.dryRun) return updateOnce(ctx, input, vendorBlocks);
+  return ctx.runtime.observability.auditedWrite(ctx, input, () => updateOnce(ctx, input, vendorBlocks));
+}
+
+async function updateOnce(ctx: GraphQLContext, input: UpdateInputShape, vendorBlocks: string[]): Promise<UpdateSuccess> {
   const { backend, nativeKey } = ctx.loaders.resolveId(String(input.id));
   requireScope(ctx.principal, 'write', backend.id);
   const patch = toPatch(input, backend, vendorBlocks);

@@ -19,6 +19,8 @@ export interface HubOptions {
   jitter?: number;
   /** Longest wait between polls of a failing backend. @default 30000 */
   maxBackoffMs?: number;
+  /** Told of each poll and of each event's delivery lag (metrics). */
+  observer?: { poll(backend: string, seconds: number, ok: boolean): void; delivered(lagMs: number): void };
 }
 
 /** What one subscription watches on one backend: some ids, or everything (null). */
@@ -216,6 +218,7 @@ export class WatchHub {
 
   private dispatch(bw: BackendWatch, ev: HubEvent) {
     const tokens = ev.type === 'status' || ev.type === 'change' ? [...bw.all, ...(bw.byId.get(ev.id) ?? [])] : [...bw.listeners.keys()];
+    if ((ev.type === 'status' || ev.type === 'change') && tokens.length) this.options.observer?.delivered(Date.now() - ev.at);
     for (const token of tokens) {
       try {
         bw.listeners.get(token)?.listener(ev);
@@ -371,9 +374,12 @@ export class WatchHub {
     let found: ModelDeployment[];
     let missing: string[];
     let covered: 'all' | string[];
+    const started = performance.now();
     try {
       ({ found, missing, covered } = await this.read(bw));
+      this.options.observer?.poll(bw.backend.id, (performance.now() - started) / 1000, true);
     } catch (err) {
+      this.options.observer?.poll(bw.backend.id, (performance.now() - started) / 1000, false);
       bw.failures += 1;
       const retryInMs = this.nextDelay(bw);
       if (!(err instanceof GatewayError)) this.logger.error({ err, backend: bw.backend.id }, 'status poll failed');
