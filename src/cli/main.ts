@@ -4,6 +4,7 @@ import { registerDeployments } from './deployments.js';
 import { registerQuery } from './query.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './client.js';
 import { packageVersion } from '../version.js';
+import { registerAudit } from './audit.js';
 
 const program = new Command()
   .name('model-gateway')
@@ -25,6 +26,7 @@ if (command !== 'deployments' && command !== 'query') {
 }
 registerDeployments(program);
 registerQuery(program);
+registerAudit(program);
 
 try {
   await program.parseAsync(process.argv);
