@@ -9,7 +9,7 @@ import type { GatewayConfig } from '../config.js';
 import { GatewayError, UpstreamError } from '../domain/errors.js';
 import type { CircuitStateName, UpstreamObserver } from '../http/client.js';
 import { createAuditTrail, type AuditEntry } from './audit.js';
-import { createMetrics, statusClass } from './metrics.js';
+import { childCache, createMetrics, statusClass } from './metrics.js';
 import type { Tracing } from './tracing.js';
 
 export { createMetrics, type Metrics } from './metrics.js';
@@ -46,6 +46,9 @@ export async function createObservability(config: GatewayConfig, options: Observ
   const auditFile = config.audit?.file;
   const audit = createAuditTrail({ file: auditFile && config.baseDir ? resolve(config.baseDir, auditFile) : auditFile, logger: options.logger });
 
+  // With metrics off and no tracing, requests and upstream calls are not observed at all.
+  const observing = config.server.metrics.enabled || tracing !== null;
+  const observeUpstream = childCache(metrics.upstreamDuration);
   const upstream: UpstreamObserver = {
     start(a) {
       const started = performance.now();
@@ -58,7 +61,7 @@ export async function createObservability(config: GatewayConfig, options: Observ
       return {
         headers: traced?.headers,
         end(status, error) {
-          metrics.upstreamDuration.observe({ backend: a.backend, method: a.method, route: a.route, status_class: statusClass(status) }, (performance.now() - started) / 1000);
+          observeUpstream([a.backend, a.method, a.route, statusClass(status)], (performance.now() - started) / 1000);
           if (traced) endUpstreamSpan(traced.span, status, error);
         },
       };
@@ -92,7 +95,8 @@ export async function createObservability(config: GatewayConfig, options: Observ
     metrics,
     tracing,
     audit,
-    upstream,
+    /** For the HTTP clients: with metrics off and no tracing, only the circuit state is followed (for /readyz). */
+    upstream: observing ? upstream : ({ start: () => undefined, retry() {}, circuit: upstream.circuit } satisfies UpstreamObserver),
     /** The circuit state of a backend as last reported (closed until told otherwise). */
     circuitOf: (backend: string): CircuitStateName => circuits.get(backend) ?? 'closed',
     /** For the watch hub: polls and the lag of delivered events. */
@@ -106,7 +110,7 @@ export async function createObservability(config: GatewayConfig, options: Observ
       },
     },
     /** The envelop plugin every request lane runs (HTTP, fast path, SSE, WebSocket). */
-    plugin: (): Plugin => useObservability(metrics, tracing),
+    plugin: (): Plugin => (observing ? useObservability(metrics, tracing) : {}),
     /**
      * Runs one write and records it: an audit entry and the write metric, whatever the outcome.
      * `input` is the update input (values are never recorded, only which fields it sets).
@@ -221,6 +225,7 @@ function transportOf(ctx: InitialContext): string {
  * subscriptions by transport on subscribe.
  */
 function useObservability(metrics: ReturnType<typeof createMetrics>, tracing: Tracing | null): Plugin {
+  const observeOperation = childCache(metrics.graphqlDuration);
   const begin = (args: ExecutionArgs, type: string) => {
     const started = performance.now();
     const op = getOperationAST(args.document, args.operationName);
@@ -233,7 +238,7 @@ function useObservability(metrics: ReturnType<typeof createMetrics>, tracing: Tr
         : null;
     return (errors: boolean) => {
       const outcome = errors ? 'error' : 'ok';
-      metrics.graphqlDuration.observe({ operation_name: name, operation_type: opType, outcome }, (performance.now() - started) / 1000);
+      observeOperation([name, opType, outcome], (performance.now() - started) / 1000);
       if (span) tracing!.endOperation(ctx.requestId!, span, errors ? 'the result has errors' : null);
     };
   };

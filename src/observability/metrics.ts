@@ -102,6 +102,20 @@ export function createMetrics() {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/**
+ * A histogram's labelled children kept by one string key: prom-client hashes the label object on
+ * every observation otherwise (a few µs on every request).
+ */
+export function childCache<H extends { labels(...values: string[]): { observe(v: number): void } }>(histogram: H) {
+  const children = new Map<string, { observe(v: number): void }>();
+  return (values: string[], seconds: number) => {
+    const key = values.join('\u0000');
+    let child = children.get(key);
+    if (!child) children.set(key, (child = histogram.labels(...values)));
+    child.observe(seconds);
+  };
+}
+
 export function statusClass(status: number | null): string {
   return status === null ? 'error' : `${Math.floor(status / 100)}xx`;
 }
