@@ -7,7 +7,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-RUN npm run build && mkdir /pkg && npm pack --pack-destination /pkg && mv /pkg/model-gateway-*.tgz /pkg/model-gateway.tgz
+RUN npm run build && mkdir /pkg && npm pack --ignore-scripts --pack-destination /pkg && mv /pkg/model-gateway-*.tgz /pkg/model-gateway.tgz
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=4000

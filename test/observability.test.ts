@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SpanKind } from '@opentelemetry/api';
-import { createOpsEndpoints } from '../src/observability/index.js';
+import { createOpsEndpoints, startMetricsServer } from '../src/observability/index.js';
 import { dataOf, startStack, type Stack } from './helpers.js';
 import { sse, ws } from './sub-clients.js';
 
@@ -213,6 +213,16 @@ describe('Prometheus metrics', () => {
     stack = await startStack({ config: { server: { metrics: { port: 0 } } } });
     // Not on the API port then.
     expect((await fetch(`${base(stack)}/metrics`)).status).not.toBe(200);
+    const own = await startMetricsServer(stack.gateway, '127.0.0.1', 0);
+    try {
+      dataOf(await stack.gql(`query Counted { backends { id } }`));
+      const res = await fetch(`http://127.0.0.1:${own.port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(value(parseMetrics(await res.text()), 'model_gateway_graphql_operation_duration_seconds_count', { operation_name: 'Counted' })).toBe(1);
+      expect((await fetch(`http://127.0.0.1:${own.port}/graphql`)).status).toBe(404);
+    } finally {
+      await own.close();
+    }
   });
 });
 
