@@ -160,14 +160,18 @@ describe('Prometheus metrics', () => {
     const SUB = `subscription Watch($ids: [ID!]) { modelDeploymentChanged(ids: $ids) { __typename } }`;
     const overSse = sse(s.url, SUB, { ids: [nf.id] }, { authorization: `Bearer ${KEY}` });
     const overWs = ws(s.url, SUB, { ids: [nf.id] }, { authorization: `Bearer ${KEY}` });
-    let m = await until('two live subscriptions', () => scrape(s), (m) => value(m, 'model_gateway_subscriptions_live', { transport: 'sse' }) === 1 && value(m, 'model_gateway_subscriptions_live', { transport: 'ws' }) === 1);
+    // SSE through Yoga's lane too (a request with an Origin header).
+    const overYogaSse = sse(s.url, SUB, { ids: [nf.id] }, { authorization: `Bearer ${KEY}`, origin: 'http://elsewhere.test' });
+    let m = await until('three live subscriptions', () => scrape(s), (m) => value(m, 'model_gateway_subscriptions_live', { transport: 'sse' }) === 2 && value(m, 'model_gateway_subscriptions_live', { transport: 'ws' }) === 1);
     await until('a hub poll', () => scrape(s), (m) => value(m, 'model_gateway_hub_polls_total', { backend: 'northflank', outcome: 'ok' }) > 0);
     // A change while watched: its event reaches both subscribers.
     dataOf(await s.gql(RENAME, { id: nf.id, name: 'renamed-watched' }, { token: WRITER }));
     await overSse.waitFor((e) => e.length > 0, 15_000);
     await overWs.waitFor((e) => e.length > 0, 15_000);
+    await overYogaSse.waitFor((e) => e.length > 0, 15_000);
     overSse.stop();
     overWs.stop();
+    overYogaSse.stop();
     m = await until('subscriptions gone', () => scrape(s), (m) => value(m, 'model_gateway_subscriptions_live') === 0);
 
     const op = 'model_gateway_graphql_operation_duration_seconds_count';
@@ -175,7 +179,7 @@ describe('Prometheus metrics', () => {
     expect(value(m, op, { operation_name: 'YogaList', operation_type: 'query', outcome: 'ok' })).toBe(1);
     expect(value(m, op, { operation_name: 'Rename', operation_type: 'mutation', outcome: 'ok' })).toBe(3);
     expect(value(m, op, { operation_name: 'Broken', operation_type: 'query', outcome: 'error' })).toBe(1);
-    expect(value(m, op, { operation_name: 'Watch', operation_type: 'subscription', outcome: 'ok' })).toBe(2);
+    expect(value(m, op, { operation_name: 'Watch', operation_type: 'subscription', outcome: 'ok' })).toBe(3);
 
     const up = 'model_gateway_upstream_request_duration_seconds_count';
     const nemoItem = '/apis/models/v2/workspaces/{workspace}/deployments/{name}';

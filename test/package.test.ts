@@ -96,6 +96,10 @@ describe('the packed package', () => {
   it('installed with --omit=dev: --version, demo serve and a query', async () => {
     const bin = join(app, 'node_modules/.bin/model-gateway');
     expect(run(bin, ['--version'], app).trim()).toBe(pkg.version);
+    // The library entry: compiled JavaScript with declarations.
+    const lib = spawnSync('node', ['--input-type=module', '-e', "const m = await import('model-gateway'); console.log(typeof m.createGateway, typeof m.startServer)"], { cwd: app, encoding: 'utf8' });
+    expect(lib.stdout.trim()).toBe('function function');
+    expect(readFileSync(join(app, 'node_modules/model-gateway/dist/src/index.d.ts'), 'utf8')).toContain('createGateway');
     // tsx is a development dependency only: the installed package runs without it.
     expect(spawnSync('node', ['-e', 'import("tsx")'], { cwd: app }).status).not.toBe(0);
     const { url, proc } = await start(bin, ['serve'], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
