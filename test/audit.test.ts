@@ -52,12 +52,12 @@ describe('the audit trail', () => {
 
     // Each write is one structured log line too.
     const logged = stack.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'audit');
-    expect(logged.map((l) => [l.audit.action, l.audit.target, l.audit.outcome])).toEqual([
-      ['update', first.id, 'APPLIED'],
-      ['update', second.id, 'REFUSED'],
-      ['update', first.id, 'APPLIED'],
-      ['update', second.id, 'APPLIED'],
-      ['plan.apply', plan, 'APPLIED'],
+    expect(logged.map((l) => [l.audit.action, l.audit.keyName, l.audit.target, l.audit.outcome])).toEqual([
+      ['update', 'ops-script', first.id, 'APPLIED'],
+      ['update', 'dashboard', second.id, 'REFUSED'],
+      ['update', 'ops-script', first.id, 'APPLIED'],
+      ['update', 'ops-script', second.id, 'APPLIED'],
+      ['plan.apply', 'ops-script', plan, 'APPLIED'],
     ]);
     await stack.close();
 
@@ -74,7 +74,7 @@ describe('the audit trail', () => {
     const [update, refusal, item1, item2, apply, later] = entries;
     expect(update).toMatchObject({
       action: 'update',
-      key: 'ops-script',
+      keyName: 'ops-script',
       target: first.id,
       fields: ['name'],
       outcome: 'APPLIED',
@@ -84,9 +84,9 @@ describe('the audit trail', () => {
     });
     expect(update.durationMs).toBeGreaterThanOrEqual(0);
     expect(Date.parse(update.at)).not.toBeNaN();
-    expect(refusal).toMatchObject({ action: 'update', key: 'dashboard', target: second.id, fields: ['name'], outcome: 'REFUSED', code: 'FORBIDDEN', requests: [], requestId: 'audit-refused-1' });
-    for (const item of [item1, item2]) expect(item).toMatchObject({ action: 'update', key: 'ops-script', fields: ['tags'], outcome: 'APPLIED', requestId: 'audit-apply-1' });
-    expect(apply).toMatchObject({ action: 'plan.apply', key: 'ops-script', target: plan, outcome: 'APPLIED', items: { CHANGED: 2 }, requestId: 'audit-apply-1' });
+    expect(refusal).toMatchObject({ action: 'update', keyName: 'dashboard', target: second.id, fields: ['name'], outcome: 'REFUSED', code: 'FORBIDDEN', requests: [], requestId: 'audit-refused-1' });
+    for (const item of [item1, item2]) expect(item).toMatchObject({ action: 'update', keyName: 'ops-script', fields: ['tags'], outcome: 'APPLIED', requestId: 'audit-apply-1' });
+    expect(apply).toMatchObject({ action: 'plan.apply', keyName: 'ops-script', target: plan, outcome: 'APPLIED', items: { CHANGED: 2 }, requestId: 'audit-apply-1' });
     expect(later).toMatchObject({ target: first.id, outcome: 'APPLIED', requestId: 'audit-update-2' });
 
     // Read through the config too (its secrets need not be set for this), as lines for people.

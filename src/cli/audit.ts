@@ -55,5 +55,5 @@ function line(e: AuditEntry): string {
   const requests = e.requests.map((r) => `${r.method} ${r.path}`).join(', ') || '-';
   const outcome = e.code ? `${e.outcome} (${e.code})` : e.outcome;
   const items = e.items ? ` items ${Object.entries(e.items).map(([k, v]) => `${k}=${v}`).join(' ')}` : '';
-  return `${e.at}  ${e.key ?? '-'}  ${e.action} ${e.target}  ${outcome}${items}  ${requests}  ${e.durationMs} ms  request ${e.requestId}`;
+  return `${e.at}  ${e.keyName ?? '-'}  ${e.action} ${e.target}  ${outcome}${items}  ${requests}  ${e.durationMs} ms  request ${e.requestId}`;
 }

@@ -10,7 +10,7 @@ export interface AuditEntry {
   /** What was asked: `update` (one deployment), or `plan.apply` (a whole plan; its items have lines of their own). */
   action: 'update' | 'plan.apply';
   /** The API key's name; null when the gateway runs without auth. */
-  key: string | null;
+  keyName: string | null;
   /** The deployment id (`update`) or the plan id (`plan.apply`). */
   target: string;
   /** Fields the write changes (or, if refused, asked to change). */

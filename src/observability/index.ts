@@ -125,7 +125,7 @@ export async function createObservability(config: GatewayConfig, options: Observ
       const entry = (outcome: string, code: string | null, fields: string[], requests: AuditEntry['requests']): AuditEntry => ({
         at: new Date(options.clock.now()).toISOString(),
         action: 'update',
-        key: ctx.principal?.name ?? null,
+        keyName: ctx.principal?.name ?? null,
         target,
         fields,
         requests,
@@ -158,7 +158,7 @@ export async function createObservability(config: GatewayConfig, options: Observ
         audit.record({
           at: new Date(options.clock.now()).toISOString(),
           action: 'plan.apply',
-          key: ctx.principal?.name ?? null,
+          keyName: ctx.principal?.name ?? null,
           target: planId,
           fields: [],
           requests: [],
