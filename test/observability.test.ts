@@ -273,6 +273,22 @@ describe('tracing', () => {
     }
   });
 
+  it('sampled off: a client\'s sampled traceparent is still followed; an untraced request sends no trace context', async () => {
+    const exporter = new InMemorySpanExporter();
+    stack = await startStack({ traceExporter: exporter, config: { tracing: { enabled: true, sampleRatio: 0 } } });
+    dataOf(await stack.gql(`query Untraced { modelDeployments(first: 5) { totalCount } }`, {}, { headers: { 'x-request-id': 'untraced-1' } }));
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    for (const sim of Object.values(stack.sims)) for (const c of sim.server.calls) expect(c.headers.traceparent).toBeUndefined();
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    dataOf(await stack.gql(`query Traced { modelDeployments(first: 5) { totalCount } }`, {}, { headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01`, 'x-request-id': 'traced-1' } }));
+    const spans = exporter.getFinishedSpans();
+    expect(spans.filter((sp) => sp.kind === SpanKind.SERVER).map((sp) => [sp.name, sp.spanContext().traceId])).toEqual([['query Traced', traceId]]);
+    expect(spans.filter((sp) => sp.kind === SpanKind.CLIENT).length).toBeGreaterThanOrEqual(3);
+    const sent = Object.values(stack.sims).flatMap((sim) => sim.server.calls.filter((c: any) => c.headers['x-request-id'] === 'traced-1'));
+    expect(sent.length).toBeGreaterThanOrEqual(3);
+    for (const c of sent) expect(String(c.headers.traceparent)).toContain(traceId);
+  });
+
   it('is off by default: no traceparent reaches the vendors; the request id is echoed (or made) on every response', async () => {
     stack = await startStack();
     const res = await stack.gql(`{ backends { id } }`, {}, { headers: { 'x-request-id': 'plain-1' } });

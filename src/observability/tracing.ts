@@ -47,10 +47,15 @@ export function createTracing(config: TracingConfig, options: TracingOptions = {
   const operations = new Map<string, Context>();
 
   return {
-    /** Starts the span of a GraphQL operation, child of the client's `traceparent` if it sent one. */
-    startOperation(requestId: string, name: string, attributes: Record<string, string>, headers: { get(name: string): string | null } | undefined): Span {
-      const parent = headers ? propagator.extract(ROOT_CONTEXT, headers, getter) : ROOT_CONTEXT;
+    /**
+     * Starts the span of a GraphQL operation, child of the client's `traceparent` if it sent one.
+     * Null when there is nothing to trace: no client context and not sampled (then its upstream
+     * calls carry no trace context either, and cost next to nothing).
+     */
+    startOperation(requestId: string, name: string, attributes: Record<string, string>, headers: { get(name: string): string | null } | undefined): Span | null {
+      const parent = headers?.get('traceparent') ? propagator.extract(ROOT_CONTEXT, headers, getter) : ROOT_CONTEXT;
       const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+      if (parent === ROOT_CONTEXT && !span.isRecording()) return null;
       operations.set(requestId, trace.setSpan(parent, span));
       return span;
     },
@@ -65,10 +70,14 @@ export function createTracing(config: TracingConfig, options: TracingOptions = {
       const id = ctx ? trace.getSpanContext(ctx)?.traceId : undefined;
       return id ?? null;
     },
-    /** A client span for one upstream attempt, and the headers that carry its context to the vendor. */
-    startUpstream(requestId: string | undefined, name: string, attributes: Record<string, string | number>): { span: Span; headers: Record<string, string> } {
+    /**
+     * A client span for one upstream attempt, and the headers that carry its context to the
+     * vendor; null when the call belongs to no traced operation and is not sampled on its own.
+     */
+    startUpstream(requestId: string | undefined, name: string, attributes: Record<string, string | number>): { span: Span; headers: Record<string, string> } | null {
       const parent = (requestId !== undefined && operations.get(requestId)) || ROOT_CONTEXT;
       const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+      if (parent === ROOT_CONTEXT && !span.isRecording()) return null;
       const headers: Record<string, string> = {};
       propagator.inject(trace.setSpan(parent, span), headers, setter);
       return { span, headers };
