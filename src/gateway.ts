@@ -323,8 +323,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     // Never in development mode: a masked error must not carry the original's message or stack.
     maskedErrors: { maskError: (error, message) => withFixedCode(yogaMaskError(error, message, false)) as Error },
     graphiql: config.server.graphiql ? { title: 'model-gateway', defaultQuery: DEFAULT_QUERY } : false,
-    // The self-contained GraphiQL bundle (~9 MB) is loaded only when GraphiQL is on.
-    renderGraphiQL: config.server.graphiql ? (await import('@graphql-yoga/render-graphiql')).renderGraphiQL : undefined,
+    // The self-contained GraphiQL bundle (~9 MB) is loaded when the page is first asked for (not at start).
+    renderGraphiQL: config.server.graphiql ? async (opts) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(opts) : undefined,
     // Only listed origins get a CORS grant (yoga would otherwise echo a lone listed origin to anyone).
     cors: (request) => {
       const origin = request.headers.get('origin');
