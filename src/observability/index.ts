@@ -207,6 +207,8 @@ function endUpstreamSpan(span: Span, status: number | null, error: UpstreamError
   span.end();
 }
 
+const MAX_OPERATION_NAMES = 500;
+
 type HeadersLike = { get(name: string): string | null };
 interface InitialContext {
   requestId?: string;
@@ -226,6 +228,14 @@ function transportOf(ctx: InitialContext): string {
  */
 function useObservability(metrics: ReturnType<typeof createMetrics>, tracing: Tracing | null): Plugin {
   const observeOperation = childCache(metrics.graphqlDuration);
+  // Operation names come from clients: past MAX_OPERATION_NAMES distinct ones, new names count as `other`.
+  const names = new Set<string>();
+  const labelOf = (name: string) => {
+    if (names.has(name)) return name;
+    if (names.size >= MAX_OPERATION_NAMES) return 'other';
+    names.add(name);
+    return name;
+  };
   const begin = (args: ExecutionArgs, type: string) => {
     const started = performance.now();
     const op = getOperationAST(args.document, args.operationName);
@@ -238,7 +248,7 @@ function useObservability(metrics: ReturnType<typeof createMetrics>, tracing: Tr
         : null;
     return (errors: boolean) => {
       const outcome = errors ? 'error' : 'ok';
-      observeOperation([name, opType, outcome], (performance.now() - started) / 1000);
+      observeOperation([labelOf(name), opType, outcome], (performance.now() - started) / 1000);
       if (span) tracing!.endOperation(ctx.requestId!, span, errors ? 'the result has errors' : null);
     };
   };
