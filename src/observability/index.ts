@@ -52,12 +52,11 @@ export async function createObservability(config: GatewayConfig, options: Observ
   const upstream: UpstreamObserver = {
     start(a) {
       const started = performance.now();
-      const traced = tracing?.startUpstream(a.requestId, `${a.method} ${a.route}`, {
-        'http.request.method': a.method,
-        'url.template': a.route,
-        'model_gateway.backend': a.backend,
-        'http.request.resend_count': a.attempt,
-      });
+      const traced = tracing?.startUpstream(
+        a.requestId,
+        () => `${a.method} ${a.route}`,
+        () => ({ 'http.request.method': a.method, 'url.template': a.route, 'model_gateway.backend': a.backend, 'http.request.resend_count': a.attempt }),
+      );
       return {
         headers: traced?.headers,
         end(status, error) {

@@ -45,6 +45,8 @@ export function createTracing(config: TracingConfig, options: TracingOptions = {
   const tracer: Tracer = provider.getTracer('model-gateway');
   const propagator = new W3CTraceContextPropagator();
   const operations = new Map<string, Context>();
+  // Sampling off: what no client context asks for is not traced, without asking the sampler.
+  const rootsOff = config.sampleRatio === 0;
 
   return {
     /**
@@ -53,7 +55,9 @@ export function createTracing(config: TracingConfig, options: TracingOptions = {
      * calls carry no trace context either, and cost next to nothing).
      */
     startOperation(requestId: string, name: string, attributes: Record<string, string>, headers: { get(name: string): string | null } | undefined): Span | null {
-      const parent = headers?.get('traceparent') ? propagator.extract(ROOT_CONTEXT, headers, getter) : ROOT_CONTEXT;
+      const incoming = headers?.get('traceparent');
+      if (!incoming && rootsOff) return null;
+      const parent = incoming ? propagator.extract(ROOT_CONTEXT, headers!, getter) : ROOT_CONTEXT;
       const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
       if (parent === ROOT_CONTEXT && !span.isRecording()) return null;
       operations.set(requestId, trace.setSpan(parent, span));
@@ -74,9 +78,10 @@ export function createTracing(config: TracingConfig, options: TracingOptions = {
      * A client span for one upstream attempt, and the headers that carry its context to the
      * vendor; null when the call belongs to no traced operation and is not sampled on its own.
      */
-    startUpstream(requestId: string | undefined, name: string, attributes: Record<string, string | number>): { span: Span; headers: Record<string, string> } | null {
+    startUpstream(requestId: string | undefined, name: () => string, attributes: () => Record<string, string | number>): { span: Span; headers: Record<string, string> } | null {
       const parent = (requestId !== undefined && operations.get(requestId)) || ROOT_CONTEXT;
-      const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+      if (parent === ROOT_CONTEXT && rootsOff) return null;
+      const span = tracer.startSpan(name(), { kind: SpanKind.CLIENT, attributes: attributes() }, parent);
       if (parent === ROOT_CONTEXT && !span.isRecording()) return null;
       const headers: Record<string, string> = {};
       propagator.inject(trace.setSpan(parent, span), headers, setter);
