@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config.js';
 import { registerDeployments } from './deployments.js';
 import { registerQuery } from './query.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './client.js';
@@ -42,7 +41,8 @@ try {
     process.stderr.write(`error: ${err.message}\n`);
     process.exit(err.exitCode);
   }
-  const message = err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`;
+  // By name: the config module (zod, yaml) is loaded only by the commands that read a config.
+  const message = (err as Error)?.name === 'ConfigError' ? (err as Error).message : `error: ${(err as Error).message}`;
   process.stderr.write(`${message}\n`);
   process.exit(EXIT_FAILURE);
 }

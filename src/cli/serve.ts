@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfigFile, parseConfig, ConfigError, type GatewayConfig } from '../config.js';
+import type { GatewayConfig } from '../config.js';
 import type { Demo } from '../demo.js';
 
 export interface ServeOptions {
@@ -22,7 +22,13 @@ export function registerServe(program: Command): void {
 
 export async function serve(opts: ServeOptions, env = process.env): Promise<void> {
   // Loaded when serving only: `--help` and the other commands start without the gateway.
-  const [{ createGateway }, { startServer }, { startDemo }, { createLogger }] = await Promise.all([import('../gateway.js'), import('../server.js'), import('../demo.js'), import('../logger.js')]);
+  const [{ loadConfigFile, parseConfig, ConfigError }, { createGateway }, { startServer }, { startDemo }, { createLogger }] = await Promise.all([
+    import('../config.js'),
+    import('../gateway.js'),
+    import('../server.js'),
+    import('../demo.js'),
+    import('../logger.js'),
+  ]);
   const file = opts.config ?? env.MODEL_GATEWAY_CONFIG;
   let demo: Demo | null = null;
   let config: GatewayConfig;
