@@ -1,7 +1,8 @@
 /**
- * The server side of the operations benchmark: one Northflank simulator and two gateways in front
- * of it, in one process (pinned to its own core by the caller): one with metrics off and no
- * tracing, one with metrics on and tracing on but sampled off. Prints their URLs as one JSON line.
+ * The server side of the operations benchmark: a Northflank simulator and a gateway in front of it
+ * (pinned to its own core by the caller), with metrics off and no tracing (`plain`) or with
+ * metrics on and tracing on but sampled off (`observed`). Each variant runs in a process of its
+ * own, so neither's code paths or heap shape the other's. Prints its URL as one JSON line.
  */
 import { createNorthflankSimulator } from '../../adapters/northflank/simulator.js';
 import { createGateway } from '../../src/gateway.js';
@@ -24,5 +25,5 @@ async function gateway(observed: boolean): Promise<string> {
   return (await startServer(g, { port: 0 })).url;
 }
 
-process.stdout.write(`${JSON.stringify({ pid: process.pid, plain: await gateway(false), observed: await gateway(true) })}\n`);
+process.stdout.write(`${JSON.stringify({ pid: process.pid, url: await gateway(process.argv[2] === 'observed') })}\n`);
 process.on('SIGTERM', () => process.exit(0));

@@ -71,45 +71,57 @@ function cpuTicks(pid: number): number {
 
 async function overheadSection(opts: { quick: boolean; canPin: boolean }) {
   const script = fileURLToPath(new URL('./ops-servers.ts', import.meta.url));
-  const argv = [process.execPath, '--import', 'tsx', script];
-  const child = opts.canPin ? spawn('taskset', ['-c', '1', ...argv], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-  try {
-    const servers = await new Promise<{ pid: number; plain: string; observed: string }>((resolve, reject) => {
+  const children: ReturnType<typeof spawn>[] = [];
+  const start = (variant: 'plain' | 'observed') => {
+    const argv = [process.execPath, '--import', 'tsx', script, variant];
+    const child = opts.canPin ? spawn('taskset', ['-c', '1', ...argv], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    return new Promise<{ pid: number; url: string }>((resolve, reject) => {
       let buf = '';
       child.stdout!.on('data', (b: Buffer) => {
         buf += b;
         const nl = buf.indexOf('\n');
         if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
       });
-      child.on('exit', (code) => reject(new Error(`ops bench servers exited with ${code}`)));
+      child.on('exit', (code) => reject(new Error(`ops bench server (${variant}) exited with ${code}`)));
     });
+  };
+  try {
+    const servers = { plain: await start('plain'), observed: await start('observed') };
     const query = JSON.stringify({ query: '{ modelDeployment(id: "northflank:default-project/deepseek-v3-deployment") { id name status version tags } }' });
     const load = (url: string, durationMs: number) =>
       runLoad({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body: query, connections: 50, durationMs, check: (b) => b.includes('deepseek') && !b.includes('"errors"') });
-    const rounds = opts.quick ? 2 : 5;
-    const roundMs = opts.quick ? 1500 : 3000;
-    await load(servers.plain, 1500);
-    await load(servers.observed, 1500);
+    const rounds = opts.quick ? 2 : 8;
+    const roundMs = opts.quick ? 1500 : 2500;
+    await load(servers.plain.url, 1500);
+    await load(servers.observed.url, 1500);
     const result: Record<'plain' | 'observed', { rps: number[]; cpu: number[] }> = { plain: { rps: [], cpu: [] }, observed: { rps: [], cpu: [] } };
     // Alternating rounds: drift of the machine falls on both alike.
     for (let i = 0; i < rounds; i++) {
       for (const which of i % 2 ? (['observed', 'plain'] as const) : (['plain', 'observed'] as const)) {
-        const before = cpuTicks(servers.pid);
-        const r = await load(servers[which], roundMs);
-        const us = ((cpuTicks(servers.pid) - before) * 10_000) / Math.max(1, r.requests);
+        const { pid, url } = servers[which];
+        const before = cpuTicks(pid);
+        const r = await load(url, roundMs);
+        const us = ((cpuTicks(pid) - before) * 10_000) / Math.max(1, r.requests);
         result[which].rps.push(r.rps);
         result[which].cpu.push(us);
       }
     }
-    const plain = { rps: median(result.plain.rps), cpu: median(result.plain.cpu) };
-    const observed = { rps: median(result.observed.rps), cpu: median(result.observed.cpu) };
-    console.log(`\nMetrics + tracing (sampled off) on single reads: median of ${rounds} alternating rounds of ${roundMs} ms, 50 connections (target: cost ≤ 5%)`);
-    console.log('gateway                           req/s   CPU µs/req');
-    console.log(`metrics off, no tracing     ${plain.rps.toFixed(0).padStart(10)} ${plain.cpu.toFixed(0).padStart(12)}`);
-    console.log(`metrics on, tracing 0%      ${observed.rps.toFixed(0).padStart(10)} ${observed.cpu.toFixed(0).padStart(12)}`);
-    console.log(`  throughput cost ${((1 - observed.rps / plain.rps) * 100).toFixed(1)}%, CPU per request +${((observed.cpu / plain.cpu - 1) * 100).toFixed(1)}%`);
+    // Other work on the machine only ever adds: the best round of each is the steadiest figure.
+    const best = (r: { rps: number[]; cpu: number[] }) => ({ rps: Math.max(...r.rps), cpu: Math.min(...r.cpu) });
+    const mid = (r: { rps: number[]; cpu: number[] }) => ({ rps: median(r.rps), cpu: median(r.cpu) });
+    console.log(`\nMetrics + tracing (sampled off) on single reads: ${rounds} alternating rounds of ${roundMs} ms, 50 connections (target: cost ≤ 5%)`);
+    console.log('gateway                      best req/s  best CPU µs/req   median req/s  median CPU µs/req');
+    for (const [label, r] of [['metrics off, no tracing', result.plain], ['metrics on, tracing 0%', result.observed]] as const) {
+      const b = best(r);
+      const m = mid(r);
+      console.log(`${label.padEnd(26)} ${b.rps.toFixed(0).padStart(10)} ${b.cpu.toFixed(0).padStart(16)} ${m.rps.toFixed(0).padStart(14)} ${m.cpu.toFixed(0).padStart(18)}`);
+    }
+    const [bp, bo, mp, mo] = [best(result.plain), best(result.observed), mid(result.plain), mid(result.observed)];
+    console.log(`  cost, best rounds: throughput ${((1 - bo.rps / bp.rps) * 100).toFixed(1)}%, CPU per request ${((bo.cpu / bp.cpu - 1) * 100).toFixed(1)}%`);
+    console.log(`  cost, median rounds: throughput ${((1 - mo.rps / mp.rps) * 100).toFixed(1)}%, CPU per request ${((mo.cpu / mp.cpu - 1) * 100).toFixed(1)}%`);
   } finally {
-    child.kill('SIGTERM');
+    for (const c of children) c.kill('SIGTERM');
   }
 }
 
