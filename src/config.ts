@@ -56,6 +56,15 @@ export const ConfigSchema = z
           })
           .strict()
           .default({ depth: 12, aliases: 30, directives: 20, tokens: 5000, cost: 250000 }),
+        /** Prometheus metrics at /metrics: on the API port (default), on a port of their own, behind a key, or off. */
+        metrics: z
+          .object({
+            enabled: z.boolean().default(true),
+            port: z.number().int().min(0).max(65535).optional(),
+            key: z.string().min(16, 'a metrics key must be at least 16 characters').optional(),
+          })
+          .strict()
+          .default({ enabled: true }),
       })
       .strict()
       .default({
@@ -68,6 +77,7 @@ export const ConfigSchema = z
         introspection: true,
         maxRequestBytes: 1024 * 1024,
         limits: { depth: 12, aliases: 30, directives: 20, tokens: 5000, cost: 250000 },
+        metrics: { enabled: true },
       }),
     /** Modules of extra adapters, relative to the config file. */
     adapters: z.array(z.string().min(1)).default([]),
@@ -105,6 +115,24 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ upstreamCallsPerRequest: 50, subscriptionsPerKey: 1000, upstreamCallsPerSecond: 100, upstreamQueue: 500 }),
+    /** OpenTelemetry traces, sent with OTLP over HTTP; off unless enabled. */
+    tracing: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** OTLP/HTTP traces endpoint. @default http://localhost:4318/v1/traces */
+        endpoint: z.string().url().optional(),
+        headers: z.record(z.string(), z.string()).default({}),
+        serviceName: z.string().min(1).default('model-gateway'),
+        /** Share of new traces recorded (a client's sampled traceparent is followed). @default 1 */
+        sampleRatio: z.number().min(0).max(1).default(1),
+      })
+      .strict()
+      .optional(),
+    /** Every write made through the gateway: a log line each, and with `file`, appended as JSON lines. */
+    audit: z
+      .object({ file: z.string().min(1).optional() })
+      .strict()
+      .optional(),
     logging: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -34,6 +34,8 @@ import { createLocalPollOwnership, type PollOwnership } from './status/poll-owne
 import { createRedisPollOwnership } from './status/redis-poll-ownership.js';
 import { UpstreamBudget } from './app/upstream-budget.js';
 import { createWatches, type GatewayWatches } from './app/watches.js';
+import { createObservability, type Observability } from './observability/index.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 export interface Backend {
   id: string;
@@ -71,6 +73,8 @@ export interface GatewayRuntime {
   budget?: UpstreamBudget;
   /** The subscriptions: shared watches over the hub. */
   watches?: GatewayWatches;
+  /** Metrics, traces and the audit trail of this gateway. */
+  observability: Observability;
 }
 
 export interface GatewayOptions {
@@ -87,6 +91,8 @@ export interface GatewayOptions {
   healthTtlMs?: number;
   /** Longest wait for another write to the same deployment, before ConflictError. @default 30000 */
   lockWaitMs?: number;
+  /** Traces go to this exporter (tests), and tracing is on, whatever the config says. */
+  traceExporter?: SpanExporter;
 }
 
 export interface Gateway {
@@ -279,6 +285,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const adapters = [...base, ...external.filter((a) => !base.some((b) => b.vendor === a.vendor))];
   const byVendor = new Map(adapters.map((a) => [a.vendor, a]));
 
+  const observability = await createObservability(config, { logger, clock, traceExporter: options.traceExporter });
   const issues: string[] = [];
   const backends = new Map<string, Backend>();
   config.backends.forEach((entry, i) => {
@@ -301,7 +308,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       clock,
       http: (o) => {
         writesObserved = true;
-        return observeWrites(createHttpClient({ ...o, backend: entry.id, logger: backendLogger }));
+        return observeWrites(createHttpClient({ ...o, backend: entry.id, logger: backendLogger, observer: observability.upstream }));
       },
     });
     backends.set(entry.id, {
@@ -340,6 +347,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     clock: statusClock,
     ownership,
     beforeRead: (backend) => budget.acquire(backend, { poll: true }),
+    observer: observability.hub,
   });
 
   const healthCache = new Map<string, { at: number; view: Promise<HealthView> }>();
@@ -373,6 +381,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     hub,
     app,
     budget,
+    observability,
   };
   runtime.watches = createWatches({ runtime, hub, reader: (caller) => new DeploymentLoaders(runtime, randomUUID(), caller) });
 
@@ -414,6 +423,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       return { runtime, requestId, principal, loaders: new DeploymentLoaders(runtime, requestId, principal ? `key:${principal.name}` : undefined), partialErrors: [] };
     },
     plugins: [
+      observability.plugin(),
       useApiKeys(apiKeys),
       // A cross-site form or text/plain POST cannot carry a preflight header; GET cannot write.
       useCsrfPrevention(),
@@ -465,6 +475,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       await app.close();
       await pubsubHandle.close();
       await Promise.allSettled([...backends.values()].map((b) => b.instance.close?.()));
+      await observability.close();
     },
   };
 }

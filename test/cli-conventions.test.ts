@@ -142,7 +142,7 @@ describe('model-gateway CLI conventions', { timeout: 180_000 }, () => {
       return r.stdout.split('\n').filter(Boolean);
     };
     expect(complete('model-gateway', 'dep')).toEqual(['deployments']);
-    expect(complete('model-gateway', '')).toEqual(['serve', 'simulate', 'deployments', 'query', 'config', 'completion']);
+    expect(complete('model-gateway', '')).toEqual(['serve', 'simulate', 'deployments', 'query', 'config', 'completion', 'audit']);
     expect(complete('model-gateway', 'deployments', '')).toEqual(['list', 'get', 'update', 'apply', 'watch']);
     expect(complete('model-gateway', 'deployments', 'list', '--st')).toEqual(['--status']);
     expect(complete('model-gateway', 'deployments', 'list', '--status', 'RE')).toEqual(['READY']);

@@ -50,6 +50,9 @@ const ROWS: Row[] = [
   ['query', 0, 'an operation from a file', (c) => ['query', join(c.dir, 'ok.graphql')]],
   ['query', 1, 'an operation the gateway refuses', (c) => ['query', join(c.dir, 'refused.graphql')]],
   ['query', 2, 'a file that does not exist', (c) => ['query', join(c.dir, 'missing.graphql')]],
+  ['audit tail', 0, 'an audit file', (c) => ['audit', 'tail', '--file', join(c.dir, 'audit.jsonl')]],
+  ['audit tail', 1, 'an audit file that cannot be read', (c) => ['audit', 'tail', '--file', join(c.dir, 'missing.jsonl')]],
+  ['audit tail', 2, 'neither a file nor a config named', () => ['audit', 'tail']],
 ];
 
 function listen(): Promise<Server> {
@@ -73,6 +76,7 @@ describe('exit codes', { timeout: 120_000 }, () => {
     writeFileSync(join(ctx.dir, 'good.yaml'), 'backends:\n  - { id: nf, vendor: northflank, baseUrl: "https://api.northflank.com", token: t0123456789, projects: [p] }\n');
     writeFileSync(join(ctx.dir, 'bad.yaml'), 'backends:\n  - { id: nf, vendor: northflank, baseUrl: "https://api.northflank.com", token: t0123456789, projects: [p], tokne: x }\n');
     writeFileSync(join(ctx.dir, 'ok.graphql'), '{ backends { id } }');
+    writeFileSync(join(ctx.dir, 'audit.jsonl'), '');
     writeFileSync(join(ctx.dir, 'refused.graphql'), '{ modelDeployment(id: "no-colon") { id } }');
     const plan = dataOf(
       await ctx.stack.gql(`mutation { updateModelDeployments(ids: ["northflank:default-project/deepseek-v3-deployment"], patch: { addTags: ["exit"] }, dryRun: true) { ... on UpdateModelDeploymentsPayload { planId } } }`),

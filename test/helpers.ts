@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { createManualClock, systemClock, type Clock, type ManualClock } from '../src/domain/clock.js';
-import { createGateway, type Gateway } from '../src/gateway.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../src/gateway.js';
 import { parseConfig, type GatewayConfigInput } from '../src/config.js';
 import { startServer } from '../src/server/index.js';
 import { builtInSimulators } from '../adapters/simulators.js';
@@ -59,6 +59,8 @@ export interface StackOptions {
   logger?: Logger;
   /** How long backend health is cached. @default the gateway's */
   healthTtlMs?: number;
+  /** Turns tracing on, into this exporter. */
+  traceExporter?: GatewayOptions['traceExporter'];
 }
 
 const SECRET_FIELDS = ['token', 'password', 'sessionUuid', 'key', 'apiKey', 'secret'];
@@ -138,6 +140,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logger: options.logger ?? defaultLogger(source, logs),
     adapters: options.adapters,
     healthTtlMs: options.healthTtlMs,
+    traceExporter: options.traceExporter,
   });
   const server = await startServer(gateway, { port: 0 });
   captureServer(server.server, source);

@@ -98,6 +98,11 @@ function withoutSecret<T>(value: T, secret: string | undefined): T {
 
 export type NemoClient = ReturnType<typeof createNemoClient>;
 
+/** The paths this client calls, as templates: metrics and traces name these, never an id. */
+const ROUTES = ['deployments', 'deployment-configs'].flatMap((kind) =>
+  ['', '/{name}', '/{name}/versions', '/{name}/versions/{version}'].map((rest) => `/apis/models/v2/workspaces/{workspace}/${kind}${rest}`),
+);
+
 /** One method per NeMo models v2 endpoint (CONVENTIONS.md 2.2, 2.3); every reply checked by contract.ts. */
 export function createNemoClient(ctx: AdapterContext, options: NemoClientOptions) {
   const backend = ctx.backendId;
@@ -107,6 +112,7 @@ export function createNemoClient(ctx: AdapterContext, options: NemoClientOptions
     timeoutMs: options.timeoutMs,
     headers: token ? () => ({ authorization: `Bearer ${token}` }) : undefined,
     parseError: (status, text) => withoutSecret(parseNemoError(status, text), token),
+    routes: ROUTES,
   });
 
   const deploymentsPath = (ws: string) => `${BASE}/${pathSegment(ws)}/deployments`;

@@ -33,6 +33,9 @@ function withoutSecret<T>(value: T, secret: string | undefined): T {
   return value;
 }
 
+/** The paths this client calls, as templates: metrics and traces name these, never an id. */
+const ROUTES = ['', '/teams/{teamId}'].flatMap((scope) => [`/v1${scope}/projects/{projectId}/llm-model-deployments`, `/v1${scope}/projects/{projectId}/llm-model-deployments/{llmModelDeploymentId}`]);
+
 /** One method per Northflank AI-model endpoint used by the adapter; every reply checked by contract.ts. */
 export function createNorthflankClient(options: NorthflankClientOptions, ctx: AdapterContext) {
   const http = ctx.http({
@@ -40,6 +43,7 @@ export function createNorthflankClient(options: NorthflankClientOptions, ctx: Ad
     timeoutMs: options.timeoutMs,
     headers: () => ({ authorization: `Bearer ${options.token}` }),
     parseError: (status, text) => withoutSecret(parseNorthflankError(status, text), options.token),
+    routes: ROUTES,
   });
   const scope = options.teamId ? `/v1/teams/${pathSegment(options.teamId)}` : '/v1';
   const collectionPath = (projectId: string) => `${scope}/projects/${pathSegment(projectId)}/llm-model-deployments`;

@@ -99,6 +99,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export type ZStackClient = ReturnType<typeof createZStackClient>;
 
+/** The paths this client calls, as templates: metrics and traces name these, never an id. */
+const ROUTES = [MODELS, `${MODELS}/{uuid}`, USER_TAGS, LOGIN, `${JOBS}/{jobUuid}`];
+
 /**
  * One method per ZStack endpoint the adapter uses; every reply is checked by contract.ts.
  * Auth is `Authorization: OAuth <session uuid>` (seed 004); sessions come from the config or
@@ -120,6 +123,7 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
     baseUrl: options.baseUrl,
     timeoutMs: options.timeoutMs,
     parseError: (status, text) => parseZStackError(status, text, scrub),
+    routes: ROUTES,
   });
 
   const upstream = (req: Pick<HttpRequest, 'method' | 'path' | 'query'>, init: Omit<UpstreamErrorInit, 'backend' | 'request'>) =>

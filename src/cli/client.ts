@@ -1,7 +1,4 @@
-import { Agent, fetch } from 'undici';
-import { createClient as createSseClient } from 'graphql-sse';
-import { createClient as createWsClient } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Agent } from 'undici';
 import { Option, type Command } from 'commander';
 
 export const DEFAULT_URL = 'http://127.0.0.1:4000/graphql';
@@ -58,8 +55,15 @@ export interface GatewayClient {
   close(): Promise<void>;
 }
 
-// A bulk apply may wait out a vendor's rate limit for minutes: no client-side timeout on answers.
-const patient = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
+/**
+ * The transport libraries (undici, graphql-sse, graphql-ws, ws: about a third of the CLI's start)
+ * load when a command first talks to a gateway: `--help` and usage errors start without them.
+ */
+let transports: Promise<typeof import('./transports.js') & { patient: Agent }> | null = null;
+function loadTransports() {
+  // A bulk apply may wait out a vendor's rate limit for minutes: no client-side timeout on answers.
+  return (transports ??= import('./transports.js').then((t) => ({ ...t, patient: new t.Agent({ headersTimeout: 0, bodyTimeout: 0 }) })));
+}
 
 /**
  * Headers every CLI request carries: JSON in and out, and the header yoga's CSRF prevention asks
@@ -99,6 +103,7 @@ export function connect(opts: GatewayOptions): GatewayClient {
   const closers: (() => Promise<void> | void)[] = [];
 
   async function request<T>(query: string, variables?: Record<string, unknown>, operationName?: string): Promise<GraphQLResponse<T>> {
+    const { fetch, patient } = await loadTransports();
     let res;
     try {
       res = await fetch(url, { method: 'POST', headers: headersFor(token), body: JSON.stringify({ query, variables, operationName }), dispatcher: patient });
@@ -130,25 +135,47 @@ export function connect(opts: GatewayOptions): GatewayClient {
       return body.data as T;
     },
     subscribe(query, variables, transport, sink, operationName) {
-      if (transport === 'ws') {
-        const client = createWsClient({
-          url: url.replace(/^http/, 'ws'),
-          webSocketImpl: WebSocket,
-          connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-          retryAttempts: 5,
-          lazy: true,
-        });
-        closers.push(() => client.dispose());
-        return client.subscribe({ query, variables, operationName }, sink as never);
-      }
-      const client = createSseClient({ url, headers: headersFor(token), retryAttempts: 5 });
-      closers.push(() => client.dispose());
-      return client.subscribe({ query, variables, operationName }, sink as never);
+      let stop: (() => void) | null = null;
+      let stopped = false;
+      loadTransports().then(
+        (t) => {
+          if (!stopped) stop = subscribeWith(t, query, variables, transport, sink, operationName);
+        },
+        (err) => sink.error(err),
+      );
+      return () => {
+        stopped = true;
+        stop?.();
+      };
     },
     async close() {
       await Promise.allSettled(closers.map((c) => c()));
     },
   };
+
+  function subscribeWith(
+    { createSseClient, createWsClient, WebSocket }: Awaited<ReturnType<typeof loadTransports>>,
+    query: string,
+    variables: Record<string, unknown>,
+    transport: 'sse' | 'ws',
+    sink: Sink,
+    operationName?: string,
+  ): () => void {
+    if (transport === 'ws') {
+      const client = createWsClient({
+        url: url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+        retryAttempts: 5,
+        lazy: true,
+      });
+      closers.push(() => client.dispose());
+      return client.subscribe({ query, variables, operationName }, sink as never);
+    }
+    const client = createSseClient({ url, headers: headersFor(token), retryAttempts: 5 });
+    closers.push(() => client.dispose());
+    return client.subscribe({ query, variables, operationName }, sink as never);
+  }
 }
 
 /** Reads `key=value`; the value is JSON when it parses as JSON (numbers, booleans, lists), else the text itself. */

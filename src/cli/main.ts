@@ -1,23 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config.js';
 import { registerDeployments } from './deployments.js';
 import { registerQuery } from './query.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './client.js';
 import { safe } from './output.js';
-
-/** The package's version, from the nearest package.json above this file (sources or a build). */
-function packageVersion(): string {
-  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'model-gateway' && pkg.version) return pkg.version;
-    } catch {
-      // Not here: one folder up.
-    }
-    if (dir.pathname === '/') return 'unknown';
-  }
-}
+import { packageVersion } from '../version.js';
+import { registerAudit } from './audit.js';
 
 const program = new Command()
   .name('model-gateway')
@@ -54,6 +41,7 @@ if (!CLIENT_COMMANDS.includes(command ?? '')) {
   registerDeployments(program);
   registerQuery(program);
 }
+registerAudit(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -69,7 +57,8 @@ try {
     process.stderr.write(`error: ${safe(err.message)}\n`);
     process.exit(err.exitCode);
   }
-  const message = err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`;
+  // By name: the config module (zod, yaml) is loaded only by the commands that read a config.
+  const message = (err as Error)?.name === 'ConfigError' ? (err as Error).message : `error: ${(err as Error).message}`;
   process.stderr.write(`${message.split('\n').map(safe).join('\n')}\n`);
   process.exit(EXIT_FAILURE);
 }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { getOperationAST, parse, type DocumentNode } from 'graphql';
+import type { DocumentNode } from 'graphql';
 import type { Command } from 'commander';
 import { collect, connect, CliError, oneLine, parseAssignment, usageError, withGatewayOptions, type GatewayOptions, type GraphQLResponse } from './client.js';
 import { emit, outputOf, runJq, withOutputOptions, type OutputFlags } from './output.js';
@@ -43,6 +43,8 @@ export function registerQuery(program: Command): void {
     const output = outputOf(opts, FORMATS);
     if (output.format === 'text') output.format = 'json';
     const text = await readDocument(file);
+    // graphql loads with the command, not with every start of the CLI.
+    const { getOperationAST, parse } = await import('graphql');
     let doc: DocumentNode;
     try {
       doc = parse(text);

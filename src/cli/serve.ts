@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
 import { createServer as createNetServer } from 'node:net';
-import { loadConfigFile, parseConfig, type GatewayConfig } from '../config.js';
+import type { GatewayConfig } from '../config.js';
 import { CliError, usageError } from './client.js';
-import { createGateway } from '../gateway.js';
-import { startServer } from '../server/index.js';
-import { startDemo, type Demo } from '../demo.js';
-import { createLogger } from '../logger.js';
+import type { Demo } from '../demo.js';
 
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 4000;
@@ -47,6 +44,14 @@ export async function serve(opts: ServeOptions, env = process.env): Promise<void
     portNumber = Number(port);
     if (!/^\d+$/.test(port.trim()) || portNumber > 65535) throw usageError(`${opts.port !== undefined ? '--port' : 'PORT'} ${JSON.stringify(port)}: not a port number (a whole number from 0 to 65535; 0 picks a free one)`);
   }
+  // Loaded when serving only: `--help` and the other commands start without the gateway.
+  const [{ loadConfigFile, parseConfig, ConfigError }, { createGateway }, { startServer }, { startDemo }, { createLogger }] = await Promise.all([
+    import('../config.js'),
+    import('../gateway.js'),
+    import('../server/index.js'),
+    import('../demo.js'),
+    import('../logger.js'),
+  ]);
   const file = opts.config ?? env.MODEL_GATEWAY_CONFIG;
   const host = opts.host ?? env.HOST;
   // Without a config, the simulators start only once the gateway's port is known to be free.

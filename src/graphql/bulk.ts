@@ -361,7 +361,11 @@ function drift(planned: PlannedItem, now: UpdateSuccess): string {
  * reported again; items it found unchanged are reported again (a ConflictError if their version
  * moved since) and not sent.
  */
-export async function applyPlan(ctx: GraphQLContext, planId: string, vendorBlocks: string[], options: BulkOptions = {}): Promise<BulkPayload> {
+export function applyPlan(ctx: GraphQLContext, planId: string, vendorBlocks: string[], options: BulkOptions = {}): Promise<BulkPayload> {
+  return ctx.runtime.observability.auditedPlanApply(ctx, planId, () => applyPlanOnce(ctx, planId, vendorBlocks, options));
+}
+
+async function applyPlanOnce(ctx: GraphQLContext, planId: string, vendorBlocks: string[], options: BulkOptions): Promise<BulkPayload> {
   requireScope(ctx.principal, 'write');
   const store = plansFor(ctx.runtime);
   // Nothing is sent before the plan is read: a store that cannot be read refuses the apply as NOT_SENT.

@@ -82,9 +82,15 @@ export function toPatch(input: UpdateInputShape, backend: Backend, vendorBlocks:
 
 /**
  * One update: plan only (dry run), or apply under the deployment's write lock (src/app/updates.ts),
- * with the loader cache kept right. `before` runs under the lock, just before the write.
+ * with the loader cache kept right. `before` runs under the lock, just before the write. A write
+ * is audited.
  */
-export async function runUpdate(
+export function runUpdate(ctx: GraphQLContext, input: UpdateInputShape, vendorBlocks: string[], before?: (current: UpdateSuccess) => void): Promise<UpdateSuccess> {
+  if (input.dryRun) return updateOnce(ctx, input, vendorBlocks, before);
+  return ctx.runtime.observability.auditedWrite(ctx, input, () => updateOnce(ctx, input, vendorBlocks, before));
+}
+
+async function updateOnce(
   ctx: GraphQLContext,
   input: UpdateInputShape,
   vendorBlocks: string[],

@@ -30,6 +30,41 @@ export interface HttpClientOptions {
   breakerHalfOpenAfterMs?: number;
   /** Reads a vendor error body into the facts an UpstreamError carries. */
   parseError?: (status: number, text: string) => VendorErrorFacts | undefined;
+  /**
+   * The vendor's path templates below the base URL (`/v1/projects/{projectId}/items/{id}`):
+   * metrics and traces name the route, never a raw id. A path that matches none is `other`.
+   */
+  routes?: readonly string[];
+  /** Told of every attempt, retry wait and circuit change (metrics, traces). */
+  observer?: UpstreamObserver;
+}
+
+export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
+
+/** What an observer hears of one upstream attempt (labels only: no ids beyond the request id, no bodies). */
+export interface UpstreamAttempt {
+  backend: string;
+  method: string;
+  /** The matched route template, or `other`. */
+  route: string;
+  requestId: string | undefined;
+  /** 0 for the first attempt, then the number of retries so far. */
+  attempt: number;
+}
+
+export interface UpstreamAttemptObserver {
+  /** Headers to send with the attempt (e.g. W3C traceparent). */
+  headers?: Record<string, string>;
+  /** Ends the attempt: the status answered, or null when none came (network error, timeout). */
+  end(status: number | null, error?: UpstreamError): void;
+}
+
+/** Hooks for metrics and tracing; the client knows nothing of either. */
+export interface UpstreamObserver {
+  start(attempt: UpstreamAttempt): UpstreamAttemptObserver | undefined;
+  /** A retry is about to wait `waitMs`; `rateLimited` when the vendor asked for the wait (429). */
+  retry(attempt: UpstreamAttempt, waitMs: number, rateLimited: boolean): void;
+  circuit(backend: string, state: CircuitStateName): void;
 }
 
 export interface VendorErrorFacts {
@@ -50,6 +85,8 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Safe to send twice. @default true for GET */
   idempotent?: boolean;
+  /** Route template of `path`, when the client's `routes` do not name it. */
+  route?: string;
   /** Statuses handed back to the adapter instead of thrown (e.g. 404 → NotFoundError). */
   allowStatus?: readonly number[];
   requestId?: string;
@@ -196,11 +233,21 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     { halfOpenAfter: options.breakerHalfOpenAfterMs ?? 2_000, breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5) },
   );
   breaker.onBreak(() => log.warn('circuit opened: failing fast until the backend answers again'));
+  const observer = options.observer;
+  if (observer) breaker.onStateChange((state) => observer.circuit(options.backend, CIRCUIT_STATE_NAMES[state]));
+  const routeOf = routeMatcher(options.routes ?? []);
+  const attemptOf = (req: HttpRequest, attempt: number): UpstreamAttempt => ({
+    backend: options.backend,
+    method: req.method,
+    route: req.route ?? routeOf(req.path),
+    requestId: req.requestId,
+    attempt,
+  });
   breaker.onReset(() => log.info('circuit closed: backend answers again'));
 
-  async function guarded(req: HttpRequest): Promise<HttpResponse> {
+  async function guarded(req: HttpRequest, attempt: number): Promise<HttpResponse> {
     try {
-      return await breaker.execute(() => limiter.execute(() => once(req)));
+      return await breaker.execute(() => limiter.execute(() => once(req, attempt)));
     } catch (err) {
       if (err instanceof BrokenCircuitError) {
         throw fail(req, { code: 'UPSTREAM_UNAVAILABLE', message: 'is failing; not called while its circuit is open (retrying shortly)', retryable: false, outcome: isWriteReq(req) ? 'NOT_SENT' : null });
@@ -222,8 +269,21 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       ...init,
     });
 
-  async function once(req: HttpRequest): Promise<HttpResponse> {
+  async function once(req: HttpRequest, attempt: number): Promise<HttpResponse> {
     const started = performance.now();
+    const watch = observer?.start(attemptOf(req, attempt));
+    try {
+      const res = await sendOnce(req, started, watch?.headers);
+      watch?.end(res.status);
+      return res;
+    } catch (err) {
+      const e = err instanceof UpstreamError ? err : undefined;
+      watch?.end(e?.status ?? null, e);
+      throw err;
+    }
+  }
+
+  async function sendOnce(req: HttpRequest, started: number, extraHeaders: Record<string, string> | undefined): Promise<HttpResponse> {
     // Most vendors' auth headers are at hand: no extra turn of the microtask queue for them.
     const auth = options.headers?.();
     const headers: Record<string, string> = {
@@ -233,6 +293,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     };
     const requestId = req.requestId;
     if (requestId) headers['x-request-id'] = requestId;
+    if (extraHeaders) Object.assign(headers, extraHeaders);
     let body: string | undefined;
     if (req.body !== undefined) {
       body = stringifyJson(req.body);
@@ -333,12 +394,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const idempotent = req.idempotent ?? req.method === 'GET';
       for (let attempt = 0; ; attempt++) {
         try {
-          return await guarded(req);
+          return await guarded(req, attempt);
         } catch (err) {
           if (!(err instanceof UpstreamError) || !idempotent || !err.retryable || attempt >= retries) throw err;
           const backoff = Math.min(maxDelay, baseDelay * 2 ** attempt) * (0.5 + Math.random() / 2);
           const wait = err.retryAfterMs ?? backoff;
           if (wait > maxDelay) throw err;
+          observer?.retry(attemptOf(req, attempt + 1), wait, err.retryAfterMs != null);
           log.debug({ attempt: attempt + 1, wait, code: err.code }, 'retrying idempotent upstream call');
           await sleep(wait);
         }
@@ -346,6 +408,25 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     },
     circuitOpen: () => breaker.state === CircuitState.Open,
     close: () => pool.close(),
+  };
+}
+
+const CIRCUIT_STATE_NAMES: Record<CircuitState, CircuitStateName> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+/** Names a path by the first template it matches (`{name}` matches one segment), else `other`. */
+export function routeMatcher(templates: readonly string[]): (path: string) => string {
+  const compiled = templates.map((t) => ({
+    template: t,
+    re: new RegExp(`^${t.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('[^/]+')}/?$`),
+  }));
+  return (path) => {
+    for (const c of compiled) if (c.re.test(path)) return c.template;
+    return 'other';
   };
 }
 

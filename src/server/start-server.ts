@@ -6,6 +6,7 @@ import { createHostCheck, createOriginCheck, readBody, requestIdOf, sendError } 
 import { createFastLane, type FastLane } from './fast-lane.js';
 import { builtInRoutes, pathOf, type EdgeContext, type Route } from './routes.js';
 import { createBoardHandler } from '../board/assets.js';
+import { createOpsEndpoints, startMetricsServer } from '../observability/index.js';
 import { createWebSocketEdge } from './websocket.js';
 import { toYoga } from './yoga-lane.js';
 
@@ -17,8 +18,9 @@ export interface ServerOptions {
   /** Routes tried before the built-in ones (src/server/routes.ts). */
   routes?: Route[];
   /**
-   * Load and compress the static assets (GraphiQL's ~9 MB bundle) before listening, instead of
-   * on their first request. @default false
+   * Load and compress the static assets (GraphiQL's ~9 MB bundle) in the background once
+   * listening, instead of on their first request (off the event loop: the first answer is not
+   * delayed). @default false
    */
   warmAssets?: boolean;
   /** Serve the status board at `/` too (demo mode); it is always at `/board`. */
@@ -63,10 +65,11 @@ export async function startServer(gateway: Gateway, options: ServerOptions = {})
   const builtIn = builtInRoutes(gateway);
   const board = createBoardHandler({ atRoot: options.boardAtRoot });
   const routes: Route[] = [...(options.routes ?? []), (req, res) => board(req, res), ...builtIn];
-  if (options.warmAssets) for (const r of builtIn) await r.warm?.();
 
   let draining = false;
   const isDraining = () => draining;
+  // Health, readiness and metrics come first: cheap, outside auth.
+  routes.unshift(createOpsEndpoints(gateway, { isDraining }));
   /** Responses not yet finished: a drain waits for them. */
   const inFlight = new Set<http.ServerResponse>();
   let onSettled: (() => void) | null = null;
@@ -130,6 +133,11 @@ export async function startServer(gateway: Gateway, options: ServerOptions = {})
     server.listen(options.port ?? 4000, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const { metrics } = config.server;
+  const metricsServer = metrics.enabled && metrics.port !== undefined ? await startMetricsServer(gateway, host, metrics.port) : null;
+  if (options.warmAssets) {
+    for (const r of builtIn) r.warm?.().catch((err: unknown) => logger.warn({ err }, 'a static asset could not be prepared'));
+  }
   const shownHost = host.includes(':') ? `[${host}]` : host;
 
   let drained: Promise<boolean> | null = null;
@@ -137,6 +145,7 @@ export async function startServer(gateway: Gateway, options: ServerOptions = {})
   async function closeAll() {
     if (closed) return;
     closed = true;
+    await metricsServer?.close();
     await ws.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());

@@ -64,6 +64,8 @@ export function createWebSocketEdge(gateway: Gateway, isDraining: () => boolean)
           const auth = authorizationOf(ctx.connectionParams, ctx.extra.request.headers.authorization);
           if (auth) headers.set('authorization', auth);
           headers.set('x-request-id', requestIdOf(ctx.extra.request.headers['x-request-id']));
+          const traceparent = ctx.extra.request.headers.traceparent;
+          if (typeof traceparent === 'string') headers.set('traceparent', traceparent);
           const request = new Request(`http://localhost${endpoint}`, { method: 'POST', headers });
           const { schema, execute, subscribe, contextFactory, parse, validate } = gateway.yoga.getEnveloped({ ...ctx, request, params: payload });
           if (typeof payload.query !== 'string') return [new GraphQLError('The operation has no query string.', { extensions: { code: 'BAD_REQUEST' } })];

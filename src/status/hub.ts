@@ -30,6 +30,8 @@ export interface HubOptions {
   ownership?: PollOwnership;
   /** Waits for the backend's upstream budget before a poll reads. */
   beforeRead?: (backend: string) => Promise<void>;
+  /** Told of each poll and of each event's delivery lag (metrics). */
+  observer?: { poll(backend: string, seconds: number, ok: boolean): void; delivered(lagMs: number): void };
 }
 
 type UnavailableEvent = Extract<HubEvent, { type: 'unavailable' }>;
@@ -306,6 +308,7 @@ export class WatchHub {
 
   private dispatch(bw: BackendWatch, ev: HubEvent) {
     const tokens = ev.type === 'status' || ev.type === 'change' ? [...bw.all, ...(bw.byId.get(ev.id) ?? [])] : [...bw.listeners.keys()];
+    if ((ev.type === 'status' || ev.type === 'change') && tokens.length) this.options.observer?.delivered(Date.now() - ev.at);
     for (const token of tokens) {
       try {
         bw.listeners.get(token)?.listener(ev);
@@ -535,9 +538,12 @@ export class WatchHub {
     let found: ModelDeployment[];
     let missing: string[];
     let covered: 'all' | string[];
+    const started = performance.now();
     try {
       ({ found, missing, covered } = await this.read(bw));
+      this.options.observer?.poll(bw.backend.id, (performance.now() - started) / 1000, true);
     } catch (err) {
+      this.options.observer?.poll(bw.backend.id, (performance.now() - started) / 1000, false);
       bw.failures += 1;
       const retryInMs = this.nextDelay(bw);
       if (this.byBackend.get(bw.backend.id) !== bw) return null;

@@ -3,7 +3,7 @@
  * the physical limit of any gateway (a bare node:http reverse proxy), measured side by side in
  * one run on loopback. The load generator runs on core 0, every server on core 1 (taskset).
  * Prints requests/s, p50/p99 and server CPU µs per request (from /proc), and the ratios.
- * Options: --quick (short rounds), --only http|subscriptions|edge.
+ * Options: --quick (short rounds), --only http|subscriptions|edge|ops.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -148,4 +148,5 @@ if (!only || only === 'edge') {
   const { edgeSection } = await import('./edge.js');
   await edgeSection({ quick });
 }
+if (!only || only === 'ops') await (await import('./ops.js')).opsSection({ quick, canPin });
 process.exit(0);

@@ -1,0 +1,157 @@
+/**
+ * The package as a user gets it: `npm pack`, installed with `--omit=dev` into an empty folder,
+ * then run. The same steps are the container image's (Dockerfile): the image is started here
+ * with its own ENV, ENTRYPOINT and CMD; where a Docker daemon answers, the image is built and
+ * run as well.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };
+const INSTALL_TIMEOUT_MS = 600_000;
+/** A real process must start: generous, since the machine's cores may be busy. */
+const START_TIMEOUT_MS = 60_000;
+
+let work: string;
+let app: string;
+let packedFiles: string[];
+const children: ChildProcess[] = [];
+
+function run(cmd: string, args: string[], cwd: string): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' }, maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
+  return r.stdout;
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'model-gateway-pack-'));
+  // `npm pack` builds first (the `prepare` script).
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], root)) as { filename: string; files: { path: string }[] }[];
+  packedFiles = packed[0]!.files.map((f) => f.path);
+  app = join(work, 'app');
+  run('mkdir', ['-p', app], work);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'empty', private: true }));
+  run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', join(work, packed[0]!.filename)], app);
+}, INSTALL_TIMEOUT_MS);
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** Starts a command and resolves with the gateway URL it prints. */
+function start(cmd: string, args: string[], env: Record<string, string>): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(cmd, args, { cwd: app, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(proc);
+  let out = '';
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within ${START_TIMEOUT_MS} ms:\n${out}\n${err}`)), START_TIMEOUT_MS);
+    proc.stderr!.on('data', (c: Buffer) => (err += c));
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1]!, proc });
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`exited with ${code}:\n${out}\n${err}`)));
+  });
+}
+
+async function stop(proc: ChildProcess): Promise<number | null> {
+  if (proc.exitCode !== null) return proc.exitCode;
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  proc.kill('SIGTERM');
+  return exited;
+}
+
+async function readyz(base: string): Promise<{ status: number; body: { status: string; backends: { id: string; state: string }[] } }> {
+  // Readiness waits for each backend's first check: ask until it is ready (bounded).
+  const until = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const res = await fetch(`${base}/readyz`);
+    const body = (await res.json()) as never;
+    if (res.status === 200 || Date.now() > until) return { status: res.status, body };
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('the packed package', () => {
+  it('holds compiled JavaScript and declarations, no TypeScript sources or tests', () => {
+    expect(packedFiles).toContain('dist/src/bin.js');
+    expect(packedFiles).toContain('dist/src/index.d.ts');
+    expect(packedFiles).toContain('package.json');
+    const sources = packedFiles.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+    expect(sources).toEqual([]);
+    expect(packedFiles.filter((f) => /\.test\.|^test\//.test(f))).toEqual([]);
+  });
+
+  it('installed with --omit=dev: --version, demo serve and a query', async () => {
+    const bin = join(app, 'node_modules/.bin/model-gateway');
+    expect(run(bin, ['--version'], app).trim()).toBe(pkg.version);
+    // The library entry: compiled JavaScript with declarations.
+    const lib = spawnSync('node', ['--input-type=module', '-e', "const m = await import('model-gateway'); console.log(typeof m.createGateway, typeof m.startServer)"], { cwd: app, encoding: 'utf8' });
+    expect(lib.stdout.trim()).toBe('function function');
+    expect(readFileSync(join(app, 'node_modules/model-gateway/dist/src/index.d.ts'), 'utf8')).toContain('createGateway');
+    // tsx is a development dependency only: the installed package runs without it.
+    expect(spawnSync('node', ['-e', 'import("tsx")'], { cwd: app }).status).not.toBe(0);
+    const { url, proc } = await start(bin, ['serve'], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ modelDeployments(first: 50) { totalCount edges { node { id vendor } } } }' }),
+    });
+    const body = (await res.json()) as { data: { modelDeployments: { totalCount: number; edges: { node: { vendor: string } }[] } } };
+    expect(res.status).toBe(200);
+    expect(new Set(body.data.modelDeployments.edges.map((e) => e.node.vendor))).toEqual(new Set(['northflank', 'nemo', 'zstack']));
+    expect(await stop(proc)).toBe(0);
+  }, 120_000);
+
+  it("starts as the container image does (its ENV, ENTRYPOINT and CMD) and answers /readyz", async () => {
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const env: Record<string, string> = {};
+    for (const m of runtime.matchAll(/^ENV (.+)$/gm)) for (const kv of m[1]!.split(/\s+/)) env[kv.split('=')[0]!] = kv.split('=')[1]!;
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(runtime)![1]!) as string[];
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)![1]!) as string[];
+    expect(/^USER (\S+)$/m.exec(runtime)?.[1]).not.toBe('root');
+    expect(runtime).toMatch(/^HEALTHCHECK .*\/healthz/m);
+    // The image installs into /app as this test installs into its folder; PORT 0: a free port here.
+    const [exe, ...args] = [...entrypoint, ...cmd].map((a) => a.replace(/^\/app\//, `${app}/`));
+    const { url, proc } = await start(exe!, args, { ...env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn' });
+    const base = url.replace(/\/graphql$/, '');
+    const ready = await readyz(base);
+    expect(ready.status).toBe(200);
+    expect(ready.body.backends.map((b) => b.id).sort()).toEqual(['nemo', 'northflank', 'zstack']);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(await stop(proc)).toBe(0);
+  }, 120_000);
+
+  const daemon = spawnSync('docker', ['info'], { encoding: 'utf8', timeout: 10_000 }).status === 0;
+  it.runIf(daemon)('builds the image and answers /readyz from a container', async () => {
+    const tag = `model-gateway-test:${process.pid}`;
+    run('docker', ['build', '-t', tag, '.'], root);
+    const id = run('docker', ['run', '-d', '-p', '127.0.0.1::4000', tag], root).trim();
+    try {
+      const port = run('docker', ['port', id, '4000/tcp'], root).trim().split(':').pop();
+      const until = Date.now() + START_TIMEOUT_MS;
+      let ready = { status: 0 } as { status: number };
+      while (Date.now() < until) {
+        ready = await readyz(`http://127.0.0.1:${port}`).catch(() => ({ status: 0 }) as never);
+        if (ready.status === 200) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(ready.status).toBe(200);
+    } finally {
+      spawnSync('docker', ['rm', '-f', id]);
+      spawnSync('docker', ['rmi', '-f', tag]);
+    }
+  }, INSTALL_TIMEOUT_MS);
+});
