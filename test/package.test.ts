@@ -52,10 +52,11 @@ function start(cmd: string, args: string[], env: Record<string, string>): Promis
   let err = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no URL within ${START_TIMEOUT_MS} ms:\n${out}\n${err}`)), START_TIMEOUT_MS);
-    proc.stderr!.on('data', (c: Buffer) => (err += c));
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+    proc.stdout!.on('data', (c: Buffer) => (out += c));
+    // The banner is for people: it is on stderr (stdout carries the JSON log lines).
+    proc.stderr!.on('data', (c: Buffer) => {
+      err += c;
+      const m = /listening on (http:\/\/\S+)/.exec(err);
       if (m) {
         clearTimeout(timer);
         resolve({ url: m[1]!, proc });

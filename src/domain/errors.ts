@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   /** The HTTP request itself is unusable (not JSON, no query, wrong method). */
   'BAD_REQUEST',
   'PAYLOAD_TOO_LARGE',
+  /** This instance is shutting down (draining): send the operation again, to another instance. */
+  'UNAVAILABLE',
   /** A fault of the gateway itself; the detail is in the server log only. */
   'INTERNAL',
 ] as const;

@@ -40,13 +40,21 @@ export async function createRedisPollOwnership(url: string, logger: Logger, inst
   const held = new Set<string>();
   let failing = false;
   const failed = (err: unknown, what: string) => {
-    if (!failing) logger.warn({ err: { message: (err as Error).message } }, `poll ownership: ${what} failed; this instance does not poll meanwhile`);
+    if (!failing) logger.warn({ err: { message: (err as Error).message } }, `poll ownership: ${what} failed; this instance polls for its own subscribers meanwhile`);
     failing = true;
   };
 
   return {
     shared: true,
     async claim(backend, ttlMs) {
+      // Without Redis no lease can be shared, and no event crosses instances either: each instance
+      // then polls for its own subscribers (more upstream calls, but nobody misses a change), at
+      // once rather than after ioredis's reconnect attempts.
+      if (client.status !== 'ready') {
+        failed(new Error(`Redis connection is ${client.status}`), 'claiming the lease');
+        held.delete(backend);
+        return true;
+      }
       try {
         const owns = (await client.claimLease(leaseKey(backend), instanceId, Math.max(1, Math.round(ttlMs)))) === 1;
         failing = false;
@@ -57,7 +65,7 @@ export async function createRedisPollOwnership(url: string, logger: Logger, inst
       } catch (err) {
         failed(err, 'claiming the lease');
         held.delete(backend);
-        return false;
+        return true;
       }
     },
     async release(backend) {
@@ -65,6 +73,7 @@ export async function createRedisPollOwnership(url: string, logger: Logger, inst
       await client.releaseLease(leaseKey(backend), instanceId).catch((err) => failed(err, 'releasing the lease'));
     },
     async announce(backend, watching, ttlMs) {
+      if (client.status !== 'ready') return;
       try {
         if (watching === null) {
           await client.multi().del(watchingKey(backend, instanceId)).srem(watchersKey(backend), instanceId).exec();
@@ -80,6 +89,7 @@ export async function createRedisPollOwnership(url: string, logger: Logger, inst
       }
     },
     async others(backend) {
+      if (client.status !== 'ready') return [];
       try {
         const instances = (await client.smembers(watchersKey(backend))).filter((i) => i !== instanceId);
         if (instances.length === 0) return [];

@@ -42,5 +42,5 @@ export async function buildBoard(outDir = defaultOutDir) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { outDir, files } = await buildBoard(process.argv[2] ? path.resolve(process.argv[2]) : defaultOutDir);
-  process.stdout.write(`board built into ${path.relative(process.cwd(), outDir) || '.'}: ${files.join(', ')}\n`);
+  process.stderr.write(`board built into ${path.relative(process.cwd(), outDir) || '.'}: ${files.join(', ')}\n`);
 }
