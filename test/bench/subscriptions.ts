@@ -96,11 +96,13 @@ export async function startSims(): Promise<Setup> {
       nemo: nemoKeys.slice(0, WATCHED.nemo).map((k) => `nemo:${k}`),
       zstack: zsUuids.map((u) => `zstack:${u}`),
     },
-    // Northflank and NeMo cannot batch by id: one list per project / workspace (and page).
+    // Northflank and NeMo cannot batch by id: one list per project / workspace (and page); ZStack
+    // batches its model query by uuids, and reads the models' user tags beside it.
     needed: {
       northflank: nf.projects.reduce((n, p) => n + Math.max(1, Math.ceil(perProject(p) / PAGE)), 0),
       nemo: sims.nemo.workspaces.reduce((n, w) => n + Math.max(1, Math.ceil(perWorkspace(w) / PAGE)), 0),
-      zstack: Math.ceil(WATCHED.zstack / PAGE),
+      // ZStack: one model query by uuids and the user-tag query beside it (per page).
+      zstack: 2 * Math.ceil(WATCHED.zstack / PAGE),
     },
   };
 }
