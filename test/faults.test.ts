@@ -411,7 +411,11 @@ describe('the list across vendors when one backend is down', () => {
       expect(r.status).toBe(200);
       const list = r.body.data!.modelDeployments;
       expect(list.edges).toEqual(others);
-      expect(list.failures).toEqual([{ backend: vendor, code: 'UPSTREAM_UNAVAILABLE', message: expect.stringMatching(new RegExp(`^Backend ${vendor}: .*connection refused`)) }]);
+      // Refused, or refused fast: other reads of the dead backend (the hub's polls, ZStack's tag read
+      // beside its model read) may have opened its circuit first.
+      expect(list.failures).toEqual([
+        { backend: vendor, code: 'UPSTREAM_UNAVAILABLE', message: expect.stringMatching(new RegExp(`^Backend ${vendor}: .*(connection refused|circuit is open)`)) },
+      ]);
       expect(r.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE', backend: vendor }) })]);
     } finally {
       await stack.close();

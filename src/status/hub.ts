@@ -308,7 +308,7 @@ export class WatchHub {
 
   private dispatch(bw: BackendWatch, ev: HubEvent) {
     const tokens = ev.type === 'status' || ev.type === 'change' ? [...bw.all, ...(bw.byId.get(ev.id) ?? [])] : [...bw.listeners.keys()];
-    if ((ev.type === 'status' || ev.type === 'change') && tokens.length) this.options.observer?.delivered(Date.now() - ev.at);
+    if ((ev.type === 'status' || ev.type === 'change') && tokens.length) this.options.observer?.delivered(this.clock.now() - ev.at);
     for (const token of tokens) {
       try {
         bw.listeners.get(token)?.listener(ev);
