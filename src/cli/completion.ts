@@ -175,14 +175,15 @@ export function fishCompletion(program: Command, vendors: readonly string[]): st
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 
-export function registerCompletion(program: Command, vendors: readonly string[]): void {
+/** `vendors` is asked for only when a script is printed (the adapters are not loaded for `--help`). */
+export function registerCompletion(program: Command, vendors: () => Promise<readonly string[]>): void {
   program
     .command('completion')
     .description('Print a shell completion script: bash, zsh or fish (e.g. source <(model-gateway completion bash)).')
     .argument('<shell>', SHELLS.join(', '))
-    .action((shell: string) => {
+    .action(async (shell: string) => {
       const make = { bash: bashCompletion, zsh: zshCompletion, fish: fishCompletion }[shell as (typeof SHELLS)[number]];
       if (!make) throw usageError(`completion ${JSON.stringify(shell)}: no completion for this shell${didYouMean(shell, SHELLS)}`);
-      process.stdout.write(make(program, vendors));
+      process.stdout.write(make(program, await vendors()));
     });
 }

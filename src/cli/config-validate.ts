@@ -1,8 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { backendIssues, checkConfig, checkRedis, ConfigError, readConfigFile } from '../config.js';
-import { builtInAdapters } from '../../adapters/index.js';
-import { loadExternalAdapters } from '../gateway.js';
+import type { loadExternalAdapters } from '../gateway.js';
 import { CliError, usageError } from './client.js';
 import { safe } from './output.js';
 
@@ -12,6 +10,12 @@ import { safe } from './output.js';
  * external adapter modules, and whether the Redis of `pubsub.redis` answers.
  */
 export async function validateConfigFile(file: string, env: Record<string, string | undefined> = process.env): Promise<{ problems: string[]; summary: string | null }> {
+  // Loaded here, not at start: `--help` and the other commands need none of it.
+  const [{ backendIssues, checkConfig, checkRedis, ConfigError, readConfigFile }, { builtInAdapters }, { loadExternalAdapters }] = await Promise.all([
+    import('../config.js'),
+    import('../../adapters/index.js'),
+    import('../gateway.js'),
+  ]);
   let raw: unknown;
   try {
     raw = await readConfigFile(file);

@@ -24,19 +24,18 @@ const program = new Command()
 const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
 const CLIENT_COMMANDS = ['deployments', 'query'];
 if (!CLIENT_COMMANDS.includes(command ?? '')) {
-  const [{ registerServe }, { registerSimulate }, { registerConfig }, { registerCompletion }, { builtInAdapters }] = await Promise.all([
+  const [{ registerServe }, { registerSimulate }, { registerConfig }, { registerCompletion }] = await Promise.all([
     import('./serve.js'),
     import('./simulate.js'),
     import('./config-validate.js'),
     import('./completion.js'),
-    import('../../adapters/index.js'),
   ]);
   registerServe(program);
   registerSimulate(program);
   registerDeployments(program);
   registerQuery(program);
   registerConfig(program);
-  registerCompletion(program, builtInAdapters.map((a) => a.vendor));
+  registerCompletion(program, async () => (await import('../../adapters/index.js')).builtInAdapters.map((a) => a.vendor));
 } else {
   registerDeployments(program);
   registerQuery(program);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { builtInSimulators } from '../../adapters/simulators.js';
 import type { VendorSimulator } from '../simulator/server.js';
 import { usageError } from './client.js';
 import { emit, outputOf, withOutputOptions, type OutputFlags } from './output.js';
@@ -12,11 +11,12 @@ export function registerSimulate(program: Command): void {
     program
       .command('simulate')
       .description('Start the vendor simulators alone and print their base URLs and credentials.')
-      .option('--vendor <vendor>', `one of: ${Object.keys(builtInSimulators).join(', ')} (default: all)`)
+      .option('--vendor <vendor>', 'one vendor of the built-in adapters (default: all)')
       .option('-p, --port <port>', 'first port (each further vendor takes the next one); default: free ports'),
     FORMATS,
   ).action(async (opts: { vendor?: string; port?: string } & OutputFlags) => {
       const output = outputOf(opts, FORMATS);
+      const { builtInSimulators } = await import('../../adapters/simulators.js');
       const known = Object.keys(builtInSimulators);
       const vendors = opts.vendor ? [opts.vendor] : known;
       for (const v of vendors) if (!builtInSimulators[v]) throw usageError(`--vendor ${JSON.stringify(v)}: no simulator for this vendor${didYouMean(v, known)}`);

@@ -16,11 +16,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /** From spawning `serve` in demo mode to the first GraphQL answer. */
 async function firstAnswerMs(entry: string[]): Promise<number> {
   const started = performance.now();
-  const child = spawn(process.execPath, [...entry, 'serve'], { cwd: root, env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // The banner (with the URL) is on stderr; stdout carries the JSON log lines.
+  const child = spawn(process.execPath, [...entry, 'serve'], { cwd: root, env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
-      child.stdout!.on('data', (c: Buffer) => {
+      child.stderr!.on('data', (c: Buffer) => {
         out += c;
         const m = /listening on (http:\/\/\S+)/.exec(out);
         if (m) resolve(m[1]!);
