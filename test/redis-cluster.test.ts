@@ -8,7 +8,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { createZStackSimulator } from '../adapters/zstack/simulator.js';
 import type { RecordedCall, VendorSimulator } from '../src/simulator/server.js';
 import { sse, transitions, type Collector } from './sub-clients.js';
 import { redisServer, requireService } from './services.js';
+import { freePort, pingOnce } from './redis-server.js';
 import { watchSimulator } from './helpers.js';
 import { Redis } from 'ioredis';
 
@@ -27,34 +27,6 @@ const INTERVAL = 600;
 const SEED = '1bb3ef7d600d4d30b21b8ffd299c37b5';
 /** One model per instance, watched only there; the seed model is watched everywhere. */
 const OWN = ['0a1b2c3d4e5f60718293a4b5c6d7e8f9', 'f9e8d7c6b5a4938271605f4e3d2c1b0a', '00112233445566778899aabbccddeeff'];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function pingOnce(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    let reply = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (b) => {
-      reply += b.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-    socket.on('error', () => done(false));
-  });
-}
 
 interface Instance {
   proc: ChildProcess;

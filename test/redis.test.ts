@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,40 +14,12 @@ import { createToySimulator } from './fixtures/toy-adapter.js';
 import { topicFor } from '../src/status/events.js';
 import { sse } from './sub-clients.js';
 import { redisServer, requireService } from './services.js';
+import { freePort, pingOnce } from './redis-server.js';
 
 const hasRedis = requireService(redisServer, 'the Redis scale-out tests');
 
 const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
 const toyModule = fileURLToPath(new URL('./fixtures/toy-adapter.ts', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** One PING over a fresh connection: true when the server answers +PONG. */
-function pingOnce(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    let reply = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (b) => {
-      reply += b.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-    socket.on('error', () => done(false));
-  });
-}
 
 /** Waits (bounded) until redis-server answers PING: it listens some time after it was spawned. */
 async function redisAnswers(port: number, proc: ChildProcess, timeoutMs = 10_000): Promise<void> {

@@ -7,7 +7,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { createLogger } from '../src/logger.js';
 import { startStack, dataOf, watchSimulator, type Stack } from './helpers.js';
 import { sse } from './sub-clients.js';
 import { redisServer, requireService } from './services.js';
+import { freePort, pingOnce } from './redis-server.js';
 import { Redis } from 'ioredis';
 import { systemClock } from '../src/domain/clock.js';
 import { createRedisWriteLock } from '../src/app/write-lock.js';
@@ -26,34 +26,6 @@ import { ConflictError } from '../src/domain/errors.js';
 
 const hasRedis = requireService(redisServer, 'the Redis write-lock and lost-store tests');
 const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function pingOnce(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    let reply = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (b) => {
-      reply += b.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-    socket.on('error', () => done(false));
-  });
-}
 
 async function startRedis(port: number): Promise<ChildProcess> {
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
