@@ -15,12 +15,11 @@ import { createZStackSimulator } from '../adapters/zstack/simulator.js';
 import type { RecordedCall, VendorSimulator } from '../src/simulator/server.js';
 import { sse, transitions, type Collector } from './sub-clients.js';
 import { redisServer, requireService } from './services.js';
-import { freePort, pingOnce } from './redis-server.js';
+import { freePort, pingOnce, startGateway, type GatewayProcess } from './redis-server.js';
 import { watchSimulator } from './helpers.js';
 import { Redis } from 'ioredis';
 
 const hasRedis = requireService(redisServer, 'the Redis poll-ownership tests');
-const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const INTERVAL = 600;
@@ -28,31 +27,7 @@ const SEED = '1bb3ef7d600d4d30b21b8ffd299c37b5';
 /** One model per instance, watched only there; the seed model is watched everywhere. */
 const OWN = ['0a1b2c3d4e5f60718293a4b5c6d7e8f9', 'f9e8d7c6b5a4938271605f4e3d2c1b0a', '00112233445566778899aabbccddeeff'];
 
-interface Instance {
-  proc: ChildProcess;
-  url: string;
-  /** Everything it wrote so far. */
-  output(): string;
-}
-
-function startGateway(config: string): Promise<Instance> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [bin, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${out}`)), 30_000);
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, url: m[1]!, output: () => out });
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.on('exit', (code) => reject(new Error(`gateway exited with ${code}: ${out}`)));
-  });
-}
+type Instance = GatewayProcess;
 
 async function until(what: string, cond: () => boolean, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;

@@ -1,5 +1,7 @@
-/** A redis-server of a test's own on loopback: a free port, and whether it answers PING. */
+/** Helpers of the multi-process tests: a free port, whether a redis-server answers PING, a gateway process. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 /** A port nothing listens on now (the OS picks it). */
 export function freePort(): Promise<number> {
@@ -28,5 +30,34 @@ export function pingOnce(port: number): Promise<boolean> {
       if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
     });
     socket.on('error', () => done(false));
+  });
+}
+
+export interface GatewayProcess {
+  proc: ChildProcess;
+  url: string;
+  /** Everything it printed so far (stdout and stderr). */
+  output: () => string;
+}
+
+const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
+
+/** `model-gateway serve --config FILE` on a free port: resolves with the URL it prints. */
+export function startGateway(config: string): Promise<GatewayProcess> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [bin, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${out}`)), 30_000);
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, url: m[1]!, output: () => out });
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.on('exit', (code) => reject(new Error(`gateway exited with ${code}: ${out}`)));
   });
 }

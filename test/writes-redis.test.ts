@@ -18,14 +18,13 @@ import { createLogger } from '../src/logger.js';
 import { startStack, dataOf, watchSimulator, type Stack } from './helpers.js';
 import { sse } from './sub-clients.js';
 import { redisServer, requireService } from './services.js';
-import { freePort, pingOnce } from './redis-server.js';
+import { freePort, pingOnce, startGateway } from './redis-server.js';
 import { Redis } from 'ioredis';
 import { systemClock } from '../src/domain/clock.js';
 import { createRedisWriteLock } from '../src/app/write-lock.js';
 import { ConflictError } from '../src/domain/errors.js';
 
 const hasRedis = requireService(redisServer, 'the Redis write-lock and lost-store tests');
-const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
 
 async function startRedis(port: number): Promise<ChildProcess> {
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
@@ -54,25 +53,6 @@ async function eventually<T>(probe: () => Promise<T | null | undefined | false>,
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-function startGateway(config: string): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [bin, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${out}`)), 30_000);
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, url: m[1]!, output: () => out });
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.on('exit', (code) => reject(new Error(`gateway exited with ${code}: ${out}`)));
-  });
 }
 
 const VENDORS = ['northflank', 'nemo', 'zstack'] as const;
