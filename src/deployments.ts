@@ -1,7 +1,8 @@
 import type { ListFilter } from './domain/adapter.js';
 import type { ModelDeployment } from './domain/deployment.js';
 import { GatewayError, UpstreamError } from './domain/errors.js';
-import type { Backend, GatewayRuntime } from './gateway.js';
+import type { Backend } from './domain/backend.js';
+import type { GatewayRuntime } from './app/runtime.js';
 import { canSeeBackend, type Principal } from './auth.js';
 
 export interface BackendFailure {

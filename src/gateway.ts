@@ -11,7 +11,8 @@ import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import type { Logger } from 'pino';
 import { getOperationAST, NoSchemaIntrospectionCustomRule, GraphQLError, type ExecutionResult } from 'graphql';
 import { builtInAdapters } from '../adapters/index.js';
-import type { Adapter, AdapterInstance, BackendConfigBase } from './domain/adapter.js';
+import type { Adapter, BackendConfigBase } from './domain/adapter.js';
+import type { Backend } from './domain/backend.js';
 import type { ModelDeployment } from './domain/deployment.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { GatewayError, isErrorCode, type ErrorCode } from './domain/errors.js';
@@ -23,7 +24,7 @@ import { authenticate, sha256Hex, type ApiKeyEntry, type Principal } from './aut
 import { createLogger } from './logger.js';
 import { useSharedSubscriptionExecution } from './graphql/shared-execution.js';
 import { WatchHub } from './status/hub.js';
-import { createMemoryPubSub, type GatewayPubSub, type PubSubHandle } from './status/pubsub.js';
+import { createMemoryPubSub, type PubSubHandle } from './status/pubsub.js';
 import { createRedisPubSub } from './status/redis-pubsub.js';
 import { createAppServices, type AppServices } from './app/services.js';
 import { observeWrites } from './app/updates.js';
@@ -33,49 +34,10 @@ import { useEndableStreams, type StreamEnder } from './server/streams.js';
 import { createLocalPollOwnership, type PollOwnership } from './status/poll-ownership.js';
 import { createRedisPollOwnership } from './status/redis-poll-ownership.js';
 import { UpstreamBudget } from './app/upstream-budget.js';
-import { createWatches, type GatewayWatches } from './app/watches.js';
-import { createObservability, type Observability } from './observability/index.js';
+import type { GatewayRuntime, HealthView } from './app/runtime.js';
+import { createWatches } from './app/watches.js';
+import { createObservability } from './observability/index.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-
-export interface Backend {
-  id: string;
-  vendor: string;
-  typeName: string;
-  adapter: Adapter;
-  instance: AdapterInstance;
-  config: BackendConfigBase;
-  /** The adapter talks through the gateway's HTTP client, so an update sees whether its write left. */
-  readonly writesObserved: boolean;
-}
-
-export interface HealthView {
-  ok: boolean;
-  message: string | null;
-  latencyMs: number | null;
-  checkedAt: Date;
-}
-
-/** What resolvers, the status hub and the CLI share for one running gateway. */
-export interface GatewayRuntime {
-  backends: Map<string, Backend>;
-  logger: Logger;
-  clock: Clock;
-  config: GatewayConfig;
-  health(backend: Backend): Promise<HealthView>;
-  /** Tells watchers that a deployment changed through this gateway. */
-  published(deployment: ModelDeployment): void;
-  onPublished(listener: (d: ModelDeployment) => void): () => void;
-  pubsub: GatewayPubSub;
-  hub: WatchHub | null;
-  /** Write locks, plans and updates of this gateway (src/app). */
-  app: AppServices;
-  /** Each backend's rate budget, shared by every caller; the hub's polls keep a reserve. */
-  budget?: UpstreamBudget;
-  /** The subscriptions: shared watches over the hub. */
-  watches?: GatewayWatches;
-  /** Metrics, traces and the audit trail of this gateway. */
-  observability: Observability;
-}
 
 export interface GatewayOptions {
   logger?: Logger;

@@ -1,4 +1,6 @@
-export { createGateway, type Gateway, type GatewayOptions, type GatewayRuntime, type Backend } from './gateway.js';
+export { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
+export type { GatewayRuntime, HealthView } from './app/runtime.js';
+export type { Backend } from './domain/backend.js';
 export { startServer, type ServerOptions, type RunningServer } from './server/index.js';
 export { loadConfigFile, parseConfig, ConfigError, type GatewayConfig, type GatewayConfigInput } from './config.js';
 export { defineAdapter, type Adapter, type AdapterInstance, type AdapterContext, type Capabilities, type ListFilter, type BackendConfigBase, type BackendHealth, type PlanResult, type UpdateResult } from './domain/adapter.js';

@@ -13,7 +13,7 @@ import {
   type UpstreamErrorInit,
 } from './domain/errors.js';
 import type { FieldChange, PlannedRequest } from './domain/patch.js';
-import type { GatewayRuntime } from './gateway.js';
+import type { GatewayRuntime } from './app/runtime.js';
 
 /** What the dry run decided for one deployment. */
 export type PlannedOutcome = 'CHANGED' | 'UNCHANGED' | 'FAILED';

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { GatewayError } from '../../src/domain/errors.js';
-import type { Backend } from '../../src/gateway.js';
+import type { Backend } from '../../src/domain/backend.js';
 import { toPatch } from '../../src/graphql/mutations.js';
 import { fromSchema, NOISY, QUIET } from '../../test/seed-arbitrary.js';
 import { bodyOf } from './adapter.js';

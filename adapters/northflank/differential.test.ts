@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { GatewayError } from '../../src/domain/errors.js';
-import type { Backend } from '../../src/gateway.js';
+import type { Backend } from '../../src/domain/backend.js';
 import { toPatch } from '../../src/graphql/mutations.js';
 import { buildSchema } from '../../src/graphql/schema.js';
 import { fromSchema, NOISY, QUIET } from '../../test/seed-arbitrary.js';

@@ -1,4 +1,4 @@
-import type { Backend } from '../gateway.js';
+import type { Backend } from '../domain/backend.js';
 import { canSeeBackend } from '../auth.js';
 import type { GatewayBuilder } from './builder.js';
 

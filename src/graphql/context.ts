@@ -6,7 +6,8 @@ import type { ModelDeployment } from '../domain/deployment.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { RequestBudgetError } from '../app/upstream-budget.js';
 import { parseId } from '../domain/ids.js';
-import type { GatewayRuntime, Backend } from '../gateway.js';
+import type { Backend } from '../domain/backend.js';
+import type { GatewayRuntime } from '../app/runtime.js';
 import type { Principal } from '../auth.js';
 
 export interface GraphQLContext {

@@ -3,7 +3,7 @@ import type { ModelDeployment } from '../domain/deployment.js';
 import { ConflictError, GatewayError, MUTATION_ERRORS, UpstreamError, ValidationError, type ValidationIssue } from '../domain/errors.js';
 import type { FieldChange, PlannedRequest, UpdatePatch } from '../domain/patch.js';
 import { requireScope } from '../auth.js';
-import type { Backend } from '../gateway.js';
+import type { Backend } from '../domain/backend.js';
 import type { GatewayBuilder, CoreRefs } from './builder.js';
 import type { GraphQLContext } from './context.js';
 

@@ -1,7 +1,8 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Gateway, HealthView } from '../gateway.js';
+import type { Gateway } from '../gateway.js';
+import type { HealthView } from '../app/runtime.js';
 
 /** Each gateway's last backend checks, shared by every listener that answers /readyz for it. */
 const lastChecks = new WeakMap<object, { known: Map<string, HealthView>; checking: Set<string> }>();

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ModelDeployment } from '../domain/deployment.js';
 import { GatewayError, NotFoundError } from '../domain/errors.js';
 import type { DeploymentStatus } from '../domain/status.js';
-import type { Backend } from '../gateway.js';
+import type { Backend } from '../domain/backend.js';
 import { systemClock, type Clock, type TimerHandle } from '../domain/clock.js';
 import { topicFor, type Availability, type BackendMessage, type HubEvent, type Observation } from './events.js';
 import type { GatewayPubSub } from './pubsub.js';
