@@ -1,7 +1,7 @@
 import type { AdapterContext } from '../../src/domain/adapter.js';
 import { NotFoundError, UpstreamError, ValidationError, type ValidationIssue } from '../../src/domain/errors.js';
 import { pathSegment } from '../../src/domain/ids.js';
-import type { HttpClient, QueryValue, VendorErrorFacts } from '../../src/http/client.js';
+import type { HttpClient, QueryValue, VendorErrorFacts } from '../../src/domain/http.js';
 import {
   checkModelDeployment,
   checkPage,

@@ -1,7 +1,7 @@
 import type { AdapterContext } from '../../src/domain/adapter.js';
 import { UpstreamError } from '../../src/domain/errors.js';
 import { pathSegment } from '../../src/domain/ids.js';
-import type { HttpRequest, VendorErrorFacts } from '../../src/http/client.js';
+import type { HttpRequest, VendorErrorFacts } from '../../src/domain/http.js';
 import { checkGetReply, checkListReply, readErrorBody, type NorthflankDeployment, type NorthflankListReply, type NorthflankUpdateBody } from './contract.js';
 import type { NorthflankKey } from './mapping.js';
 

@@ -3,7 +3,7 @@ import type { AdapterContext } from '../../src/domain/adapter.js';
 import { NotFoundError, UpstreamError, ValidationError, type UpstreamErrorInit } from '../../src/domain/errors.js';
 import { pathSegment } from '../../src/domain/ids.js';
 import type { PlannedRequest } from '../../src/domain/patch.js';
-import type { HttpClient, HttpRequest, HttpResponse, QueryValue, VendorErrorFacts } from '../../src/http/client.js';
+import type { HttpClient, HttpRequest, HttpResponse, QueryValue, VendorErrorFacts } from '../../src/domain/http.js';
 import {
   AsyncJobReplySchema,
   CountReplySchema,

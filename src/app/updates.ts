@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AdapterInstance, PlanResult, UpdateResult } from '../domain/adapter.js';
 import { GatewayError, UpstreamError, type WriteOutcome } from '../domain/errors.js';
 import type { UpdatePatch } from '../domain/patch.js';
-import type { HttpClient } from '../http/client.js';
+import type { HttpClient } from '../domain/http.js';
 import type { WriteLock } from './write-lock.js';
 
 /** What one update sent upstream, as its HTTP client saw it. */

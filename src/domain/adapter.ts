@@ -5,7 +5,7 @@ import type { FieldConfirmation } from './confirmation.js';
 import type { ModelDeployment } from './deployment.js';
 import type { DeploymentStatus } from './status.js';
 import type { UpdateOptions, UpdatePatch, UpdatePlan, PlannedRequest, FieldChange } from './patch.js';
-import type { HttpClient, HttpClientOptions } from '../http/client.js';
+import type { HttpClient, HttpClientSettings } from './http.js';
 import type { GatewayBuilder, CoreRefs } from '../graphql/builder.js';
 
 /** Every backend entry in the config has these; the adapter's configSchema validates the rest. */
@@ -49,7 +49,7 @@ export interface AdapterContext {
   logger: Logger;
   clock: Clock;
   /** Makes the pooled HTTP client for this backend (timeouts, retries, redaction, error table). */
-  http(options: Omit<HttpClientOptions, 'backend' | 'logger'>): HttpClient;
+  http(options: HttpClientSettings): HttpClient;
 }
 
 export interface UpdateResult {

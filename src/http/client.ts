@@ -1,40 +1,14 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import { bulkhead, circuitBreaker, ConsecutiveBreaker, handleWhen, BrokenCircuitError, BulkheadRejectedError, CircuitState } from 'cockatiel';
 import type { Logger } from 'pino';
-import { UpstreamError, type ErrorCode, type WriteOutcome } from '../domain/errors.js';
+import { UpstreamError, type WriteOutcome } from '../domain/errors.js';
+import type { HttpClient, HttpClientSettings, HttpRequest, HttpResponse, QueryValue, UpstreamCode, VendorErrorFacts } from '../domain/http.js';
 
-export interface HttpClientOptions {
+/** The client of one backend: what the adapter asks for (the domain's port), with the gateway's part. */
+export interface HttpClientOptions extends HttpClientSettings {
   /** Backend id: named in every error and log line. */
   backend: string;
-  baseUrl: string;
   logger: Logger;
-  /** Whole-request bound (connect + headers + body). @default 10000 */
-  timeoutMs?: number;
-  /** Pooled keep-alive connections to the vendor. @default 64 */
-  connections?: number;
-  /** Auth and other headers, computed per request (tokens may be renewed). Never logged. */
-  headers?: () => Record<string, string> | Promise<Record<string, string>>;
-  /** Retries of idempotent requests on network errors, timeouts, 429 and 502–504. @default 2 */
-  retries?: number;
-  /** @default 100 */
-  retryBaseDelayMs?: number;
-  /** A Retry-After longer than this is not waited for; the caller gets RATE_LIMITED. @default 2000 */
-  maxRetryDelayMs?: number;
-  /** Requests in flight to this backend at once; more wait in a queue. @default connections */
-  maxConcurrent?: number;
-  /** Requests that may wait for a slot before being refused. @default 1000 */
-  maxQueued?: number;
-  /** Consecutive failures (unreachable, timeout, 502–504) that open the circuit. @default 5 */
-  breakerThreshold?: number;
-  /** How long an open circuit fails fast before one probe request is let through. @default 2000 */
-  breakerHalfOpenAfterMs?: number;
-  /** Reads a vendor error body into the facts an UpstreamError carries. */
-  parseError?: (status: number, text: string) => VendorErrorFacts | undefined;
-  /**
-   * The vendor's path templates below the base URL (`/v1/projects/{projectId}/items/{id}`):
-   * metrics and traces name the route, never a raw id. A path that matches none is `other`.
-   */
-  routes?: readonly string[];
   /** Told of every attempt, retry wait and circuit change (metrics, traces). */
   observer?: UpstreamObserver;
 }
@@ -66,52 +40,6 @@ export interface UpstreamObserver {
   retry(attempt: UpstreamAttempt, waitMs: number, rateLimited: boolean): void;
   circuit(backend: string, state: CircuitStateName): void;
 }
-
-export interface VendorErrorFacts {
-  code?: UpstreamCode;
-  vendorCode?: string | null;
-  message?: string | null;
-  detail?: unknown;
-}
-
-export type QueryValue = string | number | boolean | undefined | null | (string | number)[];
-
-export interface HttpRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** Path below the base URL, segments already encoded with pathSegment(). */
-  path: string;
-  query?: Record<string, QueryValue>;
-  body?: unknown;
-  headers?: Record<string, string>;
-  /** Safe to send twice. @default true for GET */
-  idempotent?: boolean;
-  /** Route template of `path`, when the client's `routes` do not name it. */
-  route?: string;
-  /** Statuses handed back to the adapter instead of thrown (e.g. 404 → NotFoundError). */
-  allowStatus?: readonly number[];
-  requestId?: string;
-  timeoutMs?: number;
-}
-
-export interface HttpResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  /** Parses the body as JSON; a garbled body is an UpstreamError naming the backend. */
-  json(): unknown;
-}
-
-export interface HttpClient {
-  readonly backend: string;
-  request(req: HttpRequest): Promise<HttpResponse>;
-  /** Full path as sent, for dry runs and call records (base path + path + query). */
-  describe(req: Pick<HttpRequest, 'path' | 'query'>): string;
-  /** Whether the circuit breaker currently lets requests through. */
-  circuitOpen(): boolean;
-  close(): Promise<void>;
-}
-
-type UpstreamCode = Extract<ErrorCode, 'RATE_LIMITED' | 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_AUTH' | 'UPSTREAM_ERROR'>;
 
 /** The one table from an upstream HTTP status to our error code (STYLE.md habit 7). */
 export function codeForStatus(status: number): { code: UpstreamCode; retryable: boolean } {
