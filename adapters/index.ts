@@ -1,7 +1,12 @@
 import type { Adapter } from '../src/domain/adapter.js';
-import { northflankAdapter } from './northflank/adapter.js';
-import { nemoAdapter } from './nemo/adapter.js';
-import { zstackAdapter } from './zstack/adapter.js';
+import type { VendorModule } from '../src/graphql/vendor.js';
+import * as northflank from './northflank/index.js';
+import * as nemo from './nemo/index.js';
+import * as zstack from './zstack/index.js';
 
-/** The built-in adapters, spelled out. A fourth vendor is a folder and one line here (or in the config). */
-export const builtInAdapters: Adapter[] = [northflankAdapter as Adapter, nemoAdapter as Adapter, zstackAdapter as Adapter];
+/**
+ * The built-in vendors, spelled out: each folder's index.ts pairs its adapter with its GraphQL part,
+ * as a config's `adapters:` module does. A fourth vendor is a folder and one line here (or in the config).
+ */
+export const builtInVendors: VendorModule[] = [northflank, nemo, zstack];
+export const builtInAdapters: Adapter[] = builtInVendors.map((v) => v.adapter);

@@ -10,7 +10,7 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import type { Logger } from 'pino';
 import { getOperationAST, NoSchemaIntrospectionCustomRule, GraphQLError, type ExecutionResult } from 'graphql';
-import { builtInAdapters } from '../adapters/index.js';
+import { builtInVendors } from '../adapters/index.js';
 import type { Adapter, BackendConfigBase } from './domain/adapter.js';
 import type { Backend } from './domain/backend.js';
 import type { ModelDeployment } from './domain/deployment.js';
@@ -18,7 +18,8 @@ import { systemClock, type Clock } from './domain/clock.js';
 import { GatewayError, isErrorCode, type ErrorCode } from './domain/errors.js';
 import { createHttpClient } from './http/client.js';
 import { checkRedis, ConfigError, parseBackendEntry, suggestKey, type GatewayConfig } from './config.js';
-import { buildSchema, typeNameFor, type BuiltSchema } from './graphql/schema.js';
+import { buildSchema, type BuiltSchema } from './graphql/schema.js';
+import { asVendorModule, type VendorGraphQL, type VendorModule } from './graphql/vendor.js';
 import { DeploymentLoaders, useUpstreamRequestCap, type GraphQLContext } from './graphql/context.js';
 import { authenticate, sha256Hex, type ApiKeyEntry, type Principal } from './auth.js';
 import { createLogger } from './logger.js';
@@ -47,8 +48,11 @@ export interface GatewayOptions {
    * budgets. @default clock
    */
   statusClock?: Clock;
-  /** Replaces the built-in adapters (tests). External adapters from the config are added to these. */
-  adapters?: Adapter[];
+  /**
+   * Replaces the built-in vendors (tests). A bare adapter is a vendor without a GraphQL part.
+   * External adapters from the config are added to these.
+   */
+  adapters?: readonly (Adapter | VendorModule)[];
   /** How long a backend's health answer is reused. @default 5000 */
   healthTtlMs?: number;
   /** Longest wait for another write to the same deployment, before ConflictError. @default 30000 */
@@ -71,9 +75,13 @@ export interface Gateway {
 const DEFAULT_HEALTH_TTL_MS = 5_000;
 let builtInSchema: BuiltSchema | null = null;
 
-/** Loads `adapters:` modules of the config; each must export an Adapter (default or `adapter`). */
-export async function loadExternalAdapters(config: GatewayConfig): Promise<Adapter[]> {
-  const out: Adapter[] = [];
+/**
+ * Loads `adapters:` modules of the config. Each exports its adapter (as the default export or as
+ * `adapter`) and, optionally, its GraphQL part as `graphql`; or a default export `{ adapter, graphql }`.
+ * Without a GraphQL part, the vendor's deployments are served as GenericModelDeployment.
+ */
+export async function loadExternalAdapters(config: GatewayConfig): Promise<VendorModule[]> {
+  const out: VendorModule[] = [];
   for (const [i, spec] of config.adapters.entries()) {
     const target = spec.startsWith('.') || spec.startsWith('/') ? pathToFileURL(resolve(config.baseDir ?? process.cwd(), spec)).href : spec;
     let mod: Record<string, unknown>;
@@ -82,18 +90,27 @@ export async function loadExternalAdapters(config: GatewayConfig): Promise<Adapt
     } catch (err) {
       throw new ConfigError(`adapters[${i}]: cannot load adapter module ${spec}: ${(err as Error).message.split('\n')[0]}`);
     }
-    const candidate = (mod.default ?? mod.adapter) as Partial<Adapter> | undefined;
+    const exported = (mod.default ?? mod.adapter) as Partial<Adapter & VendorModule> | undefined;
+    const paired = Boolean(exported && typeof exported === 'object' && 'adapter' in exported);
+    const candidate = (paired ? exported!.adapter : exported) as Partial<Adapter> | undefined;
+    const graphql = (paired ? exported!.graphql : mod.graphql) as Partial<VendorGraphQL> | undefined;
     const problems: string[] = [];
     if (!candidate || typeof candidate !== 'object') problems.push('exports no adapter (default export or `adapter`)');
     else {
       if (typeof candidate.vendor !== 'string' || !/^[a-z][a-z0-9]*$/.test(candidate.vendor)) problems.push('vendor must be a lower-case word');
       if (typeof candidate.create !== 'function') problems.push('create must be a function');
       if (!candidate.configSchema || typeof (candidate.configSchema as { safeParse?: unknown }).safeParse !== 'function') problems.push('configSchema must be a zod schema');
-      if (typeof candidate.typeName !== 'string') problems.push('typeName must be a string');
       if (!candidate.capabilities) problems.push('capabilities are missing');
     }
+    if (graphql !== undefined) {
+      if (!graphql || typeof graphql !== 'object') problems.push('graphql must be an object with typeName and registerTypes');
+      else {
+        if (typeof graphql.typeName !== 'string' || !/^[_A-Za-z][_0-9A-Za-z]*$/.test(graphql.typeName)) problems.push('graphql.typeName must be a GraphQL type name');
+        if (typeof graphql.registerTypes !== 'function') problems.push('graphql.registerTypes must be a function');
+      }
+    }
     if (problems.length) throw new ConfigError(`adapters[${i}]: module ${spec} is not a model-gateway adapter:`, problems);
-    out.push(candidate as Adapter);
+    out.push(graphql ? { adapter: candidate as Adapter, graphql: graphql as VendorGraphQL } : { adapter: candidate as Adapter });
   }
   return out;
 }
@@ -243,9 +260,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const logger = options.logger ?? createLogger(config.logging.level);
   const clock = options.clock ?? systemClock;
   const external = await loadExternalAdapters(config);
-  const base = options.adapters ?? builtInAdapters;
-  const adapters = [...base, ...external.filter((a) => !base.some((b) => b.vendor === a.vendor))];
-  const byVendor = new Map(adapters.map((a) => [a.vendor, a]));
+  const base = options.adapters?.map(asVendorModule) ?? builtInVendors;
+  const vendors = [...base, ...external.filter((e) => !base.some((b) => b.adapter.vendor === e.adapter.vendor))];
+  const byVendor = new Map(vendors.map((v) => [v.adapter.vendor, v.adapter]));
 
   const observability = await createObservability(config, { logger, clock, traceExporter: options.traceExporter });
   const issues: string[] = [];
@@ -276,7 +293,6 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     backends.set(entry.id, {
       id: entry.id,
       vendor: adapter.vendor,
-      typeName: typeNameFor(adapter),
       adapter,
       instance,
       config: cfg,
@@ -288,7 +304,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   if (issues.length) throw new ConfigError('Invalid config:', issues);
 
   const usesOnlyBuiltIns = options.adapters === undefined && external.length === 0;
-  const built = usesOnlyBuiltIns ? (builtInSchema ??= buildSchema(builtInAdapters)) : buildSchema(adapters);
+  const built = usesOnlyBuiltIns ? (builtInSchema ??= buildSchema(builtInVendors)) : buildSchema(vendors);
 
   const redisProblem = config.pubsub?.redis ? await checkRedis(config.pubsub.redis) : null;
   if (redisProblem) throw new ConfigError('Invalid config:', [redisProblem]);

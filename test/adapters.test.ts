@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { builtInSimulators } from '../adapters/simulators.js';
-import { builtInAdapters } from '../adapters/index.js';
+import { builtInVendors } from '../adapters/index.js';
 import type { UpdatePatch } from '../src/domain/patch.js';
 import { startStack, dataOf, type Stack } from './helpers.js';
 import { createToySimulator } from './fixtures/toy-adapter.js';
@@ -46,7 +46,7 @@ const subjects: Subject[] = [
     name: vendor,
     backend: vendor,
     vendor,
-    typeName: builtInAdapters.find((a) => a.vendor === vendor)!.typeName,
+    typeName: builtInVendors.find((v) => v.adapter.vendor === vendor)!.graphql!.typeName,
     start: () => startStack({ vendors: [vendor] }),
   })),
   {

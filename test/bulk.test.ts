@@ -277,7 +277,6 @@ function createMemAdapter(stats: { inFlight: Map<string, number>; peak: Map<stri
   const KEY = [{ name: 'item', pattern: /^[a-z0-9-]+$/, maxLength: 40 }];
   return defineAdapter({
     vendor: 'mem',
-    typeName: 'GenericModelDeployment',
     configSchema: z.object({ id: z.string(), vendor: z.literal('mem'), baseUrl: z.string() }),
     capabilities: { updatableFields: ['name', 'tags'], batchGet: false, listFilters: [] },
     create(_config, ctx): AdapterInstance<string> {

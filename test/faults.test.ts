@@ -13,7 +13,7 @@ import { createNorthflankSimulator } from '../adapters/northflank/simulator.js';
 import { createNemoSimulator } from '../adapters/nemo/simulator.js';
 import { createZStackSimulator } from '../adapters/zstack/simulator.js';
 import { createToySimulator, toyAdapter } from './fixtures/toy-adapter.js';
-import { northflankAdapter } from '../adapters/northflank/adapter.js';
+import * as northflank from '../adapters/northflank/index.js';
 import { defineAdapter } from '../src/domain/adapter.js';
 
 const VENDORS = ['northflank', 'nemo', 'zstack'] as const;
@@ -519,7 +519,7 @@ describe('every error a client can see has a code of the fixed set', () => {
     stack = await startStack({
       vendors: ['northflank'],
       extraSims: { toybox: toy },
-      adapters: [northflankAdapter, buggy],
+      adapters: [northflank, buggy],
       config: { server: { port: 0, introspection: false, maxRequestBytes: 4096, limits: { tokens: 200 } } },
     });
   });

@@ -6,7 +6,6 @@ import { startServer } from '../src/server/index.js';
 import { builtInSimulators } from '../adapters/simulators.js';
 import type { VendorSimulator } from '../src/simulator/server.js';
 import { createLogger } from '../src/logger.js';
-import type { Adapter } from '../src/domain/adapter.js';
 import pino, { type Logger } from 'pino';
 import { sha512Hex } from '../adapters/zstack/client.js';
 import type { RecordedCall } from '../src/simulator/server.js';
@@ -50,7 +49,8 @@ export interface StackOptions {
   config?: Partial<GatewayConfigInput> & { baseDir?: string };
   /** Per-backend config additions, keyed by backend id (e.g. `{ zstack: { updateBodyStyle: 'wrapped' } }`). */
   backendOverrides?: Record<string, Record<string, unknown>>;
-  adapters?: Adapter[];
+  /** Replaces the built-in vendors (a bare adapter: a vendor without a GraphQL part). */
+  adapters?: GatewayOptions['adapters'];
   env?: Record<string, string>;
   /**
    * The gateway's logger; what it writes is not scanned. @default trace level into memory (`Stack.logs`),

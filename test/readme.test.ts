@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, validate } from 'graphql';
 import { buildSchema } from '../src/graphql/schema.js';
-import { builtInAdapters } from '../adapters/index.js';
+import { builtInVendors } from '../adapters/index.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const blocks = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
 const curlQueries = [...readme.matchAll(/-d '(\{"query":.*?\})'/g)].map((m) => JSON.parse(m[1]!).query as string);
-const { schema } = buildSchema(builtInAdapters);
+const { schema } = buildSchema(builtInVendors);
 
 describe('README examples', () => {
   it('has examples', () => {

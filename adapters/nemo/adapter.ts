@@ -20,7 +20,6 @@ import {
 } from './contract.js';
 import { createNemoClient, type NemoClient } from './client.js';
 import { BODY_FIELD_TO_INPUT, fromVendor, nemoWordsFor, toVendorPatch, type NemoUpdateBlock } from './mapping.js';
-import { registerTypes } from './graphql.js';
 
 const workspaceName = z
   .string()
@@ -96,10 +95,8 @@ export function bodyOf(patch: UpdatePatch): UpdateModelDeploymentRequest {
 
 export const nemoAdapter = defineAdapter<NemoBackendConfig, NemoKey>({
   vendor: 'nemo',
-  typeName: 'NemoModelDeployment',
   configSchema: NemoConfigSchema,
   capabilities: { updatableFields: [], batchGet: false, listFilters: ['status'] },
-  registerTypes,
   create(config, ctx): NemoAdapterInstance {
     const backend = ctx.backendId;
     const client = createNemoClient(ctx, { baseUrl: config.baseUrl, token: config.token, timeoutMs: config.timeoutMs });

@@ -1,4 +1,5 @@
 import { vendorDeploymentType, type CoreRefs, type GatewayBuilder, type GatewayTypes } from '../../src/graphql/builder.js';
+import { defineVendorGraphQL } from '../../src/graphql/vendor.js';
 import type { AuthContext, ModelDeployment, ModelDeploymentStatusHistoryItem } from './contract.js';
 import { unifiedStatus } from './mapping.js';
 
@@ -96,3 +97,5 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
 
   return { updateInput: UpdateInput };
 }
+
+export const nemoGraphQL = defineVendorGraphQL({ typeName: 'NemoModelDeployment', registerTypes });

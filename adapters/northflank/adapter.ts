@@ -17,7 +17,6 @@ import {
   type NorthflankUpdateBody,
 } from './contract.js';
 import { forDisplay, formatNativeKey, fromVendor, planChanges, showsUpdate, toVendorPatch, VENDOR, type NorthflankKey } from './mapping.js';
-import { registerTypes } from './graphql.js';
 
 const slug = z.string().max(SLUG_MAX_LENGTH).regex(SLUG_PATTERN, 'must be a Northflank id: lower-case letters and digits joined by single hyphens');
 
@@ -76,10 +75,8 @@ export function validatePatch(patch: UpdatePatch<Record<string, unknown> | null>
 
 export const northflankAdapter = defineAdapter<NorthflankBackendConfig, NorthflankKey>({
   vendor: VENDOR,
-  typeName: 'NorthflankModelDeployment',
   configSchema: northflankConfigSchema,
   capabilities: { updatableFields: ['name', 'description', 'tags'], batchGet: false, listFilters: [], nullablePaths: NULLABLE_PATHS },
-  registerTypes,
   create(config, ctx): AdapterInstance<NorthflankKey> {
     const client = createNorthflankClient(config, ctx);
     const idOf = (key: NorthflankKey) => `${ctx.backendId}:${formatNativeKey(key)}`;

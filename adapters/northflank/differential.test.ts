@@ -12,6 +12,7 @@ import { toPatch } from '../../src/graphql/mutations.js';
 import { buildSchema } from '../../src/graphql/schema.js';
 import { fromSchema, NOISY, QUIET } from '../../test/seed-arbitrary.js';
 import { northflankAdapter, validatePatch } from './adapter.js';
+import { northflankGraphQL } from './graphql.js';
 import { checkSeed } from './simulator.js';
 import updateSchema from './seed/update-request.schema.json' with { type: 'json' };
 
@@ -45,7 +46,7 @@ const seedRefuses = (body: unknown) => checkSeed('northflank/update-request', bo
 
 beforeAll(() => {
   // Registers the adapter's nullable paths (shmSize), as the running gateway does.
-  buildSchema([northflankAdapter]);
+  buildSchema([{ adapter: northflankAdapter, graphql: northflankGraphQL }]);
 });
 
 const show = (v: unknown) =>

@@ -1,6 +1,7 @@
 import { GraphQLScalarType, Kind } from 'graphql';
 import { parseBigInt, serializeBigInt } from '../../src/graphql/bigint.js';
 import { vendorDeploymentType, type CoreRefs, type GatewayBuilder } from '../../src/graphql/builder.js';
+import { defineVendorGraphQL } from '../../src/graphql/vendor.js';
 import type { NorthflankDeployment } from './contract.js';
 
 type Obj = Record<string, unknown>;
@@ -293,3 +294,5 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
 
   return { updateInput };
 }
+
+export const northflankGraphQL = defineVendorGraphQL({ typeName: 'NorthflankModelDeployment', registerTypes });

@@ -6,7 +6,6 @@ import type { UpdatePatch } from '../../src/domain/patch.js';
 import { issuesFromZod } from '../../src/domain/validation.js';
 import { createZStackClient } from './client.js';
 import { UPDATE_BODY_FIELDS, UpdateModelBodySchema, UUID_PATTERN, type ModelInventory, type UpdateModelBody, type UserTagInventory } from './contract.js';
-import { registerTypes, TYPE_NAME } from './graphql.js';
 import { contradictedFields, type FieldConfirmation } from '../../src/domain/confirmation.js';
 import { changesOf, confirmWrite, fromVendor, toVendorPatch, VENDOR, type FieldOrigins, type ZStackModelDeployment, type ZStackUpdateInput } from './mapping.js';
 
@@ -98,10 +97,8 @@ export function updateBodyOf(patch: UpdatePatch): { body: UpdateModelBody; origi
 
 export const zstackAdapter = defineAdapter({
   vendor: VENDOR,
-  typeName: TYPE_NAME,
   configSchema: ZStackConfigSchema,
   capabilities: { updatableFields: ['name', 'description', 'tags'], batchGet: true, listFilters: ['status'] },
-  registerTypes,
   create(config, ctx): AdapterInstance<string> {
     const backend = ctx.backendId;
     const style = config.updateBodyStyle ?? 'flat';

@@ -1,5 +1,6 @@
 import type { CoreRefs, GatewayBuilder } from '../../src/graphql/builder.js';
 import { vendorDeploymentType } from '../../src/graphql/builder.js';
+import { defineVendorGraphQL } from '../../src/graphql/vendor.js';
 import { parseGsonDate, type LongField, type ModelInventory, type ModelServiceRef } from './contract.js';
 import { VENDOR } from './mapping.js';
 
@@ -91,3 +92,5 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
 
   return { updateInput };
 }
+
+export const zstackGraphQL = defineVendorGraphQL({ typeName: TYPE_NAME, registerTypes });

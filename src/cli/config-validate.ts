@@ -33,7 +33,7 @@ export async function validateConfigFile(file: string, env: Record<string, strin
     } catch (err) {
       problems.push(err instanceof ConfigError ? err.message.replace(/\n {2}- /g, '; ') : (err as Error).message);
     }
-    problems.push(...backendIssues(config, [...builtInAdapters, ...external]));
+    problems.push(...backendIssues(config, [...builtInAdapters, ...external.map((v) => v.adapter)]));
   } else if (Array.isArray(loose.backends)) {
     const entries = loose.backends.filter((b): b is { id: string; vendor: string } => Boolean(b) && typeof (b as { vendor?: unknown }).vendor === 'string');
     if (entries.length === loose.backends.length) problems.push(...backendIssues({ backends: entries }, builtInAdapters));

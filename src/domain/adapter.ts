@@ -6,7 +6,6 @@ import type { ModelDeployment } from './deployment.js';
 import type { DeploymentStatus } from './status.js';
 import type { UpdateOptions, UpdatePatch, UpdatePlan, PlannedRequest, FieldChange } from './patch.js';
 import type { HttpClient, HttpClientSettings } from './http.js';
-import type { GatewayBuilder, CoreRefs } from '../graphql/builder.js';
 
 /** Every backend entry in the config has these; the adapter's configSchema validates the rest. */
 export interface BackendConfigBase {
@@ -98,18 +97,16 @@ export interface AdapterInstance<K = unknown> {
   close?(): Promise<void>;
 }
 
+/**
+ * A vendor's adapter: how its backends are configured, what they can do, and the running instance
+ * for one backend. How its deployments are shown in the API is not its business: a vendor folder's
+ * GraphQL part (adapters/<vendor>/graphql.ts) adds that, beside it.
+ */
 export interface Adapter<C extends BackendConfigBase = BackendConfigBase, K = any> {
   vendor: string;
-  /** The GraphQL object type of this vendor's deployments (must implement ModelDeployment). */
-  typeName: string;
   configSchema: z.ZodType<C>;
   capabilities: Capabilities;
   create(config: C, ctx: AdapterContext): AdapterInstance<K>;
-  /**
-   * Adds the vendor's detail type (named `typeName`) and, optionally, the input type of its update
-   * block. Without it, deployments are served as `GenericModelDeployment`.
-   */
-  registerTypes?(builder: GatewayBuilder, refs: CoreRefs): { updateInput?: unknown } | void;
 }
 
 /** Identity with a type check: `export const myAdapter = defineAdapter({...})`. */

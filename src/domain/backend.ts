@@ -4,7 +4,6 @@ import type { Adapter, AdapterInstance, BackendConfigBase } from './adapter.js';
 export interface Backend {
   id: string;
   vendor: string;
-  typeName: string;
   adapter: Adapter;
   instance: AdapterInstance;
   config: BackendConfigBase;

@@ -2,7 +2,8 @@ import type { Backend } from '../domain/backend.js';
 import { canSeeBackend } from '../auth.js';
 import type { GatewayBuilder } from './builder.js';
 
-export function registerBackendTypes(builder: GatewayBuilder) {
+/** `typeNameOf`: the GraphQL type of a vendor's deployments. */
+export function registerBackendTypes(builder: GatewayBuilder, typeNameOf: (vendor: string) => string) {
   const HealthRef = builder.simpleObject('BackendHealth', {
     fields: (t) => ({
       ok: t.boolean(),
@@ -25,7 +26,7 @@ export function registerBackendTypes(builder: GatewayBuilder) {
     fields: (t) => ({
       id: t.exposeString('id'),
       vendor: t.exposeString('vendor'),
-      deploymentType: t.string({ description: 'The GraphQL type of its deployments.', resolve: (b) => b.typeName }),
+      deploymentType: t.string({ description: 'The GraphQL type of its deployments.', resolve: (b) => typeNameOf(b.vendor) }),
       capabilities: t.field({ type: CapabilitiesRef, resolve: (b) => b.adapter.capabilities }),
       health: t.field({
         type: HealthRef,

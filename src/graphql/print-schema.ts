@@ -1,12 +1,12 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { printSchema } from 'graphql';
-import { builtInAdapters } from '../../adapters/index.js';
+import { builtInVendors } from '../../adapters/index.js';
 import { buildSchema } from './schema.js';
 
 /** The SDL of the built-in schema, as committed in schema/schema.graphql. */
 export function printBuiltInSchema(): string {
-  return `${printSchema(buildSchema(builtInAdapters).schema)}\n`;
+  return `${printSchema(buildSchema(builtInVendors).schema)}\n`;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -1,5 +1,4 @@
 import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
-import type { Adapter } from '../domain/adapter.js';
 import type { ModelDeployment } from '../domain/deployment.js';
 import { createBuilder } from './builder.js';
 import { registerErrorTypes } from './errors.js';
@@ -9,6 +8,7 @@ import { NULLABLE_INPUT_PATHS, registerMutations } from './mutations.js';
 import { registerSubscriptions } from './subscriptions.js';
 import { registerBulkMutations } from './bulk.js';
 import { registerViewer } from './viewer.js';
+import type { VendorModule } from './vendor.js';
 
 export const GENERIC_TYPE_NAME = 'GenericModelDeployment';
 
@@ -18,21 +18,22 @@ export interface BuiltSchema {
   vendorBlocks: string[];
 }
 
-/** Builds the whole schema for a set of adapters: one builder, one toSchema(). */
-export function buildSchema(adapters: readonly Adapter[]): BuiltSchema {
+/** Builds the whole schema for a set of vendors: one builder, one toSchema(). */
+export function buildSchema(vendors: readonly VendorModule[]): BuiltSchema {
   const { builder, refs } = createBuilder();
   registerErrorTypes(builder);
   const vendorInputs = new Map<string, unknown>();
   const generic = new Set<string>();
-  for (const adapter of adapters) {
-    if (adapter.registerTypes) {
-      const out = adapter.registerTypes(builder, refs);
+  for (const { adapter, graphql } of vendors) {
+    if (graphql) {
+      const out = graphql.registerTypes(builder, refs);
       if (out && out.updateInput) vendorInputs.set(adapter.vendor, out.updateInput);
       for (const path of adapter.capabilities.nullablePaths ?? []) NULLABLE_INPUT_PATHS.add([adapter.vendor, ...path].join('.'));
     } else {
       generic.add(adapter.vendor);
     }
   }
+  const typeNames = new Map(vendors.map(({ adapter, graphql }) => [adapter.vendor, graphql?.typeName ?? GENERIC_TYPE_NAME]));
   builder.objectRef<ModelDeployment>(GENERIC_TYPE_NAME).implement({
     description: 'A deployment of an adapter that adds no type of its own; its payload is in `raw`.',
     interfaces: [refs.NodeRef, refs.ModelDeploymentRef],
@@ -41,14 +42,10 @@ export function buildSchema(adapters: readonly Adapter[]): BuiltSchema {
   });
   const FilterInput = registerFilterInput(builder, refs);
   registerQueries(builder, refs, FilterInput);
-  registerBackendTypes(builder);
+  registerBackendTypes(builder, (vendor) => typeNames.get(vendor) ?? GENERIC_TYPE_NAME);
   registerViewer(builder);
   const { vendorBlocks } = registerMutations(builder, refs, vendorInputs);
   registerSubscriptions(builder, refs, FilterInput);
   registerBulkMutations(builder, FilterInput, vendorInputs);
   return { schema: lexicographicSortSchema(builder.toSchema()), vendorBlocks };
-}
-
-export function typeNameFor(adapter: Adapter): string {
-  return adapter.registerTypes ? adapter.typeName : GENERIC_TYPE_NAME;
 }
