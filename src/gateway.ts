@@ -21,6 +21,7 @@ import { checkRedis, ConfigError, parseBackendEntry, suggestKey, type GatewayCon
 import { buildSchema, type BuiltSchema } from './graphql/schema.js';
 import { asVendorModule, type VendorGraphQL, type VendorModule } from './graphql/vendor.js';
 import { DeploymentLoaders, useUpstreamRequestCap, type GraphQLContext } from './graphql/context.js';
+import { shownErrorOf, toGraphQLError } from './graphql/errors.js';
 import { authenticate, sha256Hex, type ApiKeyEntry, type Principal } from './auth.js';
 import { createLogger } from './logger.js';
 import { useSharedSubscriptionExecution } from './graphql/shared-execution.js';
@@ -133,7 +134,7 @@ function useErrorLogging(logger: Logger): Plugin<GraphQLContext> {
       if (!result || typeof result !== 'object' || (!('errors' in result) && !('data' in result))) return;
       const r = result as { errors?: readonly GraphQLError[]; data?: unknown };
       for (const e of r.errors ?? []) {
-        if (!(e.originalError instanceof GatewayError) && !(e instanceof GatewayError) && e.originalError) {
+        if (e.originalError && !shownErrorOf(e)) {
           logger.error({ err: e.originalError, requestId: ctx.requestId, path: e.path }, 'unexpected error in resolver');
         }
       }
@@ -374,8 +375,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     graphqlEndpoint: '/graphql',
     landingPage: false,
     maxRequestBodySize: config.server.maxRequestBytes,
-    // Never in development mode: a masked error must not carry the original's message or stack.
-    maskedErrors: { maskError: (error, message) => withFixedCode(yogaMaskError(error, message, false)) as Error },
+    // Errors of ours get their GraphQL form; anything else is masked, never in development mode (a
+    // masked error must not carry the original's message or stack).
+    maskedErrors: { maskError: (error, message) => withFixedCode(toGraphQLError(error) ?? yogaMaskError(error, message, false)) as Error },
     // GraphiQL is a static page of the edge (src/server/graphiql.ts), not rendered per request.
     graphiql: false,
     // Only listed origins get a CORS grant (yoga would otherwise echo a lone listed origin to anyone).
@@ -387,7 +389,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       debug: (...a: unknown[]) => logger.debug(a.map(String).join(' ')),
       info: (...a: unknown[]) => logger.info(a.map(String).join(' ')),
       warn: (...a: unknown[]) => logger.warn(a.map(String).join(' ')),
-      error: (...a: unknown[]) => (a.length === 1 && isClientError(a[0]) ? logger.debug(String(a[0])) : logger.error(a.map(String).join(' '))),
+      error: (...a: unknown[]) => {
+        // Yoga names every error its mask function replaced; one of ours is an answer, not a fault.
+        if (a.length === 1 && shownErrorOf(a[0])) return;
+        if (a.length === 1 && isClientError(a[0])) logger.debug(String(a[0]));
+        else logger.error(a.map(String).join(' '));
+      },
     },
     context: ({ request }): GraphQLContext => {
       const requestId = sanitizeRequestId(request.headers.get('x-request-id')) ?? randomUUID();

@@ -1,8 +1,6 @@
-import { GraphQLError } from 'graphql';
-
 /**
  * The fixed set of codes a client can see in `extensions.code`. Every error the gateway means
- * to show is a GatewayError; anything else is masked by Yoga.
+ * to show is a GatewayError; anything else is masked.
  */
 export const ERROR_CODES = [
   'UNAUTHENTICATED',
@@ -32,12 +30,19 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
 }
 
-export class GatewayError extends GraphQLError {
+/**
+ * An error the gateway means to show: a code of the fixed set, a message, and the fields a client
+ * sees beside them. The API layer gives it its wire form (src/graphql/errors.ts).
+ */
+export class GatewayError extends Error {
   readonly code: ErrorCode;
+  /** What a client sees beside the message: `code`, then the fields of this kind of error. */
+  readonly extensions: Readonly<Record<string, unknown>>;
   constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
-    super(message, { extensions: { code, ...extensions } });
-    this.code = code;
+    super(message);
     this.name = new.target.name;
+    this.code = code;
+    this.extensions = { code, ...extensions };
   }
 }
 

@@ -1,5 +1,27 @@
+import { GraphQLError } from 'graphql';
 import { ConflictError, ForbiddenError, NotFoundError, UnsupportedFieldError, UpstreamError, ValidationError, GatewayError } from '../domain/errors.js';
 import type { GatewayBuilder } from './builder.js';
+
+/** The error of ours a GraphQL error carries (a resolver threw it), or the error itself when it is one. */
+export function shownErrorOf(error: unknown): GatewayError | null {
+  let e = error;
+  while (e instanceof GraphQLError) e = e.originalError;
+  return e instanceof GatewayError ? e : null;
+}
+
+/**
+ * An error of ours in its GraphQL form: its message and extensions, at the path and locations of
+ * the GraphQL error that carried it. Null for anything else (which is masked). Its form has no
+ * original error, so Yoga reckons it a GraphQL error of its own (never a 500).
+ */
+export function toGraphQLError(error: unknown): GraphQLError | null {
+  if (error instanceof GatewayError) return new GraphQLError(error.message, { extensions: { ...error.extensions } });
+  if (!(error instanceof GraphQLError) || !shownErrorOf(error)) return null;
+  const shown = new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: error.extensions });
+  // graphql-jit's errors carry their locations without the nodes they were computed from.
+  if (shown.locations !== error.locations) (shown as { locations?: GraphQLError['locations'] }).locations = error.locations;
+  return shown;
+}
 
 /** Error classes as GraphQL object types, members of mutation result unions (Pothos errors plugin). */
 export function registerErrorTypes(builder: GatewayBuilder) {
