@@ -102,6 +102,7 @@ export async function loadExternalAdapters(config: GatewayConfig): Promise<Vendo
       if (typeof candidate.create !== 'function') problems.push('create must be a function');
       if (!candidate.configSchema || typeof (candidate.configSchema as { safeParse?: unknown }).safeParse !== 'function') problems.push('configSchema must be a zod schema');
       if (!candidate.capabilities) problems.push('capabilities are missing');
+      if ('registerTypes' in candidate) problems.push('registerTypes belongs to the module\'s `graphql` export ({ typeName, registerTypes }), not to the adapter');
     }
     if (graphql !== undefined) {
       if (!graphql || typeof graphql !== 'object') problems.push('graphql must be an object with typeName and registerTypes');

@@ -32,7 +32,10 @@ describe.each([
   });
 });
 
-it('a module whose GraphQL part is malformed is refused, naming what is wrong', async () => {
-  const config = parseConfig({ adapters: [fixture('toy-vendor-bad-graphql.ts')], backends: [{ id: 'toybox', vendor: 'toy', baseUrl: 'http://127.0.0.1:1' }] }, {});
-  await expect(loadExternalAdapters(config)).rejects.toThrow(/graphql\.typeName must be a GraphQL type name[\s\S]*graphql\.registerTypes must be a function/);
+it.each([
+  ['whose GraphQL part is malformed', 'toy-vendor-bad-graphql.ts', /graphql\.typeName must be a GraphQL type name[\s\S]*graphql\.registerTypes must be a function/],
+  ['whose adapter carries its GraphQL types itself', 'toy-adapter-old-shape.ts', /registerTypes belongs to the module's `graphql` export/],
+])('a module %s is refused, naming what is wrong', async (_what, file, words) => {
+  const config = parseConfig({ adapters: [fixture(file)], backends: [{ id: 'toybox', vendor: 'toy', baseUrl: 'http://127.0.0.1:1' }] }, {});
+  await expect(loadExternalAdapters(config)).rejects.toThrow(words);
 });
