@@ -15,5 +15,12 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Both cores: most test time is spent waiting on sockets and child processes, not computing.
+    maxWorkers: 2,
+    // A worker runs its files one after another in one module graph: the gateway's modules load
+    // once per worker rather than once per file. Nothing a test relies on is process-wide: each
+    // test makes its own gateway, clock and simulators, and the secret scan empties what it has
+    // scanned after each file.
+    isolate: false,
   },
 });

@@ -5,7 +5,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataOf, startStack, type Stack } from './helpers.js';
-import { run, start, until, type Run } from './cli-run.js';
+import { run, spawnCli, start, until, type Run } from './cli-run.js';
 
 interface Ctx {
   stack: Stack;
@@ -113,5 +113,18 @@ describe('exit codes', { timeout: 120_000 }, () => {
       expect(r.stderr.trimEnd().split('\n'), r.stderr).toHaveLength(1);
       expect(r.stderr).toMatch(/^error: /);
     }
+  });
+
+  // The tests above run the client commands in this process, on buffers; the binary runs the same
+  // function on its process's streams and exits with the status it returns. Same exit, same output.
+  const BINARY_ROWS = ROWS.filter(([command, code, why]) =>
+    ['--version', 'config validate', 'deployments list', 'deployments get'].includes(command) && (code !== 0 || why !== 'a valid file'),
+  );
+  it.each(BINARY_ROWS)('the binary: %s exits %i (%s) with the same output as in process', async (_command, code, _why, args) => {
+    const inProcess = await run(ctx.stack.url, args(ctx));
+    const binary = await spawnCli(ctx.stack.url, args(ctx)).done;
+    expect(binary.code, binary.stderr).toBe(code);
+    expect(binary.stderr).toBe(inProcess.stderr);
+    expect(binary.stdout).toBe(inProcess.stdout);
   });
 });

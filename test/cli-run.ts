@@ -1,7 +1,16 @@
-/** Runs the model-gateway CLI as a real process, for the CLI tests. */
+/**
+ * Runs the model-gateway CLI for the CLI tests: in this process, through `runCli` with the
+ * streams, environment, Ctrl-C and clock passed in (as the binary passes its process's own), and
+ * as a real process for the commands that serve until interrupted and for the tests of the
+ * binary itself. Either way the CLI talks to the gateway over HTTP.
+ */
 import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { runCli, SERVING_COMMANDS, commandOf } from '../src/cli/run.js';
+import type { CliIo } from '../src/cli/io.js';
+import { systemClock, type Clock } from '../src/domain/clock.js';
 import type { Stack } from './helpers.js';
 import { capture } from './secret-capture.js';
 
@@ -13,8 +22,14 @@ export interface Run {
   stderr: string;
 }
 
+/** What a test can do to a running command: interrupt it (SIGINT is Ctrl-C) and see whether it ended. */
+export interface Proc {
+  kill(signal?: NodeJS.Signals): boolean;
+  readonly exitCode: number | null;
+}
+
 export interface Running {
-  proc: ReturnType<typeof spawn>;
+  proc: Proc;
   out: { stdout: string; stderr: string };
   done: Promise<Run>;
 }
@@ -27,33 +42,78 @@ export interface RunOptions {
    * sample credentials, printed on purpose so that a config can point at them. @default true
    */
   scanStdout?: boolean;
+  /** The command's clock (for --timeout and progress). @default the system clock */
+  clock?: Clock;
+  /** Run the binary as a child process instead of in this process. */
+  process?: boolean;
 }
 
-export function start(url: string, args: string[], options: RunOptions = {}): Running {
-  const proc = spawn(process.execPath, [bin, ...args], {
-    env: { ...process.env, MODEL_GATEWAY_URL: url, MODEL_GATEWAY_TOKEN: '', ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+const envFor = (url: string, options: RunOptions) => ({ ...process.env, MODEL_GATEWAY_URL: url, MODEL_GATEWAY_TOKEN: '', ...options.env });
+
+/** Named by command, never by its arguments; scanned for secrets after the file (test/setup-secret-scan.ts). */
+function scanned(args: string[], options: RunOptions, out: { stdout: string; stderr: string }) {
+  const command = `model-gateway ${args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`;
+  if (options.scanStdout !== false) capture('CLI output', `${command} (stdout)`)(out.stdout);
+  capture('CLI output', `${command} (stderr)`)(out.stderr);
+}
+
+/** Runs the binary as a real process (the serving commands, and tests of the binary itself). */
+export function spawnCli(url: string, args: string[], options: RunOptions = {}): Running {
+  const proc = spawn(process.execPath, [bin, ...args], { env: envFor(url, options), stdio: ['pipe', 'pipe', 'pipe'] });
   const out = { stdout: '', stderr: '' };
   proc.stdout!.on('data', (b: Buffer) => (out.stdout += b.toString()));
   proc.stderr!.on('data', (b: Buffer) => (out.stderr += b.toString()));
   proc.stdin!.end(options.input ?? '');
-  // Scanned for secrets after the file (test/setup-secret-scan.ts); named by command, never by its arguments.
-  const command = `model-gateway ${args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`;
   const done = new Promise<Run>((resolve) =>
     proc.on('close', (code) => {
-      if (options.scanStdout !== false) capture('CLI output', `${command} (stdout)`)(out.stdout);
-      capture('CLI output', `${command} (stderr)`)(out.stderr);
+      scanned(args, options, out);
       resolve({ code, ...out });
     }),
   );
   return { proc, out, done };
 }
 
+/** Runs one command line in this process, on buffers, as `model-gateway ...args`. */
+export function start(url: string, args: string[], options: RunOptions = {}): Running {
+  const argv = [process.execPath, bin, ...args];
+  if (options.process || SERVING_COMMANDS.includes(commandOf(argv) ?? '')) return spawnCli(url, args, options);
+  const out = { stdout: '', stderr: '' };
+  const interrupts = new Set<() => void>();
+  let exitCode: number | null = null;
+  const io: CliIo = {
+    stdout: { write: (text: string) => (out.stdout += text) },
+    stderr: { write: (text: string) => (out.stderr += text) },
+    stdin: Readable.from([Buffer.from(options.input ?? '')]),
+    env: envFor(url, options),
+    onInterrupt(listener) {
+      interrupts.add(listener);
+      return () => void interrupts.delete(listener);
+    },
+    clock: options.clock ?? systemClock,
+  };
+  const proc: Proc = {
+    kill(signal = 'SIGTERM') {
+      if (exitCode !== null) return false;
+      if (signal !== 'SIGINT') throw new Error(`an in-process command takes only SIGINT (Ctrl-C), not ${signal}`);
+      for (const l of [...interrupts]) l();
+      return true;
+    },
+    get exitCode() {
+      return exitCode;
+    },
+  };
+  const done = runCli(argv, io).then((code) => {
+    exitCode = code;
+    scanned(args, options, out);
+    return { code, ...out };
+  });
+  return { proc, out, done };
+}
+
 export const run = (url: string, args: string[], options?: RunOptions) => start(url, args, options).done;
 
 /** Polls a condition a real process or socket brings about; generous, as the machine may be busy. */
-export async function until(pred: () => boolean, what: string, timeoutMs = 20_000) {
+export async function until(pred: () => boolean, what: string, timeoutMs = 60_000) {
   const t0 = Date.now();
   while (!pred()) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);

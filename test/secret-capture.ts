@@ -129,6 +129,8 @@ export function scan(): Hit[] {
     // Log chunks are whole lines; a response's chunks are one stream, which a secret may straddle.
     const all = c.chunks.length === 1 ? c.chunks[0]! : c.chunks.join('');
     for (const v of values) if (all.includes(v)) hits.push({ kind: secrets.get(v)!, where: c.where, source: c.source, test: c.test });
+    // Scanned once: a worker that runs several files (isolate: false) scans each text after the file that made it.
+    c.chunks = [];
   }
   return hits;
 }

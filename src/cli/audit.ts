@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { readAuditFile, type AuditEntry } from '../observability/audit.js';
 import { CliError, EXIT_USAGE } from './client.js';
 import { safe } from './output.js';
+import type { CliIo } from './io.js';
 
 interface TailOptions {
   config?: string;
@@ -13,7 +14,7 @@ interface TailOptions {
   json?: boolean;
 }
 
-export function registerAudit(program: Command): void {
+export function registerAudit(program: Command, io: CliIo): void {
   const audit = program.command('audit').description('The audit trail of the writes made through the gateway.');
   audit
     .command('tail')
@@ -25,7 +26,7 @@ export function registerAudit(program: Command): void {
     .action(async (opts: TailOptions) => {
       const count = Number(opts.lines);
       if (!Number.isInteger(count) || count < 1) throw new CliError(`--lines: ${JSON.stringify(opts.lines)} is not a positive whole number`, EXIT_USAGE);
-      const file = opts.file ?? (await auditFileOf(opts.config ?? process.env.MODEL_GATEWAY_CONFIG));
+      const file = opts.file ?? (await auditFileOf(opts.config ?? io.env.MODEL_GATEWAY_CONFIG));
       let entries: AuditEntry[];
       try {
         entries = await readAuditFile(file, count);
@@ -33,7 +34,7 @@ export function registerAudit(program: Command): void {
         throw new CliError(`cannot read the audit file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
       const out = entries.map((e) => (opts.json ? JSON.stringify(e) : safe(line(e))));
-      if (out.length) process.stdout.write(`${out.join('\n')}\n`);
+      if (out.length) io.stdout.write(`${out.join('\n')}\n`);
     });
 }
 

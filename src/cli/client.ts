@@ -28,8 +28,8 @@ export interface GatewayOptions {
 /** Adds --url and --token (with their environment variables) to a command that talks to a gateway. */
 export function withGatewayOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--url <url>', `gateway GraphQL endpoint (default: ${DEFAULT_URL})`).env('MODEL_GATEWAY_URL'))
-    .addOption(new Option('--token <key>', 'API key, sent as Authorization: Bearer').env('MODEL_GATEWAY_TOKEN'));
+    .addOption(new Option('--url <url>', `gateway GraphQL endpoint (default: ${DEFAULT_URL}) (env: MODEL_GATEWAY_URL)`))
+    .addOption(new Option('--token <key>', 'API key, sent as Authorization: Bearer (env: MODEL_GATEWAY_TOKEN)'));
 }
 
 export interface GraphQLErrorShape {
@@ -91,15 +91,15 @@ function unreachable(url: string, err: unknown): CliError {
   return new CliError(`cannot reach the gateway at ${url} (${why}); is it running? Set --url or MODEL_GATEWAY_URL`);
 }
 
-export function connect(opts: GatewayOptions): GatewayClient {
-  const url = opts.url || DEFAULT_URL;
+export function connect(opts: GatewayOptions, env: Record<string, string | undefined>): GatewayClient {
+  const url = opts.url || env.MODEL_GATEWAY_URL || DEFAULT_URL;
   try {
     const u = new URL(url);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
   } catch {
     throw usageError(`--url ${JSON.stringify(url)} is not an http(s) URL`);
   }
-  const token = opts.token || undefined;
+  const token = opts.token || env.MODEL_GATEWAY_TOKEN || undefined;
   const closers: (() => Promise<void> | void)[] = [];
 
   async function request<T>(query: string, variables?: Record<string, unknown>, operationName?: string): Promise<GraphQLResponse<T>> {

@@ -1,3 +1,4 @@
+import type { CliIo } from './io.js';
 import type { Command, Option } from 'commander';
 import { DEPLOYMENT_STATUSES } from '../domain/status.js';
 import { usageError } from './client.js';
@@ -176,7 +177,7 @@ export function fishCompletion(program: Command, vendors: readonly string[]): st
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 
 /** `vendors` is asked for only when a script is printed (the adapters are not loaded for `--help`). */
-export function registerCompletion(program: Command, vendors: () => Promise<readonly string[]>): void {
+export function registerCompletion(program: Command, io: CliIo, vendors: () => Promise<readonly string[]>): void {
   program
     .command('completion')
     .description('Print a shell completion script: bash, zsh or fish (e.g. source <(model-gateway completion bash)).')
@@ -184,6 +185,6 @@ export function registerCompletion(program: Command, vendors: () => Promise<read
     .action(async (shell: string) => {
       const make = { bash: bashCompletion, zsh: zshCompletion, fish: fishCompletion }[shell as (typeof SHELLS)[number]];
       if (!make) throw usageError(`completion ${JSON.stringify(shell)}: no completion for this shell${didYouMean(shell, SHELLS)}`);
-      process.stdout.write(make(program, await vendors()));
+      io.stdout.write(make(program, await vendors()));
     });
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { loadExternalAdapters } from '../gateway.js';
 import { CliError, usageError } from './client.js';
 import { safe } from './output.js';
+import type { CliIo } from './io.js';
 
 /**
  * Every problem of a config file, each with its key path: the file itself, unset `${ENV}`
@@ -51,18 +52,18 @@ export async function validateConfigFile(file: string, env: Record<string, strin
   return { problems, summary };
 }
 
-export function registerConfig(program: Command): void {
+export function registerConfig(program: Command, io: CliIo): void {
   const config = program.command('config').description('Check a gateway config file.');
   config
     .command('validate')
     .description('Print every problem of a config file with its key path; exit 0 when it is valid, 1 when not.')
     .argument('<file>', 'YAML or JSON config file')
     .action(async (file: string) => {
-      const { problems, summary } = await validateConfigFile(file);
+      const { problems, summary } = await validateConfigFile(file, io.env);
       if (problems.length) {
-        process.stdout.write(`${safe(file)}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  ${safe(p)}\n`).join('')}`);
+        io.stdout.write(`${safe(file)}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  ${safe(p)}\n`).join('')}`);
         throw new CliError(`${safe(file)} is not a valid config`);
       }
-      process.stdout.write(`${safe(file)} is valid: ${safe(summary ?? '')}\n`);
+      io.stdout.write(`${safe(file)} is valid: ${safe(summary ?? '')}\n`);
     });
 }

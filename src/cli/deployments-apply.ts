@@ -4,8 +4,9 @@ import { emit, outputOf, withOutputOptions, type OutputFlags } from './output.js
 
 const FORMATS = ['text', 'json', 'yaml'] as const;
 import { applyPlan, checkApplied, renderApplied } from './plan-view.js';
+import type { CliIo } from './io.js';
 
-export function registerDeploymentsApply(parent: Command): void {
+export function registerDeploymentsApply(parent: Command, io: CliIo): void {
   withOutputOptions(
     withGatewayOptions(
       parent
@@ -16,10 +17,10 @@ export function registerDeploymentsApply(parent: Command): void {
     FORMATS,
   ).action(async (planId: string, opts: GatewayOptions & OutputFlags) => {
     const output = outputOf(opts, FORMATS);
-    const client = connect(opts);
-    const result = await applyPlan(client, planId, { progress: !output.machine });
-    if (output.machine) await emit(result, output);
-    else process.stdout.write(renderApplied(result));
+    const client = connect(opts, io.env);
+    const result = await applyPlan(client, planId, { progress: !output.machine, io });
+    if (output.machine) await emit(result, output, io.stdout);
+    else io.stdout.write(renderApplied(result));
     checkApplied(result);
   });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { connect, CliError, withGatewayOptions, type GatewayOptions } from './client.js';
 import { DEPLOYMENT_FIELDS, stableDeployment, type DeploymentView } from './deployment-view.js';
 import { emit, outputOf, safe, show, withOutputOptions, type OutputFlags } from './output.js';
+import type { CliIo } from './io.js';
 
 const FORMATS = ['text', 'wide', 'name', 'json', 'yaml'] as const;
 
@@ -12,7 +13,7 @@ function resourcesOf(r: Record<string, unknown> | null): Record<string, unknown>
   return known.length ? Object.fromEntries(known) : null;
 }
 
-export function registerDeploymentsGet(parent: Command): void {
+export function registerDeploymentsGet(parent: Command, io: CliIo): void {
   withOutputOptions(
     withGatewayOptions(
       parent
@@ -23,12 +24,12 @@ export function registerDeploymentsGet(parent: Command): void {
     FORMATS,
   ).action(async (id: string, opts: GatewayOptions & OutputFlags) => {
     const output = outputOf(opts, FORMATS);
-    const client = connect(opts);
+    const client = connect(opts, io.env);
     const { modelDeployment: d } = await client.data<{ modelDeployment: DeploymentView | null }>(GET, { id });
     if (!d) throw new CliError(`${id} not found`);
-    if (output.machine) return emit(stableDeployment(d), output);
+    if (output.machine) return emit(stableDeployment(d), output, io.stdout);
     if (output.format === 'name') {
-      process.stdout.write(`${safe(d.id)}\n`);
+      io.stdout.write(`${safe(d.id)}\n`);
       return;
     }
     const rows: [string, unknown][] = [
@@ -48,6 +49,6 @@ export function registerDeploymentsGet(parent: Command): void {
       ...(output.format === 'wide' ? ([['raw', d.raw]] as [string, unknown][]) : []),
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
-    process.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(width)}  ${show(v)}`).join('\n')}\n`);
+    io.stdout.write(`${rows.map(([k, v]) => `${k.padEnd(width)}  ${show(v)}`).join('\n')}\n`);
   });
 }

@@ -3,6 +3,7 @@ import { collect, connect, CliError, splitList, usageError, withGatewayOptions, 
 import { DEPLOYMENT_FIELDS, filterOf, stableDeployment, type DeploymentView, type FilterFlags } from './deployment-view.js';
 import { emit, outputOf, safe, show, table, withOutputOptions, type Column, type OutputFlags } from './output.js';
 import { didYouMean } from './suggest.js';
+import type { CliIo } from './io.js';
 
 // The gateway's query cost limit allows pages of this size with every field the CLI shows.
 const PAGE = 100;
@@ -62,7 +63,7 @@ const WIDE: Column<DeploymentView>[] = [
 
 const FORMATS = ['text', 'wide', 'name', 'json', 'yaml'] as const;
 
-export function registerDeploymentsList(parent: Command): void {
+export function registerDeploymentsList(parent: Command, io: CliIo): void {
   withOutputOptions(
     withGatewayOptions(
       parent
@@ -78,7 +79,7 @@ export function registerDeploymentsList(parent: Command): void {
   ).action(async (opts: ListOptions) => {
     const output = outputOf(opts, FORMATS);
     const filter = filterOf(opts);
-    const client = connect(opts);
+    const client = connect(opts, io.env);
     await checkSelectors(client, splitList(opts.vendor), splitList(opts.backend));
     const deployments: DeploymentView[] = [];
     let failures: ListPage['modelDeployments']['failures'] = [];
@@ -95,13 +96,13 @@ export function registerDeploymentsList(parent: Command): void {
     } while (after);
 
     if (output.format === 'json' || output.format === 'yaml') {
-      await emit({ deployments: deployments.map(stableDeployment), failures }, output);
+      await emit({ deployments: deployments.map(stableDeployment), failures }, output, io.stdout);
     } else if (output.format === 'name') {
-      process.stdout.write(deployments.map((d) => `${safe(d.id)}\n`).join(''));
+      io.stdout.write(deployments.map((d) => `${safe(d.id)}\n`).join(''));
     } else if (deployments.length) {
-      process.stdout.write(`${table(deployments, output.format === 'wide' ? WIDE : COLUMNS)}\n${deployments.length} deployment${deployments.length === 1 ? '' : 's'}\n`);
+      io.stdout.write(`${table(deployments, output.format === 'wide' ? WIDE : COLUMNS)}\n${deployments.length} deployment${deployments.length === 1 ? '' : 's'}\n`);
     } else {
-      process.stdout.write('No deployments match.\n');
+      io.stdout.write('No deployments match.\n');
     }
     if (failures.length) {
       const f = failures[0]!;

@@ -5,6 +5,7 @@ import { whereOf } from './deployment-view.js';
 import { checkSelectors } from './deployments-list.js';
 import { emit, outputOf, withOutputOptions, type OutputFlags } from './output.js';
 import { PAYLOAD_FIELDS, applyPlan, checkApplied, renderApplied, renderPlan, type Payload } from './plan-view.js';
+import type { CliIo } from './io.js';
 
 const PLAN = `mutation PlanUpdate($where: ModelDeploymentFilter, $ids: [ID!], $patch: UpdateModelDeploymentsPatch!, $concurrency: Int) {
   updateModelDeployments(where: $where, ids: $ids, patch: $patch, dryRun: true, concurrency: $concurrency) {
@@ -75,8 +76,8 @@ function parseLoose(text: string): unknown {
   }
 }
 
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+async function confirm(io: CliIo, question: string): Promise<boolean> {
+  const rl = createInterface({ input: io.stdin, output: io.stderr as NodeJS.WritableStream });
   try {
     const answer = await rl.question(question);
     return /^y(es)?$/i.test(answer.trim());
@@ -85,7 +86,7 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-export function registerDeploymentsUpdate(parent: Command): void {
+export function registerDeploymentsUpdate(parent: Command, io: CliIo): void {
   withOutputOptions(
     withGatewayOptions(
     parent
@@ -113,7 +114,7 @@ export function registerDeploymentsUpdate(parent: Command): void {
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) throw usageError(`--concurrency ${opts.concurrency}: expected a whole number from 1 to 16`);
     }
 
-    const client = connect(opts);
+    const client = connect(opts, io.env);
     await checkSelectors(client, (where?.vendors as string[] | undefined) ?? [], (where?.backends as string[] | undefined) ?? [], (key) => `--where ${key}=`);
     const { updateModelDeployments: r } = await client.data<{ updateModelDeployments: Payload & { __typename: string; code?: string; message?: string } }>(PLAN, {
       where,
@@ -125,10 +126,10 @@ export function registerDeploymentsUpdate(parent: Command): void {
     const plan: Payload = r;
     // JSON and YAML print one document, {plan, result}, once the command is done.
     const out = (text: string) => {
-      if (!output.machine) process.stdout.write(text);
+      if (!output.machine) io.stdout.write(text);
     };
     const finish = async (result: Payload | null) => {
-      if (output.machine) await emit({ plan, result }, output);
+      if (output.machine) await emit({ plan, result }, output, io.stdout);
     };
     out(renderPlan(plan));
 
@@ -143,17 +144,17 @@ export function registerDeploymentsUpdate(parent: Command): void {
       return;
     }
     if (!opts.yes) {
-      if (!process.stdin.isTTY) {
+      if (!io.stdin.isTTY) {
         await finish(null);
         throw usageError(`not applied: stdin is not a terminal, so nobody can confirm; pass --yes to apply plan ${plan.planId}, or --dry-run to only show it`);
       }
       const n = plan.summary.changed;
-      if (!(await confirm(`Apply ${n} change${n === 1 ? '' : 's'}? [y/N] `))) {
+      if (!(await confirm(io, `Apply ${n} change${n === 1 ? '' : 's'}? [y/N] `))) {
         out(`Not applied. The plan stays valid until ${plan.expiresAt}: model-gateway deployments apply ${plan.planId}\n`);
         return await finish(null);
       }
     }
-    const result = await applyPlan(client, plan.planId!, { progress: !output.machine });
+    const result = await applyPlan(client, plan.planId!, { progress: !output.machine, io });
     out(renderApplied(result));
     await finish(result);
     checkApplied(result);

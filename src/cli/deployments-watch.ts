@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { connect, CliError, EXIT_FAILURE, oneLine, usageError, withGatewayOptions, type GatewayOptions, type GraphQLResponse } from './client.js';
 import { parseStatuses } from './deployment-view.js';
 import { outputOf, parseDuration, safe, withOutputOptions, type OutputFlags } from './output.js';
+import type { CliIo } from './io.js';
+import type { TimerHandle } from '../domain/clock.js';
 
 const FORMATS = ['text', 'json'] as const;
 
@@ -32,7 +34,7 @@ function lookup(ids: string[]): { query: string; variables: Record<string, strin
   return { query: `query WatchTargets(${vars}) {\n  ${fields}\n}`, variables: Object.fromEntries(ids.map((id, i) => [`id${i}`, id])) };
 }
 
-export function registerDeploymentsWatch(parent: Command): void {
+export function registerDeploymentsWatch(parent: Command, io: CliIo): void {
   withOutputOptions(
     withGatewayOptions(
       parent
@@ -53,7 +55,7 @@ export function registerDeploymentsWatch(parent: Command): void {
     if (opts.transport !== 'sse' && opts.transport !== 'ws') throw usageError(`--transport ${JSON.stringify(opts.transport)}: expected sse or ws`);
     const transport = opts.transport;
 
-    const client = connect(opts);
+    const client = connect(opts, io.env);
     const { query, variables } = lookup(ids);
     const found = await client.request<Record<string, { id: string; status: string; vendorStatus: string | null } | null>>(query, variables);
     if (found.errors?.length) throw new CliError(oneLine(found.errors));
@@ -67,26 +69,27 @@ export function registerDeploymentsWatch(parent: Command): void {
     // The state each id had when the subscription started is printed as its first event; only
     // then can "every deployment is <until>" be said, whatever the lookup above saw.
     const announced = new Set<string>();
-    const print = (line: string, event: Record<string, unknown>) => process.stdout.write(output.format === 'json' ? `${JSON.stringify(event)}\n` : `${line}\n`);
+    const print = (line: string, event: Record<string, unknown>) => io.stdout.write(output.format === 'json' ? `${JSON.stringify(event)}\n` : `${line}\n`);
     const reached = () => until !== null && targets.every((id) => announced.has(id) && current.get(id)!.status === until);
     const failedOne = () => (until !== null && until !== 'FAILED' ? targets.find((id) => announced.has(id) && current.get(id)!.status === 'FAILED') : undefined);
 
     await new Promise<void>((resolve, reject) => {
       let settled = false;
-      let timer: NodeJS.Timeout | null = null;
+      let timer: TimerHandle | null = null;
       let dispose = () => {};
+      let offInterrupt = () => {};
       const end = (err?: Error) => {
         if (settled) return;
         settled = true;
-        if (timer) clearTimeout(timer);
-        process.off('SIGINT', onSigint);
+        timer?.cancel();
+        offInterrupt();
         dispose();
         void client.close().finally(() => (err ? reject(err) : resolve()));
       };
       const onSigint = () => end(until ? new CliError(`interrupted before every deployment was ${until}`, 130) : undefined);
-      process.on('SIGINT', onSigint);
+      offInterrupt = io.onInterrupt(onSigint);
       if (timeoutMs) {
-        timer = setTimeout(() => {
+        timer = io.clock.setTimer(() => {
           const waiting = [...current].filter(([, c]) => c.status !== until).map(([id, c]) => `${id} is ${c.status}`);
           end(new CliError(`timed out after ${opts.timeout}${waiting.length ? `: ${waiting.join(', ')}` : ''}`, EXIT_FAILURE));
         }, timeoutMs);
@@ -116,9 +119,9 @@ export function registerDeploymentsWatch(parent: Command): void {
               at: ev.at,
             });
           } else if (ev.__typename === 'BackendUnavailable') {
-            process.stderr.write(`warning: backend ${ev.backend} is not answering [${ev.code}]: ${safe(ev.message)}; retrying in ${ev.retryInMs} ms\n`);
+            io.stderr.write(`warning: backend ${ev.backend} is not answering [${ev.code}]: ${safe(ev.message)}; retrying in ${ev.retryInMs} ms\n`);
           } else if (ev.__typename === 'BackendRecovered') {
-            process.stderr.write(`backend ${ev.backend} answers again\n`);
+            io.stderr.write(`backend ${ev.backend} answers again\n`);
           }
           const failed = failedOne();
           if (failed) {
@@ -126,7 +129,7 @@ export function registerDeploymentsWatch(parent: Command): void {
             return end(new CliError(`${failed} is FAILED${msg.vendorStatus ? ` (${msg.vendorStatus})` : ''}; it will not become ${until} by itself`));
           }
           if (reached()) {
-            if (output.format !== 'json') process.stdout.write(`All ${targets.length} deployment${targets.length === 1 ? ' is' : 's are'} ${until}.\n`);
+            if (output.format !== 'json') io.stdout.write(`All ${targets.length} deployment${targets.length === 1 ? ' is' : 's are'} ${until}.\n`);
             end();
           }
         },

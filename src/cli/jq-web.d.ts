@@ -1,5 +1,5 @@
 declare module 'jq-web' {
-  interface Jq {
+  export interface Jq {
     json(value: unknown, filter: string): unknown;
     /** Runs jq on the JSON text with the given command-line flags; throws with `exitCode` and `stderr`. */
     raw(json: string, filter: string, flags?: string[]): string;

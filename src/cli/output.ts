@@ -1,8 +1,11 @@
 /** Plain-text rendering shared by the commands: tables, values, diffs, progress, output formats. */
+import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { CliError, usageError } from './client.js';
 import { didYouMean } from './suggest.js';
+import type { CliOut } from './io.js';
+import type { Clock, TimerHandle } from '../domain/clock.js';
 
 const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -76,12 +79,12 @@ export interface Progress {
  * A live `label done/total (note)` line on stderr (the note: backends waiting out a rate limit), only when stderr is a terminal and the run lasts past
  * `afterMs`: short runs, piped output and stdout stay clean.
  */
-export function startProgress(label: string, poll: () => Promise<{ done: number; total: number; note?: string } | null>, options: { afterMs?: number; everyMs?: number; out?: NodeJS.WriteStream } = {}): Progress {
-  const out = options.out ?? process.stderr;
+export function startProgress(label: string, poll: () => Promise<{ done: number; total: number; note?: string } | null>, options: { afterMs?: number; everyMs?: number; out: CliOut; clock: Clock }): Progress {
+  const { out, clock } = options;
   if (!out.isTTY) return { stop() {} };
   let shown = false;
   let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
+  let timer: TimerHandle | null = null;
   const tick = async () => {
     const p = await poll().catch(() => null);
     if (stopped) return;
@@ -89,13 +92,13 @@ export function startProgress(label: string, poll: () => Promise<{ done: number;
       out.write(`\r\x1b[2K${label} ${p.done}/${p.total}${p.note ? ` (${p.note})` : ''}`);
       shown = true;
     }
-    timer = setTimeout(tick, options.everyMs ?? 400);
+    timer = clock.setTimer(() => void tick(), options.everyMs ?? 400);
   };
-  timer = setTimeout(tick, options.afterMs ?? 800);
+  timer = clock.setTimer(() => void tick(), options.afterMs ?? 800);
   return {
     stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      timer?.cancel();
       if (shown) out.write('\r\x1b[2K');
     },
   };
@@ -155,7 +158,7 @@ export function outputOf(flags: OutputFlags, formats: readonly OutputFormat[]): 
 }
 
 /** Writes a value as JSON (through jq when asked) or YAML. */
-export async function emit(value: unknown, out: Output, stream: NodeJS.WriteStream = process.stdout): Promise<void> {
+export async function emit(value: unknown, out: Output, stream: CliOut): Promise<void> {
   if (out.format === 'yaml') {
     stream.write(toYaml(value));
     return;
@@ -173,8 +176,9 @@ export async function emit(value: unknown, out: Output, stream: NodeJS.WriteStre
  * strings are escaped like all other text.
  */
 export async function runJq(value: unknown, expr: string, terminal: boolean): Promise<string> {
-  const { default: ready } = await import('jq-web');
-  const jq = await ready;
+  // jq-web is CommonJS whose export is a promise: required, not imported, so that no loader's
+  // interop takes the promise's `then` for the module's own.
+  const jq = await (createRequire(import.meta.url)('jq-web') as Promise<import('jq-web').Jq>);
   let text: string;
   try {
     text = jq.raw(JSON.stringify(value), expr, ['-c']);

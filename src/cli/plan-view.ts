@@ -1,3 +1,4 @@
+import type { CliIo } from './io.js';
 import type { GatewayClient } from './client.js';
 import { CliError } from './client.js';
 import { diffLines, safe, show, startProgress } from './output.js';
@@ -97,7 +98,7 @@ export function renderApplied(p: Payload): string {
 }
 
 /** Applies a plan, with a progress line on stderr on long runs when stderr is a terminal. */
-export async function applyPlan(client: GatewayClient, planId: string, options: { progress: boolean }): Promise<Payload> {
+export async function applyPlan(client: GatewayClient, planId: string, options: { progress: boolean; io: CliIo }): Promise<Payload> {
   const progress = options.progress
     ? startProgress(`applying ${planId}`, async () => {
         const r = await client.request<{ modelDeploymentPlan: { done: number; summary: { matched: number }; rateLimitWaits: { backend: string; remainingMs: number }[] } | null }>(PROGRESS, { id: planId });
@@ -105,7 +106,7 @@ export async function applyPlan(client: GatewayClient, planId: string, options: 
         if (!plan) return null;
         const waits = plan.rateLimitWaits.map((w) => `${safe(w.backend)} rate-limited, waiting ${Math.max(1, Math.ceil(w.remainingMs / 1000))}s`);
         return { done: plan.done, total: plan.summary.matched, note: waits.join(', ') || undefined };
-      })
+      }, { out: options.io.stderr, clock: options.io.clock })
     : null;
   try {
     const { applyModelDeploymentPlan: r } = await client.data<{ applyModelDeploymentPlan: Payload & { __typename: string; code?: string; message?: string } }>(APPLY, { planId });

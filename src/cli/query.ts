@@ -3,6 +3,7 @@ import type { DocumentNode } from 'graphql';
 import type { Command } from 'commander';
 import { collect, connect, CliError, oneLine, parseAssignment, usageError, withGatewayOptions, type GatewayOptions, type GraphQLResponse } from './client.js';
 import { emit, outputOf, runJq, withOutputOptions, type OutputFlags } from './output.js';
+import type { CliIo } from './io.js';
 
 const FORMATS = ['json', 'yaml'] as const;
 
@@ -12,11 +13,11 @@ interface QueryOptions extends GatewayOptions, OutputFlags {
   transport?: string;
 }
 
-async function readDocument(source: string): Promise<string> {
+async function readDocument(io: CliIo, source: string): Promise<string> {
   if (source === '-') {
-    if (process.stdin.isTTY) throw usageError('query -: type or pipe the operation on stdin (end with Ctrl-D)');
+    if (io.stdin.isTTY) throw usageError('query -: type or pipe the operation on stdin (end with Ctrl-D)');
     const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
+    for await (const c of io.stdin) chunks.push(c as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   }
   try {
@@ -26,7 +27,7 @@ async function readDocument(source: string): Promise<string> {
   }
 }
 
-export function registerQuery(program: Command): void {
+export function registerQuery(program: Command, io: CliIo): void {
   withOutputOptions(
     withGatewayOptions(
       program
@@ -42,7 +43,7 @@ export function registerQuery(program: Command): void {
     // The response is JSON either way; -o yaml shows it as YAML.
     const output = outputOf(opts, FORMATS);
     if (output.format === 'text') output.format = 'json';
-    const text = await readDocument(file);
+    const text = await readDocument(io, file);
     // graphql loads with the command, not with every start of the CLI.
     const { getOperationAST, parse } = await import('graphql');
     let doc: DocumentNode;
@@ -56,11 +57,11 @@ export function registerQuery(program: Command): void {
       throw usageError(opts.operation ? `no operation named ${opts.operation} in ${file}` : `${file} holds several operations: pick one with --operation`);
     }
     const variables = Object.fromEntries((opts.var ?? []).map((v) => parseAssignment('--var', v)));
-    const client = connect(opts);
+    const client = connect(opts, io.env);
 
     if (op.operation !== 'subscription') {
       const res = await client.request(text, variables, opts.operation);
-      await emit(res, output);
+      await emit(res, output, io.stdout);
       if (res.errors?.length) throw new CliError(oneLine(res.errors));
       return;
     }
@@ -68,17 +69,18 @@ export function registerQuery(program: Command): void {
     const transport = opts.transport === 'ws' ? 'ws' : 'sse';
     await new Promise<void>((resolve, reject) => {
       let dispose = () => {};
+      let offInterrupt = () => {};
       const end = (err?: Error) => {
-        process.off('SIGINT', onSigint);
+        offInterrupt();
         dispose();
         void client.close().finally(() => (err ? reject(err) : resolve()));
       };
       const onSigint = () => end();
-      process.on('SIGINT', onSigint);
+      offInterrupt = io.onInterrupt(onSigint);
       dispose = client.subscribe(text, variables, transport, {
         next(res: GraphQLResponse<unknown>) {
-          if (output.jq) void runJq(res, output.jq, Boolean(process.stdout.isTTY)).then((t) => process.stdout.write(t), (err: Error) => end(err));
-          else process.stdout.write(`${JSON.stringify(res)}\n`);
+          if (output.jq) void runJq(res, output.jq, Boolean(io.stdout.isTTY)).then((t) => io.stdout.write(t), (err: Error) => end(err));
+          else io.stdout.write(`${JSON.stringify(res)}\n`);
           if (res.errors?.length && !res.data) end(new CliError(oneLine(res.errors)));
         },
         error(err: unknown) {

@@ -3,6 +3,7 @@ import { createServer as createNetServer } from 'node:net';
 import type { GatewayConfig } from '../config.js';
 import { CliError, usageError } from './client.js';
 import type { Demo } from '../demo.js';
+import type { CliIo } from './io.js';
 
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 4000;
@@ -13,7 +14,7 @@ export interface ServeOptions {
   host?: string;
 }
 
-export function registerServe(program: Command): void {
+export function registerServe(program: Command, io: CliIo): void {
   program
     .command('serve')
     .description('Run the gateway. Without a config it starts the vendor simulators (demo mode).')

@@ -3,10 +3,11 @@ import type { VendorSimulator } from '../simulator/server.js';
 import { usageError } from './client.js';
 import { emit, outputOf, withOutputOptions, type OutputFlags } from './output.js';
 import { didYouMean } from './suggest.js';
+import type { CliIo } from './io.js';
 
 const FORMATS = ['text', 'json', 'yaml'] as const;
 
-export function registerSimulate(program: Command): void {
+export function registerSimulate(program: Command, io: CliIo): void {
   withOutputOptions(
     program
       .command('simulate')
@@ -33,10 +34,10 @@ export function registerSimulate(program: Command): void {
         const { vendor: _v, ...rest } = s.backendConfig;
         return [s.vendor, rest];
       }));
-      if (output.machine) await emit(summary, output);
+      if (output.machine) await emit(summary, output, io.stdout);
       else {
-        for (const [vendor, cfg] of Object.entries(summary)) process.stdout.write(`${vendor}: ${JSON.stringify(cfg)}\n`);
-        process.stderr.write('Serving until interrupted (Ctrl-C).\n');
+        for (const [vendor, cfg] of Object.entries(summary)) io.stdout.write(`${vendor}: ${JSON.stringify(cfg)}\n`);
+        io.stderr.write('Serving until interrupted (Ctrl-C).\n');
       }
       const stop = async () => {
         await Promise.allSettled(sims.map((s) => s.close()));
