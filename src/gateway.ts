@@ -109,9 +109,13 @@ export interface Gateway {
 const DEFAULT_HEALTH_TTL_MS = 5_000;
 let builtInSchema: BuiltSchema | null = null;
 
-/** Loads `adapters:` modules of the config; each must export an Adapter (default or `adapter`). */
-export async function loadExternalAdapters(config: GatewayConfig): Promise<Adapter[]> {
+/**
+ * Loads `adapters:` modules of the config; each must export an Adapter (default or `adapter`)
+ * whose vendor no other adapter has: not one of `base` (the built-in ones), not another module's.
+ */
+export async function loadExternalAdapters(config: GatewayConfig, base: readonly Adapter[] = builtInAdapters): Promise<Adapter[]> {
   const out: Adapter[] = [];
+  const taken = new Map<string, string>(base.map((a) => [a.vendor, 'a built-in adapter']));
   for (const [i, spec] of config.adapters.entries()) {
     const target = spec.startsWith('.') || spec.startsWith('/') ? pathToFileURL(resolve(config.baseDir ?? process.cwd(), spec)).href : spec;
     let mod: Record<string, unknown>;
@@ -131,7 +135,11 @@ export async function loadExternalAdapters(config: GatewayConfig): Promise<Adapt
       if (!candidate.capabilities) problems.push('capabilities are missing');
     }
     if (problems.length) throw new ConfigError(`adapters[${i}]: module ${spec} is not a model-gateway adapter:`, problems);
-    out.push(candidate as Adapter);
+    const adapter = candidate as Adapter;
+    const holder = taken.get(adapter.vendor);
+    if (holder) throw new ConfigError(`adapters[${i}]: module ${spec} is an adapter for vendor ${JSON.stringify(adapter.vendor)}, which ${holder} already serves: a vendor has one adapter`);
+    taken.set(adapter.vendor, `adapters[${i}] (module ${spec})`);
+    out.push(adapter);
   }
   return out;
 }
@@ -280,9 +288,11 @@ function useApiKeys(keys: ApiKeyEntry[] | null): Plugin {
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.logging.level);
   const clock = options.clock ?? systemClock;
-  const external = await loadExternalAdapters(config);
   const base = options.adapters ?? builtInAdapters;
-  const adapters = [...base, ...external.filter((a) => !base.some((b) => b.vendor === a.vendor))];
+  const twice = base.find((a, i) => base.findIndex((b) => b.vendor === a.vendor) !== i);
+  if (twice) throw new Error(`two adapters for vendor ${JSON.stringify(twice.vendor)}: a vendor has one adapter`);
+  const external = await loadExternalAdapters(config, base);
+  const adapters = [...base, ...external];
   const byVendor = new Map(adapters.map((a) => [a.vendor, a]));
 
   const observability = await createObservability(config, { logger, clock, traceExporter: options.traceExporter });

@@ -6,13 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { startStack, dataOf, watchSimulator, type GqlResult, type Stack } from './helpers.js';
+import { startStack, dataOf, conformanceOf, watchSimulator, type GqlResult, type Stack } from './helpers.js';
 import type { Fault, FaultRule, SimulatorServer, VendorSimulator } from '../src/simulator/server.js';
 import { ERROR_CODES } from '../src/domain/errors.js';
 import { createNorthflankSimulator } from '../adapters/northflank/simulator.js';
 import { createNemoSimulator } from '../adapters/nemo/simulator.js';
 import { createZStackSimulator } from '../adapters/zstack/simulator.js';
-import { createToySimulator, toyAdapter } from './fixtures/toy-adapter.js';
+import { toyAdapter } from './fixtures/toy/adapter.js';
+import { createToySimulator } from './fixtures/toy/simulator.js';
 import { northflankAdapter } from '../adapters/northflank/adapter.js';
 import { defineAdapter } from '../src/domain/adapter.js';
 
@@ -48,7 +49,7 @@ const ITEM_PATH: Record<Vendor, string> = {
 
 const GET = `query($id: ID!) { modelDeployment(id: $id) { id } }`;
 
-const idOf = (stack: Stack, vendor: Vendor) => `${vendor}:${stack.sims[vendor]!.conformance.existingKey}`;
+const idOf = (stack: Stack, vendor: Vendor) => `${vendor}:${conformanceOf(vendor).existingKey}`;
 
 function expectFixedCodes(r: GqlResult) {
   for (const e of r.body.errors ?? []) expect(ERROR_CODES, JSON.stringify(e)).toContain(e.extensions?.code);

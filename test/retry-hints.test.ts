@@ -4,7 +4,7 @@
  * NOT_APPLIED); UNKNOWN is never retryable; a write refused before it is sent says NOT_SENT.
  */
 import { describe, expect, it } from 'vitest';
-import { startStack, dataOf, type Stack } from './helpers.js';
+import { startStack, dataOf, conformanceOf, type Stack } from './helpers.js';
 import type { Fault } from '../src/simulator/server.js';
 
 const VENDORS = ['northflank', 'nemo', 'zstack'] as const;
@@ -79,7 +79,7 @@ const cases = (rows: Row[]) => VENDORS.flatMap((vendor) => rows.map(([name, faul
 async function withStack(vendor: Vendor, run: (stack: Stack, id: string) => Promise<void>) {
   const stack = await startStack({ vendors: [vendor], backendOverrides: { [vendor]: { timeoutMs: TIMEOUT_MS } } });
   try {
-    const id = `${vendor}:${stack.sims[vendor]!.conformance.existingKey}`;
+    const id = `${vendor}:${conformanceOf(vendor).existingKey}`;
     // Warm: pooled connection open, ZStack logged in.
     dataOf(await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { id } }`, { id }));
     stack.sims[vendor]!.server.resetCalls();

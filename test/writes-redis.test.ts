@@ -10,12 +10,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtInSimulators } from '../adapters/simulators.js';
+import { builtInVendors } from '../adapters/index.js';
+import { vendorModule } from '../src/vendor-module.js';
 import type { VendorSimulator } from '../src/simulator/server.js';
 import { createGateway } from '../src/gateway.js';
 import { parseConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { startStack, dataOf, watchSimulator, type Stack } from './helpers.js';
+import { startStack, dataOf, conformanceOf, watchSimulator, type Stack } from './helpers.js';
 import { sse } from './sub-clients.js';
 import { redisServer, requireService } from './services.js';
 import { freePort, pingOnce, startGateway } from './redis-server.js';
@@ -81,7 +82,7 @@ describe.skipIf(!hasRedis)('compare-and-set across two gateway processes sharing
     const port = await freePort();
     redis = await startRedis(port);
     for (const v of VENDORS) {
-      sims[v] = await builtInSimulators[v]!({ seed: true });
+      sims[v] = await vendorModule(builtInVendors, v).simulator({ seed: true });
       watchSimulator(sims[v]!);
     }
     const dir = mkdtempSync(join(tmpdir(), 'mg-writes-'));
@@ -107,7 +108,7 @@ describe.skipIf(!hasRedis)('compare-and-set across two gateway processes sharing
 
   it.each(VENDORS)('%s: 20 updates with one expectedVersion through A and B → 1 success, 19 ConflictError, 1 upstream write', async (vendor) => {
     const sim = sims[vendor]!.server;
-    const id = `${vendor}:${sims[vendor]!.conformance.existingKey}`;
+    const id = `${vendor}:${conformanceOf(vendor).existingKey}`;
     const version = (await post(a.url, `query($id: ID!) { modelDeployment(id: $id) { version } }`, { id })).data.modelDeployment.version;
     sim.resetCalls();
     sim.inject({ method: WRITES[vendor].method, pathIncludes: WRITES[vendor].path, fault: { kind: 'latency', ms: 40 } });
@@ -231,7 +232,7 @@ describe.skipIf(!hasRedis)('a lost Redis', () => {
     const port = await freePort();
     redis = await startRedis(port);
     stack = await startStack({ vendors: ['northflank'], config: { pubsub: { redis: `redis://127.0.0.1:${port}` }, status: { pollIntervalMs: 100 } } });
-    const id = `northflank:${stack.sims.northflank!.conformance.existingKey}`;
+    const id = `northflank:${conformanceOf('northflank').existingKey}`;
     const other = 'northflank:default-project/gemma-2-9b-it';
     const sub = sse(stack.url, `subscription($ids: [ID!]) { modelDeploymentStatusChanged(ids: $ids) { __typename ... on ModelDeploymentStatusTransition { previous current initial } } }`, { ids: [id] });
     try {
@@ -257,7 +258,7 @@ describe.skipIf(!hasRedis)('a lost Redis', () => {
       expect(stack.sims.northflank!.server.calls.filter((c) => c.method !== 'GET').length).toBe(writesBefore);
 
       // Subscriptions go on with what this instance sees.
-      stack.sims.northflank!.setStatus(stack.sims.northflank!.conformance.existingKey, 'crashed');
+      stack.sims.northflank!.setStatus(conformanceOf('northflank').existingKey, 'crashed');
       await sub.waitFor((ev) => ev.some((e) => e.current === 'FAILED' && !e.initial), 10_000);
 
       // Redis is back: plans (made before the outage, and new ones) work again.

@@ -4,7 +4,7 @@
  * once, and every mutation of a document reports its own outcome in `data`.
  */
 import { describe, expect, it } from 'vitest';
-import { startStack, dataOf, type Stack } from './helpers.js';
+import { startStack, dataOf, conformanceOf, type Stack } from './helpers.js';
 import { createManualClock } from '../src/domain/clock.js';
 import { createMemoryWriteLock } from '../src/app/write-lock.js';
 import { ConflictError } from '../src/domain/errors.js';
@@ -36,7 +36,7 @@ export const UPDATE = `mutation($input: UpdateModelDeploymentInput!) {
 }`;
 const READ = `query($id: ID!) { modelDeployment(id: $id) { id version description } }`;
 
-const idOf = (stack: Stack, vendor: Vendor) => `${vendor}:${stack.sims[vendor]!.conformance.existingKey}`;
+const idOf = (stack: Stack, vendor: Vendor) => `${vendor}:${conformanceOf(vendor).existingKey}`;
 const writesTo = (stack: Stack, vendor: Vendor) => stack.sims[vendor]!.server.calls.filter((c) => c.method === WRITES[vendor].method && c.path === WRITES[vendor].path).length;
 
 describe('20 concurrent updates with one expectedVersion, per vendor', () => {

@@ -286,22 +286,5 @@ export interface VendorSimulator {
   backendConfig: Record<string, unknown> & { vendor: string; baseUrl: string };
   /** Calls received, counters and fault injection. */
   server: SimulatorServer;
-  /** Cases the shared conformance suite (test/adapters.test.ts) runs against this vendor. */
-  conformance: ConformanceCase;
   close(): Promise<void>;
-}
-
-export interface ConformanceCase {
-  /** A seeded deployment that exists. */
-  existingKey: string;
-  /** Well-formed but absent. */
-  missingKey: string;
-  /** Malformed native keys the adapter must refuse before any upstream call. */
-  badKeys: string[];
-  /** A patch the vendor accepts, and how to see it applied on the re-read deployment. */
-  validPatch: import('../domain/patch.js').UpdatePatch;
-  applied(d: import('../domain/deployment.js').ModelDeployment): boolean;
-  /** A patch breaking a vendor rule, and the input path the ValidationError must name. */
-  invalidPatch: import('../domain/patch.js').UpdatePatch;
-  invalidPath: (string | number)[];
 }
