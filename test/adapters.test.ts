@@ -6,8 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { builtInVendors } from '../adapters/index.js';
 import type { UpdatePatch } from '../src/domain/patch.js';
+import { createGateway } from '../src/gateway.js';
+import { ConfigError, parseConfig } from '../src/config.js';
+import { validateConfigFile } from '../src/cli/config-validate.js';
 import { vendorRegistry, type VendorModule } from '../src/vendor-module.js';
 import type { RecordedCall } from '../src/simulator/server.js';
 import { startStack, dataOf, type Stack } from './helpers.js';
@@ -170,5 +176,59 @@ describe.each(subjects)('adapter conformance: $name', (subject) => {
     } finally {
       stack.sims[subject.backend]!.server.clearFaults();
     }
+  });
+});
+
+describe('one adapter per vendor', () => {
+  let dir: string;
+  /** A module exporting a minimal adapter for `vendor`, as a user's file would (plain JavaScript). */
+  const adapterFile = (name: string, vendor: string) => {
+    const file = join(dir, name);
+    writeFileSync(
+      file,
+      `export default { vendor: ${JSON.stringify(vendor)}, typeName: 'GenericModelDeployment', configSchema: { safeParse: (v) => ({ success: true, data: v }) },
+  capabilities: { updatableFields: [], batchGet: false, listFilters: [] }, create() { throw new Error('not started in this test'); } };\n`,
+    );
+    return file;
+  };
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mg-vendors-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const configWith = (adapters: string[]) => parseConfig({ logging: { level: 'silent' }, adapters, backends: [{ id: 'nf', vendor: 'northflank', baseUrl: 'http://127.0.0.1:9', token: 't0123456789', projects: ['p'] }] }, {}, dir);
+
+  it.each([
+    ['a built-in one', () => [adapterFile('zs.mjs', 'zstack')], /^adapters\[0\]: module \.\/zs\.mjs is an adapter for vendor "zstack", which a built-in adapter already serves/],
+    ['another module’s', () => [adapterFile('a.mjs', 'mine'), adapterFile('b.mjs', 'mine')], /^adapters\[1\]: module \.\/b\.mjs is an adapter for vendor "mine", which adapters\[0\] \(module \.\/a\.mjs\) already serves/],
+  ])('an adapter module whose vendor is %s is a config error naming the vendor and the modules, for the gateway and for config validate', async (_what, files, message) => {
+    const specs = files().map((f) => `./${basename(f)}`);
+    const started = createGateway(configWith(specs));
+    await expect(started).rejects.toBeInstanceOf(ConfigError);
+    await expect(started).rejects.toThrow(message);
+
+    const file = join(dir, 'gateway.json');
+    writeFileSync(file, JSON.stringify({ adapters: specs, backends: [{ id: 'nf', vendor: 'northflank', baseUrl: 'http://127.0.0.1:9', token: 't0123456789', projects: ['p'] }] }));
+    const { problems } = await validateConfigFile(file, {});
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(message);
+  });
+
+  it('a module for a new vendor is taken, beside the built-in ones', async () => {
+    const { problems, summary } = await validateConfigFile(
+      (() => {
+        const file = join(dir, 'fine.json');
+        writeFileSync(file, JSON.stringify({ adapters: [`./${basename(adapterFile('new.mjs', 'newvendor'))}`], backends: [{ id: 'n', vendor: 'newvendor', baseUrl: 'http://127.0.0.1:9' }] }));
+        return file;
+      })(),
+      {},
+    );
+    expect(problems).toEqual([]);
+    expect(summary).toMatch(/^1 backend \(n: newvendor\)/);
+  });
+
+  it('a registry refuses a vendor twice', () => {
+    expect(() => vendorRegistry([...builtInVendors, builtInVendors[0]!])).toThrow(`vendor "${builtInVendors[0]!.vendor}" is registered twice`);
+    expect(() => vendorRegistry([toy, { ...toy }])).toThrow('vendor "toy" is registered twice');
   });
 });
