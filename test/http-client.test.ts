@@ -83,11 +83,24 @@ describe('upstream client', () => {
     expect(err.retryAfterMs).toBe(60_000);
   });
 
-  it('reads x-ratelimit-reset when a 429 has no Retry-After', async () => {
+  it('reads the headers its vendor names for the wait, in order, each on the statuses given', async () => {
+    const headers = [{ name: 'retry-after' }, { name: 'x-ratelimit-reset', statuses: [429] }];
     sim.inject({ fault: { kind: 'status', status: 429, headers: { 'x-ratelimit-reset': '42' } }, times: 1 });
-    const err = await failure(client().request({ method: 'GET', path: '/thing' }));
+    const err = await failure(client({ retryAfterHeaders: headers }).request({ method: 'GET', path: '/thing' }));
     expect(err.code).toBe('RATE_LIMITED');
     expect(err.retryAfterMs).toBe(42_000);
+    sim.inject({ fault: { kind: 'status', status: 429, headers: { 'retry-after': '30', 'x-ratelimit-reset': '42' } }, times: 1 });
+    expect((await failure(client({ retryAfterHeaders: headers }).request({ method: 'GET', path: '/thing' }))).retryAfterMs).toBe(30_000);
+    // Not a 429: the reset header says nothing about a wait.
+    sim.inject({ fault: { kind: 'status', status: 503, headers: { 'x-ratelimit-reset': '42' } }, times: 1 });
+    expect((await failure(client({ retryAfterHeaders: headers, retries: 0 }).request({ method: 'GET', path: '/thing' }))).retryAfterMs).toBeNull();
+  });
+
+  it('reads only Retry-After unless told of other headers', async () => {
+    sim.inject({ fault: { kind: 'status', status: 429, headers: { 'x-ratelimit-reset': '42' } }, times: 1 });
+    const err = await failure(client({ retries: 0 }).request({ method: 'GET', path: '/thing' }));
+    expect(err.code).toBe('RATE_LIMITED');
+    expect(err.retryAfterMs).toBeNull();
   });
 
   it('bounds a request that never gets an answer', async () => {

@@ -282,6 +282,14 @@ describe('faults on reads give a typed error within a bounded time', () => {
     expect(JSON.stringify({ m: (got as Error).message, e: (got as UpstreamError).extensions })).not.toContain('wrong-token');
   });
 
+  it('a 429 without Retry-After: the wait is read from x-ratelimit-reset (CONVENTIONS.md 1.6)', async () => {
+    const a = adapter();
+    sim.server.inject({ fault: { kind: 'status', status: 429, headers: { 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '60' } }, times: 1 });
+    const [got] = await a.getMany([a.parseKey(DS_KEY)]);
+    expect(got).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 60_000 });
+    expect(sim.server.count('GET')).toBe(1);
+  });
+
   it('a short Retry-After is honoured and the read succeeds', async () => {
     const a = adapter();
     sim.server.inject({ fault: { kind: 'rate-limit', retryAfterSeconds: 0 }, times: 1 });

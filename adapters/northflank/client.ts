@@ -33,6 +33,9 @@ function withoutSecret<T>(value: T, secret: string | undefined): T {
   return value;
 }
 
+/** Where a wait before retrying is read: Retry-After when sent, else the reset of the rate-limit window. */
+export const RETRY_AFTER_HEADERS = [{ name: 'retry-after' }, { name: 'x-ratelimit-reset', statuses: [429] }] as const;
+
 /** The paths this client calls, as templates: metrics and traces name these, never an id. */
 const ROUTES = ['', '/teams/{teamId}'].flatMap((scope) => [`/v1${scope}/projects/{projectId}/llm-model-deployments`, `/v1${scope}/projects/{projectId}/llm-model-deployments/{llmModelDeploymentId}`]);
 
@@ -43,6 +46,8 @@ export function createNorthflankClient(options: NorthflankClientOptions, ctx: Ad
     timeoutMs: options.timeoutMs,
     headers: () => ({ authorization: `Bearer ${options.token}` }),
     parseError: (status, text) => withoutSecret(parseNorthflankError(status, text), options.token),
+    // Northflank documents x-ratelimit-reset (seconds to reset) on a 429, not Retry-After (CONVENTIONS.md 0.5, 1.6).
+    retryAfterHeaders: RETRY_AFTER_HEADERS,
     routes: ROUTES,
   });
   const scope = options.teamId ? `/v1/teams/${pathSegment(options.teamId)}` : '/v1';

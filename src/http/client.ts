@@ -20,6 +20,12 @@ export interface HttpClientOptions {
   retryBaseDelayMs?: number;
   /** A Retry-After longer than this is not waited for; the caller gets RATE_LIMITED. @default 2000 */
   maxRetryDelayMs?: number;
+  /**
+   * The answer headers that say how long to wait before trying again, read in order (each as
+   * delta-seconds or an HTTP date); the first that reads is the wait. A vendor that documents its
+   * own (a rate-limit reset header, say) names it here. @default [{ name: 'retry-after' }]
+   */
+  retryAfterHeaders?: readonly RetryAfterHeader[];
   /** Requests in flight to this backend at once; more wait in a queue. @default connections */
   maxConcurrent?: number;
   /** Requests that may wait for a slot before being refused. @default 1000 */
@@ -38,6 +44,15 @@ export interface HttpClientOptions {
   /** Told of every attempt, retry wait and circuit change (metrics, traces). */
   observer?: UpstreamObserver;
 }
+
+export interface RetryAfterHeader {
+  /** Lower-case header name. */
+  name: string;
+  /** Read only on answers with these statuses (e.g. `[429]`). @default every error status */
+  statuses?: readonly number[];
+}
+
+const DEFAULT_RETRY_AFTER_HEADERS: readonly RetryAfterHeader[] = [{ name: 'retry-after' }];
 
 export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
 
@@ -217,6 +232,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const retries = options.retries ?? 2;
   const baseDelay = options.retryBaseDelayMs ?? 100;
   const maxDelay = options.maxRetryDelayMs ?? 2_000;
+  const retryAfterHeaders = options.retryAfterHeaders ?? DEFAULT_RETRY_AFTER_HEADERS;
+  const retryAfterOf = (status: number, headers: HttpResponse['headers']): number | null => {
+    for (const h of retryAfterHeaders) {
+      if (h.statuses && !h.statuses.includes(status)) continue;
+      const ms = parseRetryAfter(headers[h.name]);
+      if (ms !== null) return ms;
+    }
+    return null;
+  };
   const pool = new Pool(url.origin, {
     connections: options.connections ?? 64,
     pipelining: 1,
@@ -349,9 +373,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if ((status >= 200 && status < 300) || req.allowStatus?.includes(status)) return response;
     const table = codeForStatus(status);
     const facts = safeParseError(options.parseError, status, text);
-    // Northflank documents x-ratelimit-reset (seconds to reset), not Retry-After (CONVENTIONS.md 0.5, 1.6).
-    const retryAfterMs =
-      parseRetryAfter(res.headers['retry-after']) ?? (status === 429 ? parseRetryAfter(res.headers['x-ratelimit-reset']) : null);
+    const retryAfterMs = retryAfterOf(status, res.headers);
     throw fail(req, {
       code: facts?.code ?? table.code,
       status,
