@@ -2,6 +2,7 @@ import { Pool, errors as undiciErrors } from 'undici';
 import { bulkhead, circuitBreaker, ConsecutiveBreaker, handleWhen, BrokenCircuitError, BulkheadRejectedError, CircuitState } from 'cockatiel';
 import type { Logger } from 'pino';
 import { UpstreamError, type ErrorCode, type WriteOutcome } from '../domain/errors.js';
+import type { Redactor } from './redact.js';
 
 export interface HttpClientOptions {
   /** Backend id: named in every error and log line. */
@@ -36,6 +37,8 @@ export interface HttpClientOptions {
   breakerHalfOpenAfterMs?: number;
   /** Reads a vendor error body into the facts an UpstreamError carries. */
   parseError?: (status: number, text: string) => VendorErrorFacts | undefined;
+  /** The backend's secrets: removed from those facts (message, detail) before any error carries them. */
+  redact?: Redactor;
   /**
    * The vendor's path templates below the base URL (`/v1/projects/{projectId}/items/{id}`):
    * metrics and traces name the route, never a raw id. A path that matches none is `other`.
@@ -372,7 +375,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     };
     if ((status >= 200 && status < 300) || req.allowStatus?.includes(status)) return response;
     const table = codeForStatus(status);
-    const facts = safeParseError(options.parseError, status, text);
+    const read = safeParseError(options.parseError, status, text);
+    const facts = read && options.redact ? options.redact.value(read) : read;
     const retryAfterMs = retryAfterOf(status, res.headers);
     throw fail(req, {
       code: facts?.code ?? table.code,
