@@ -324,7 +324,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     let body: string | undefined;
     if (req.body !== undefined) {
       body = stringifyJson(req.body);
-      // A vendor may ask for its own (ZStack's pages send `application/json;charset=UTF-8`).
+      // A vendor may ask for its own (e.g. `application/json;charset=UTF-8`), through req.headers.
       headers['content-type'] ??= 'application/json';
     }
     const limit = req.timeoutMs ?? timeoutMs;
