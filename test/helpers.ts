@@ -77,6 +77,36 @@ export function conformanceOf(vendor: string, registry: readonly VendorModule[] 
 }
 
 /**
+ * The conformance update of a vendor's module as the input of updateModelDeployment, for the
+ * vendor's backend `backend` (its vendor block under the vendor's name).
+ */
+export function conformanceInput(vendor: string, backend = vendor, registry: readonly VendorModule[] = builtInVendors): Record<string, unknown> {
+  const conf = conformanceOf(vendor, registry);
+  const { vendor: block, ...common } = conf.validPatch;
+  return { id: `${backend}:${conf.existingKey}`, ...common, ...(block ? { [vendor]: block } : {}) };
+}
+
+export interface PlannedWrite {
+  method: string;
+  /** Path and query as sent. */
+  path: string;
+}
+
+/** The writes (every request but a GET) that an update would send, as its dry run plans them. */
+export async function plannedWrites(gql: (query: string, variables: Record<string, unknown>) => Promise<GqlResult['body']>, input: Record<string, unknown>): Promise<PlannedWrite[]> {
+  const body = await gql(
+    `mutation($input: UpdateModelDeploymentInput!) { updateModelDeployment(input: $input) { __typename ... on UpdateModelDeploymentSuccess { requests { method path } } ... on Error { message } } }`,
+    { input: { ...input, dryRun: true } },
+  );
+  const r = body.data?.updateModelDeployment;
+  if (r?.__typename !== 'UpdateModelDeploymentSuccess') throw new Error(`the dry run of ${JSON.stringify(input)} failed: ${JSON.stringify(body)}`);
+  return (r.requests as PlannedWrite[]).filter((q) => q.method !== 'GET');
+}
+
+/** Whether a call a simulator received is one of the planned writes. */
+export const isPlanned = (writes: readonly PlannedWrite[]) => (c: Pick<RecordedCall, 'method' | 'path' | 'query'>) => writes.some((w) => w.method === c.method && w.path === `${c.path}${c.query}`);
+
+/**
  * Registers a simulator's credentials for the secret scan, what its vendor module derives from
  * them (e.g. a password's hash), and the secrets every call it receives carries by its module's
  * rules (e.g. sessions issued at login, presented on each call and named by the logout).
