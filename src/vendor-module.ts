@@ -5,20 +5,11 @@
  * adapters, the demo's simulators and the tests' vendor lists are all derived from it.
  */
 import type { Adapter } from './domain/adapter.js';
-import type { Clock } from './domain/clock.js';
 import type { ModelDeployment } from './domain/deployment.js';
 import type { UpdatePatch } from './domain/patch.js';
-import type { RecordedCall, VendorSimulator } from './simulator/server.js';
+import type { RecordedCall, SimulatorOptions, VendorSimulator } from './simulator/server.js';
 
-export interface SimulatorOptions {
-  clock?: Clock;
-  /** @default 0 (a free port) */
-  port?: number;
-  /** How long each status phase lasts on the clock. */
-  phaseMs?: number;
-  /** Load the sample deployments. */
-  seed?: boolean;
-}
+export type { SimulatorOptions };
 
 /** The cases the shared conformance suite (test/adapters.test.ts) runs against the vendor's simulator. */
 export interface ConformanceCase {

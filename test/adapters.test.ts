@@ -17,6 +17,7 @@ import { validateConfigFile } from '../src/cli/config-validate.js';
 import { vendorRegistry, type VendorModule } from '../src/vendor-module.js';
 import type { RecordedCall } from '../src/simulator/server.js';
 import { startStack, dataOf, type Stack } from './helpers.js';
+import { localImports } from './imports.js';
 import toy from './fixtures/toy/index.js';
 import { createToySimulator } from './fixtures/toy/simulator.js';
 
@@ -230,5 +231,21 @@ describe('one adapter per vendor', () => {
   it('a registry refuses a vendor twice', () => {
     expect(() => vendorRegistry([...builtInVendors, builtInVendors[0]!])).toThrow(`vendor "${builtInVendors[0]!.vendor}" is registered twice`);
     expect(() => vendorRegistry([toy, { ...toy }])).toThrow('vendor "toy" is registered twice');
+  });
+});
+
+describe('a simulator never imports its adapter', () => {
+  const folders = [
+    ...builtInVendors.map((m) => [m.vendor, fileURLToPath(new URL(`../adapters/${m.vendor}/`, import.meta.url))] as const),
+    ['toy', fileURLToPath(new URL('./fixtures/toy/', import.meta.url))] as const,
+  ];
+  it.each(folders)('%s: simulator.ts reaches none of the adapter’s files, nor the registry, directly or through another file (types included)', (_vendor, folder) => {
+    const reached = localImports(join(folder, 'simulator.ts'));
+    const forbidden = ['adapter.ts', 'client.ts', 'contract.ts', 'mapping.ts', 'graphql.ts', 'index.ts'].map((f) => join(folder, f));
+    forbidden.push(fileURLToPath(new URL('../adapters/index.ts', import.meta.url)));
+    expect(reached.length).toBeGreaterThan(0);
+    expect(reached.filter((f) => forbidden.includes(f))).toEqual([]);
+    // The walk does see such an import where there is one.
+    expect(localImports(join(folder, 'index.ts'))).toEqual(expect.arrayContaining([join(folder, 'adapter.ts'), join(folder, 'simulator.ts')]));
   });
 });

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
+import type { Clock } from '../domain/clock.js';
 
 /**
  * The shared machinery behind every vendor simulator: a real HTTP server on loopback, a
@@ -273,6 +274,17 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
       return new Promise((r) => server.close(() => r()));
     },
   };
+}
+
+/** What starting any vendor's simulator takes (adapters/<vendor>/index.ts). */
+export interface SimulatorOptions {
+  clock?: Clock;
+  /** @default 0 (a free port) */
+  port?: number;
+  /** How long each status phase lasts on the clock. */
+  phaseMs?: number;
+  /** Load the sample deployments. */
+  seed?: boolean;
 }
 
 /** What every vendor simulator returns (adapters/<vendor>/simulator.ts). */
