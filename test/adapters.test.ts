@@ -16,7 +16,9 @@ import { ConfigError, parseConfig } from '../src/config.js';
 import { validateConfigFile } from '../src/cli/config-validate.js';
 import { vendorRegistry, type VendorModule } from '../src/vendor-module.js';
 import type { RecordedCall } from '../src/simulator/server.js';
-import { startStack, dataOf, type Stack } from './helpers.js';
+import { startStack, dataOf, watchSimulator, type Stack } from './helpers.js';
+import { startDemo } from '../src/demo.js';
+import { startServer } from '../src/server/index.js';
 import { localImports } from './imports.js';
 import toy from './fixtures/toy/index.js';
 import { createToySimulator } from './fixtures/toy/simulator.js';
@@ -176,6 +178,33 @@ describe.each(subjects)('adapter conformance: $name', (subject) => {
       expect(r.body.errors?.[0]?.extensions?.backend).toBe(subject.backend);
     } finally {
       stack.sims[subject.backend]!.server.clearFaults();
+    }
+  });
+});
+
+describe('the toy registered as a built-in, in the demo', () => {
+  it('the demo of a registry starts every vendor’s simulator, and a gateway with that registry’s adapters serves them all', async () => {
+    const demo = await startDemo({ registry: withToy });
+    try {
+      expect(Object.keys(demo.simulators)).toEqual(withToy.map((m) => m.vendor));
+      for (const sim of Object.values(demo.simulators)) watchSimulator(sim, withToy);
+      const gateway = await createGateway(parseConfig({ logging: { level: 'silent' }, backends: demo.backends }, {}), { adapters: withToy.map((m) => m.adapter) });
+      const server = await startServer(gateway, { port: 0 });
+      try {
+        const res = await fetch(server.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ modelDeployments(first: 500) { edges { node { id vendor } } failures { backend } } }' }),
+        });
+        const list = ((await res.json()) as any).data.modelDeployments;
+        expect(list.failures).toEqual([]);
+        expect(new Set(list.edges.map((e: any) => e.node.vendor))).toEqual(new Set(withToy.map((m) => m.vendor)));
+        for (const m of withToy) expect(list.edges.map((e: any) => e.node.id)).toContain(`${m.vendor}:${m.conformance.existingKey}`);
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await demo.close();
     }
   });
 });
