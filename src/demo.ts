@@ -1,4 +1,5 @@
-import { builtInSimulators, type SimulatorOptions } from '../adapters/simulators.js';
+import { builtInVendors } from '../adapters/index.js';
+import type { SimulatorOptions, VendorModule } from './vendor-module.js';
 import type { VendorSimulator } from './simulator/server.js';
 import type { GatewayConfigInput } from './config.js';
 
@@ -9,15 +10,23 @@ export interface Demo {
   close(): Promise<void>;
 }
 
-/** Starts the built-in simulators with their sample deployments, on free loopback ports. */
-export async function startDemo(options: SimulatorOptions & { vendors?: string[] } = {}): Promise<Demo> {
-  const vendors = options.vendors ?? Object.keys(builtInSimulators);
+export interface DemoOptions extends SimulatorOptions {
+  /** The vendors whose simulators start. @default every vendor of the registry */
+  vendors?: string[];
+  /** @default the built-in vendors (adapters/index.ts) */
+  registry?: readonly VendorModule[];
+}
+
+/** Starts the simulators of the registry's vendors with their sample deployments, on free loopback ports. */
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  const registry = options.registry ?? builtInVendors;
+  const vendors = options.vendors ?? registry.map((m) => m.vendor);
   const simulators: Record<string, VendorSimulator> = {};
   try {
     for (const vendor of vendors) {
-      const create = builtInSimulators[vendor];
-      if (!create) throw new Error(`no simulator for vendor ${vendor}`);
-      simulators[vendor] = await create({ clock: options.clock, phaseMs: options.phaseMs, seed: options.seed ?? true });
+      const module = registry.find((m) => m.vendor === vendor);
+      if (!module) throw new Error(`no simulator for vendor ${vendor}`);
+      simulators[vendor] = await module.simulator({ clock: options.clock, phaseMs: options.phaseMs, seed: options.seed ?? true });
     }
   } catch (err) {
     await Promise.allSettled(Object.values(simulators).map((s) => s.close()));

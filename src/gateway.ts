@@ -79,10 +79,12 @@ let builtInSchema: BuiltSchema | null = null;
 /**
  * Loads `adapters:` modules of the config. Each exports its adapter (as the default export or as
  * `adapter`) and, optionally, its GraphQL part as `graphql`; or a default export `{ adapter, graphql }`.
- * Without a GraphQL part, the vendor's deployments are served as GenericModelDeployment.
+ * Without a GraphQL part, the vendor's deployments are served as GenericModelDeployment. A module's
+ * vendor must be its own: not one of `base` (the built-in ones), not another module's.
  */
-export async function loadExternalAdapters(config: GatewayConfig): Promise<VendorModule[]> {
+export async function loadExternalAdapters(config: GatewayConfig, base: readonly VendorModule[] = builtInVendors): Promise<VendorModule[]> {
   const out: VendorModule[] = [];
+  const taken = new Map<string, string>(base.map((v) => [v.adapter.vendor, 'a built-in adapter']));
   for (const [i, spec] of config.adapters.entries()) {
     const target = spec.startsWith('.') || spec.startsWith('/') ? pathToFileURL(resolve(config.baseDir ?? process.cwd(), spec)).href : spec;
     let mod: Record<string, unknown>;
@@ -112,7 +114,11 @@ export async function loadExternalAdapters(config: GatewayConfig): Promise<Vendo
       }
     }
     if (problems.length) throw new ConfigError(`adapters[${i}]: module ${spec} is not a model-gateway adapter:`, problems);
-    out.push(graphql ? { adapter: candidate as Adapter, graphql: graphql as VendorGraphQL } : { adapter: candidate as Adapter });
+    const adapter = candidate as Adapter;
+    const holder = taken.get(adapter.vendor);
+    if (holder) throw new ConfigError(`adapters[${i}]: module ${spec} is an adapter for vendor ${JSON.stringify(adapter.vendor)}, which ${holder} already serves: a vendor has one adapter`);
+    taken.set(adapter.vendor, `adapters[${i}] (module ${spec})`);
+    out.push(graphql ? { adapter, graphql: graphql as VendorGraphQL } : { adapter });
   }
   return out;
 }
@@ -261,9 +267,11 @@ function useApiKeys(keys: ApiKeyEntry[] | null): Plugin {
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.logging.level);
   const clock = options.clock ?? systemClock;
-  const external = await loadExternalAdapters(config);
   const base = options.adapters?.map(asVendorModule) ?? builtInVendors;
-  const vendors = [...base, ...external.filter((e) => !base.some((b) => b.adapter.vendor === e.adapter.vendor))];
+  const twice = base.find((a, i) => base.findIndex((b) => b.adapter.vendor === a.adapter.vendor) !== i);
+  if (twice) throw new Error(`two adapters for vendor ${JSON.stringify(twice.adapter.vendor)}: a vendor has one adapter`);
+  const external = await loadExternalAdapters(config, base);
+  const vendors = [...base, ...external];
   const byVendor = new Map(vendors.map((v) => [v.adapter.vendor, v.adapter]));
 
   const observability = await createObservability(config, { logger, clock, traceExporter: options.traceExporter });

@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fileURLToPath } from 'node:url';
 import { startStack, dataOf, type Stack } from './helpers.js';
-import { createToySimulator, toyAdapter } from './fixtures/toy-adapter.js';
+import { toyAdapter } from './fixtures/toy/adapter.js';
+import { createToySimulator } from './fixtures/toy/simulator.js';
 import { defineAdapter } from '../src/domain/adapter.js';
 
-const toyModule = fileURLToPath(new URL('./fixtures/toy-adapter.ts', import.meta.url));
+const toyModule = fileURLToPath(new URL('./fixtures/toy/adapter.ts', import.meta.url));
 
 describe('IDs', () => {
   let stack: Stack;

@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startStack, type Stack } from './helpers.js';
-import { createToySimulator } from './fixtures/toy-adapter.js';
+import { createToySimulator } from './fixtures/toy/simulator.js';
 import { startServer, type RunningServer } from '../src/server/index.js';
 import { createFastLane } from '../src/server/fast-lane.js';
 
-const toyModule = fileURLToPath(new URL('./fixtures/toy-adapter.ts', import.meta.url));
+const toyModule = fileURLToPath(new URL('./fixtures/toy/adapter.ts', import.meta.url));
 const READER = 'lanes-reader-key-0123456789abcdef';
 
 interface Case {

@@ -13,11 +13,11 @@ import { serverAudits } from 'graphql-http';
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startStack, type Stack } from './helpers.js';
-import { createToySimulator } from './fixtures/toy-adapter.js';
+import { createToySimulator } from './fixtures/toy/simulator.js';
 import { sse, ws, transitions } from './sub-clients.js';
 import { GRAPHIQL_ASSETS } from '../src/server/graphiql.js';
 
-const toyModule = fileURLToPath(new URL('./fixtures/toy-adapter.ts', import.meta.url));
+const toyModule = fileURLToPath(new URL('./fixtures/toy/adapter.ts', import.meta.url));
 const READER = 'edge-reader-key-0123456789abcdef';
 
 const STATUS_SUB = `subscription($ids: [ID!], $emit: Boolean) {

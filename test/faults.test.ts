@@ -6,18 +6,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { startStack, dataOf, watchSimulator, type GqlResult, type Stack } from './helpers.js';
+import { builtInVendors } from '../adapters/index.js';
+import { startStack, dataOf, conformanceInput, conformanceOf, plannedWrites, watchSimulator, type GqlResult, type PlannedWrite, type Stack } from './helpers.js';
 import type { Fault, FaultRule, SimulatorServer, VendorSimulator } from '../src/simulator/server.js';
 import { ERROR_CODES } from '../src/domain/errors.js';
 import { createNorthflankSimulator } from '../adapters/northflank/simulator.js';
 import { createNemoSimulator } from '../adapters/nemo/simulator.js';
 import { createZStackSimulator } from '../adapters/zstack/simulator.js';
-import { createToySimulator, toyAdapter } from './fixtures/toy-adapter.js';
-import * as northflank from '../adapters/northflank/index.js';
+import { toyAdapter } from './fixtures/toy/adapter.js';
+import { createToySimulator } from './fixtures/toy/simulator.js';
+import northflank from '../adapters/northflank/index.js';
 import { defineAdapter } from '../src/domain/adapter.js';
 
-const VENDORS = ['northflank', 'nemo', 'zstack'] as const;
-type Vendor = (typeof VENDORS)[number];
+/** Every built-in vendor; the tables below name a vendor only where its adapter makes another answer of a fault. */
+const VENDORS = builtInVendors.map((m) => m.vendor);
 
 /** Per-attempt bound configured on the backend under test. */
 const TIMEOUT_MS = 300;
@@ -39,16 +41,16 @@ afterAll(async () => {
   expect(unhandled).toEqual([]);
 });
 
-/** The path of the seeded deployment each vendor reads it by. */
-const ITEM_PATH: Record<Vendor, string> = {
-  northflank: '/llm-model-deployments/deepseek-v3-deployment',
-  nemo: '/deployments/llama-3.1-8b',
-  zstack: '/ai/models/1bb3ef7d600d4d30b21b8ffd299c37b5',
-};
+/** The one write of a vendor's conformance update, as its dry run plans it; the deployment is read at the same path. */
+async function conformanceWrite(stack: Stack, vendor: string): Promise<PlannedWrite> {
+  const planned = await plannedWrites(async (q, v) => (await stack.gql(q, v)).body, conformanceInput(vendor));
+  expect(planned).toHaveLength(1);
+  return planned[0]!;
+}
 
 const GET = `query($id: ID!) { modelDeployment(id: $id) { id } }`;
 
-const idOf = (stack: Stack, vendor: Vendor) => `${vendor}:${stack.sims[vendor]!.conformance.existingKey}`;
+const idOf = (_stack: Stack, vendor: string) => `${vendor}:${conformanceOf(vendor).existingKey}`;
 
 function expectFixedCodes(r: GqlResult) {
   for (const e of r.body.errors ?? []) expect(ERROR_CODES, JSON.stringify(e)).toContain(e.extensions?.code);
@@ -72,7 +74,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-type Expected = string | ({ default: string } & Partial<Record<Vendor, string>>);
+type Expected = string | ({ default: string } & Record<string, string>);
 const FAULTS: Array<[name: string, fault: Fault, code: Expected]> = [
   ['fixed latency beyond the timeout', { kind: 'latency', ms: 4 * TIMEOUT_MS }, 'UPSTREAM_TIMEOUT'],
   ['random latency beyond the timeout', { kind: 'latency', ms: TIMEOUT_MS + 50, jitterMs: 2 * TIMEOUT_MS }, 'UPSTREAM_TIMEOUT'],
@@ -102,8 +104,9 @@ describe('each fault kind on a read, per vendor', () => {
       const id = idOf(stack, vendor);
       // Warm: pooled connection open, ZStack session in place; the fault then hits the read itself.
       expect(dataOf(await stack.gql(GET, { id })).modelDeployment.id).toBe(id);
+      const item = (await conformanceWrite(stack, vendor)).path;
       sim.resetCalls();
-      sim.inject({ fault, pathIncludes: ITEM_PATH[vendor] });
+      sim.inject({ fault, pathIncludes: item });
 
       const started = performance.now();
       const r = await stack.gql(GET, { id });
@@ -116,7 +119,7 @@ describe('each fault kind on a read, per vendor', () => {
       expect(r.body.errors![0]!.extensions).toMatchObject({ code, backend: vendor });
       expect(r.body.errors![0]!.message).toMatch(new RegExp(`^Backend ${vendor}: `));
       expect(ms).toBeLessThan(READ_BOUND_MS);
-      const reads = sim.calls.filter((c) => c.path.includes(ITEM_PATH[vendor])).length;
+      const reads = sim.calls.filter((c) => c.path.includes(item)).length;
       expect(reads).toBeGreaterThanOrEqual(1);
       expect(reads).toBeLessThanOrEqual(ATTEMPTS);
 
@@ -166,8 +169,18 @@ describe('ZStack login failures', () => {
   });
 });
 
-/** Per vendor: a valid update, where its write goes, and how to see it applied. */
-const WRITES: Record<Vendor, { input: Record<string, unknown>; method: string; applied: (d: any) => boolean; reread: Omit<FaultRule, 'fault'> }> = {
+/** The path of the seeded deployment each vendor reads and writes it by. */
+const ITEM_PATH = {
+  northflank: '/llm-model-deployments/deepseek-v3-deployment',
+  nemo: '/deployments/llama-3.1-8b',
+  zstack: '/ai/models/1bb3ef7d600d4d30b21b8ffd299c37b5',
+};
+
+/**
+ * Per vendor: a valid update, where its write goes, how to see it applied, and where the re-read
+ * after the write goes (the writes held in flight below are timed against it).
+ */
+const WRITES: Record<keyof typeof ITEM_PATH, { input: Record<string, unknown>; method: string; applied: (d: any) => boolean; reread: Omit<FaultRule, 'fault'> }> = {
   northflank: {
     input: { description: 'written exactly once' },
     method: 'POST',
@@ -201,8 +214,10 @@ const READ = `query($id: ID!) { modelDeployment(id: $id) { id version descriptio
 
 describe('a write that fails in flight is never replayed, and its outcome is told', () => {
   const WRITE_TIMEOUT_MS = 400;
+  /** The vendors whose re-read after a write the table above knows. */
+  const IN_FLIGHT = Object.keys(WRITES) as (keyof typeof WRITES)[];
 
-  async function writeWith(vendor: Vendor, faults: FaultRule[], withSim?: (sim: SimulatorServer) => void) {
+  async function writeWith(vendor: keyof typeof WRITES, faults: FaultRule[], withSim?: (sim: SimulatorServer) => void) {
     const stack = await startStack({ vendors: [vendor], backendOverrides: { [vendor]: { timeoutMs: WRITE_TIMEOUT_MS } } });
     const sim = stack.sims[vendor]!.server;
     withSim?.(sim);
@@ -218,7 +233,7 @@ describe('a write that fails in flight is never replayed, and its outcome is tol
     return { stack, id, result: dataOf(r).updateModelDeployment, ms, writes };
   }
 
-  it.concurrent.each(VENDORS)('%s: no answer at all → UNKNOWN, one write', async (vendor) => {
+  it.concurrent.each(IN_FLIGHT)('%s: no answer at all → UNKNOWN, one write', async (vendor) => {
     const { stack, result, ms, writes } = await writeWith(vendor, [{ method: WRITES[vendor].method, pathIncludes: ITEM_PATH[vendor], fault: { kind: 'hang' }, times: 1 }]);
     try {
       expect(result).toMatchObject({ __typename: 'UpstreamError', code: 'UPSTREAM_TIMEOUT', backend: vendor, outcome: 'UNKNOWN' });
@@ -229,7 +244,7 @@ describe('a write that fails in flight is never replayed, and its outcome is tol
     }
   });
 
-  it.concurrent.each(VENDORS)('%s: the answer is lost but the write landed → APPLIED (the re-read shows it), one write', async (vendor) => {
+  it.concurrent.each(IN_FLIGHT)('%s: the answer is lost but the write landed → APPLIED (the re-read shows it), one write', async (vendor) => {
     // The write is held until the gateway, having given up on it, re-reads; the write is then
     // handled (its answer goes nowhere) and only after that is the re-read answered. The order is
     // forced, not timed, so a busy machine cannot turn it around.
@@ -268,7 +283,7 @@ describe('a write that fails in flight is never replayed, and its outcome is tol
     }
   });
 
-  it.concurrent.each(VENDORS)('%s: timed out and not visible yet → UNKNOWN, not NOT_APPLIED (it lands later), one write', async (vendor) => {
+  it.concurrent.each(IN_FLIGHT)('%s: timed out and not visible yet → UNKNOWN, not NOT_APPLIED (it lands later), one write', async (vendor) => {
     const { stack, id, result, writes } = await writeWith(vendor, [
       { method: WRITES[vendor].method, pathIncludes: ITEM_PATH[vendor], fault: { kind: 'latency', ms: WRITE_TIMEOUT_MS + 600 }, times: 1 },
     ]);
@@ -282,7 +297,7 @@ describe('a write that fails in flight is never replayed, and its outcome is tol
     }
   });
 
-  it.concurrent.each(VENDORS)('%s: refused with an answer → NOT_APPLIED, one write', async (vendor) => {
+  it.concurrent.each(IN_FLIGHT)('%s: refused with an answer → NOT_APPLIED, one write', async (vendor) => {
     const { stack, id, result, writes } = await writeWith(vendor, [{ method: WRITES[vendor].method, pathIncludes: ITEM_PATH[vendor], fault: { kind: 'status', status: 500 }, times: 1 }]);
     try {
       expect(result).toMatchObject({ __typename: 'UpstreamError', code: 'UPSTREAM_ERROR', backend: vendor, outcome: 'NOT_APPLIED' });
@@ -293,13 +308,6 @@ describe('a write that fails in flight is never replayed, and its outcome is tol
     }
   });
 });
-
-/** Each vendor's write, as the simulator receives it (the ZStack login, PUT /zstack/v1/accounts/login, is left alone). */
-const WRITE_PATH: Record<Vendor, string> = {
-  northflank: '/v1/projects/default-project/llm-model-deployments/deepseek-v3-deployment',
-  nemo: '/apis/models/v2/workspaces/research-team-alpha/deployments/llama-3.1-8b',
-  zstack: '/zstack/v1/ai/models/1bb3ef7d600d4d30b21b8ffd299c37b5',
-};
 
 type WriteExpectation = { code: string; outcome: 'APPLIED' | 'NOT_APPLIED' | 'NOT_SENT' | 'UNKNOWN' };
 const OUTCOMES = ['APPLIED', 'NOT_APPLIED', 'NOT_SENT', 'UNKNOWN'];
@@ -313,36 +321,21 @@ const UNKNOWN_UNAVAILABLE: WriteExpectation = { code: 'UPSTREAM_UNAVAILABLE', ou
  * or odd 200 is a success whose re-read does not show it: UNKNOWN. A 429 on a single update is
  * never waited out or re-sent (only idempotent reads are retried; bulk updates wait out 429s).
  */
-const WRITE_FAULTS: Array<[name: string, fault: Fault, expected: Record<Vendor, WriteExpectation>]> = [
-  ['connection reset', { kind: 'reset' }, { northflank: UNKNOWN_UNAVAILABLE, nemo: UNKNOWN_UNAVAILABLE, zstack: UNKNOWN_UNAVAILABLE }],
-  [
-    'malformed JSON',
-    { kind: 'garbled' },
-    { northflank: { code: 'UPSTREAM_ERROR', outcome: 'UNKNOWN' }, nemo: { code: 'UPSTREAM_ERROR', outcome: 'NOT_APPLIED' }, zstack: { code: 'UPSTREAM_ERROR', outcome: 'NOT_APPLIED' } },
-  ],
-  ['truncated JSON', { kind: 'truncated' }, { northflank: UNKNOWN_UNAVAILABLE, nemo: UNKNOWN_UNAVAILABLE, zstack: UNKNOWN_UNAVAILABLE }],
-  [
-    'a body of the wrong shape',
-    { kind: 'wrong-shape' },
-    { northflank: { code: 'UPSTREAM_ERROR', outcome: 'UNKNOWN' }, nemo: { code: 'UPSTREAM_ERROR', outcome: 'NOT_APPLIED' }, zstack: { code: 'UPSTREAM_ERROR', outcome: 'NOT_APPLIED' } },
-  ],
-  [
-    '429 with Retry-After: 1',
-    { kind: 'rate-limit', retryAfterSeconds: 1 },
-    { northflank: { code: 'RATE_LIMITED', outcome: 'NOT_APPLIED' }, nemo: { code: 'RATE_LIMITED', outcome: 'NOT_APPLIED' }, zstack: { code: 'RATE_LIMITED', outcome: 'NOT_APPLIED' } },
-  ],
+const WRITE_FAULTS: Array<[name: string, fault: Fault, expected: WriteExpectation | ({ default: WriteExpectation } & Record<string, WriteExpectation>)]> = [
+  ['connection reset', { kind: 'reset' }, UNKNOWN_UNAVAILABLE],
+  ['malformed JSON', { kind: 'garbled' }, { default: { code: 'UPSTREAM_ERROR', outcome: 'NOT_APPLIED' }, northflank: { code: 'UPSTREAM_ERROR', outcome: 'UNKNOWN' } }],
+  ['truncated JSON', { kind: 'truncated' }, UNKNOWN_UNAVAILABLE],
+  ['a body of the wrong shape', { kind: 'wrong-shape' }, { default: { code: 'UPSTREAM_ERROR', outcome: 'NOT_APPLIED' }, northflank: { code: 'UPSTREAM_ERROR', outcome: 'UNKNOWN' } }],
+  ['429 with Retry-After: 1', { kind: 'rate-limit', retryAfterSeconds: 1 }, { code: 'RATE_LIMITED', outcome: 'NOT_APPLIED' }],
   [
     // ZStack's own 503 carries an ErrorCode (SYS.1000): the API failed.
     'status 503 in the vendor’s error format',
     { kind: 'status', status: 503 },
-    { northflank: { code: 'UPSTREAM_UNAVAILABLE', outcome: 'NOT_APPLIED' }, nemo: { code: 'UPSTREAM_UNAVAILABLE', outcome: 'NOT_APPLIED' }, zstack: { code: 'UPSTREAM_ERROR', outcome: 'NOT_APPLIED' } },
+    { default: { code: 'UPSTREAM_UNAVAILABLE', outcome: 'NOT_APPLIED' }, zstack: { code: 'UPSTREAM_ERROR', outcome: 'NOT_APPLIED' } },
   ],
-  [
-    'status 502 from a proxy in front',
-    { kind: 'status', status: 502, body: 'Bad Gateway' },
-    { northflank: { code: 'UPSTREAM_UNAVAILABLE', outcome: 'NOT_APPLIED' }, nemo: { code: 'UPSTREAM_UNAVAILABLE', outcome: 'NOT_APPLIED' }, zstack: { code: 'UPSTREAM_UNAVAILABLE', outcome: 'NOT_APPLIED' } },
-  ],
+  ['status 502 from a proxy in front', { kind: 'status', status: 502, body: 'Bad Gateway' }, { code: 'UPSTREAM_UNAVAILABLE', outcome: 'NOT_APPLIED' }],
 ];
+const writeExpectation = (e: (typeof WRITE_FAULTS)[number][2], vendor: string): WriteExpectation => ('outcome' in e ? (e as WriteExpectation) : (e[vendor] ?? e.default));
 
 describe('each fault kind on the write alone, per vendor: typed, outcome told, sent once, bounded', () => {
   const WRITE_TIMEOUT_MS = 400;
@@ -352,44 +345,48 @@ describe('each fault kind on the write alone, per vendor: typed, outcome told, s
       __typename
       ... on Error { code message }
       ... on UpstreamError { backend status outcome retryable request { method path } }
-      ... on UpdateModelDeploymentSuccess { deployment { id version description ... on NemoModelDeployment { config } } }
+      ... on UpdateModelDeploymentSuccess { deployment { id version description raw } }
     }
   }`;
-  const CASES = VENDORS.flatMap((vendor) => WRITE_FAULTS.map(([name, fault, expected]) => [vendor, name, expected[vendor].code, expected[vendor].outcome, fault] as const));
+  const READ_RAW = `query($id: ID!) { modelDeployment(id: $id) { id version description raw } }`;
+  const CASES = VENDORS.flatMap((vendor) => WRITE_FAULTS.map(([name, fault, e]) => [vendor, name, writeExpectation(e, vendor).code, writeExpectation(e, vendor).outcome, fault] as const));
 
   it.concurrent.each(CASES)('%s, %s → %s, %s', async (vendor, _name, code, outcome, fault) => {
     const stack = await startStack({ vendors: [vendor], backendOverrides: { [vendor]: { timeoutMs: WRITE_TIMEOUT_MS } } });
     try {
       const sim = stack.sims[vendor]!.server;
-      const id = idOf(stack, vendor);
+      const conf = conformanceOf(vendor);
+      const input = conformanceInput(vendor);
+      const id = input.id;
       // Warm: pooled connection open, ZStack logged in; the fault then hits the write and nothing else.
-      dataOf(await stack.gql(READ, { id }));
+      dataOf(await stack.gql(READ_RAW, { id }));
+      const write = await conformanceWrite(stack, vendor);
       sim.resetCalls();
-      sim.inject({ method: WRITES[vendor].method, pathIncludes: WRITE_PATH[vendor], fault, times: 1 });
+      sim.inject({ method: write.method, pathIncludes: write.path, fault, times: 1 });
 
       const started = performance.now();
-      const r = await stack.gql(SELECT, { input: { id, ...WRITES[vendor].input } });
+      const r = await stack.gql(SELECT, { input });
       const ms = performance.now() - started;
 
       expect(r.status).toBe(200);
       const result = dataOf(r).updateModelDeployment;
-      const appliedNow = WRITES[vendor].applied(dataOf(await stack.gql(READ, { id })).modelDeployment);
+      const appliedNow = conf.applied(dataOf(await stack.gql(READ_RAW, { id })).modelDeployment);
       if (result.__typename === 'UpdateModelDeploymentSuccess') {
         // A success only where the re-read shows the write applied.
         expect(appliedNow).toBe(true);
-        expect(WRITES[vendor].applied(result.deployment)).toBe(true);
+        expect(conf.applied(result.deployment)).toBe(true);
       } else {
         expect(result.__typename).toBe('UpstreamError');
         expect(OUTCOMES).toContain(result.outcome);
-        expect(result).toMatchObject({ code, outcome, backend: vendor, request: { method: WRITES[vendor].method, path: WRITE_PATH[vendor] } });
+        expect(result).toMatchObject({ code, outcome, backend: vendor, request: { method: write.method, path: write.path } });
         expect(result.message).toMatch(new RegExp(`^Backend ${vendor}: `));
         if (result.outcome === 'NOT_APPLIED' || result.outcome === 'NOT_SENT') expect(appliedNow).toBe(false);
       }
       // Exactly one write reached the vendor: never replayed, not even after the 429.
-      expect(sim.calls.filter((c) => c.method === WRITES[vendor].method && c.path === WRITE_PATH[vendor])).toHaveLength(1);
+      expect(sim.calls.filter((c) => c.method === write.method && `${c.path}${c.query}` === write.path)).toHaveLength(1);
       expect(ms).toBeLessThan(fault.kind === 'rate-limit' ? 1000 : BOUND_MS);
       // The gateway serves on, and the same write goes through once the fault is gone.
-      expect(dataOf(await stack.gql(SELECT, { input: { id, ...WRITES[vendor].input } })).updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
+      expect(dataOf(await stack.gql(SELECT, { input })).updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
     } finally {
       await stack.close();
     }

@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { chromium as playwright, type Browser } from 'playwright-core';
 import { startStack, type Stack } from './helpers.js';
-import { createToySimulator } from './fixtures/toy-adapter.js';
+import { createToySimulator } from './fixtures/toy/simulator.js';
 import { chromium, requireService } from './services.js';
 
-const toyModule = fileURLToPath(new URL('./fixtures/toy-adapter.ts', import.meta.url));
+const toyModule = fileURLToPath(new URL('./fixtures/toy/adapter.ts', import.meta.url));
 const haveChromium = requireService(chromium, 'the GraphiQL browser test');
 
 const SUBSCRIPTION = `subscription {

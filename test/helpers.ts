@@ -3,11 +3,11 @@ import { createManualClock, systemClock, type Clock, type ManualClock } from '..
 import { createGateway, type Gateway, type GatewayOptions } from '../src/gateway.js';
 import { parseConfig, type GatewayConfigInput } from '../src/config.js';
 import { startServer } from '../src/server/index.js';
-import { builtInSimulators } from '../adapters/simulators.js';
+import { builtInVendors } from '../adapters/index.js';
+import { vendorModule, type ConformanceCase, type VendorModule } from '../src/vendor-module.js';
 import type { VendorSimulator } from '../src/simulator/server.js';
 import { createLogger } from '../src/logger.js';
 import pino, { type Logger } from 'pino';
-import { sha512Hex } from '../adapters/zstack/client.js';
 import type { RecordedCall } from '../src/simulator/server.js';
 import { addSecret, captureServer, logSink } from './secret-capture.js';
 
@@ -34,7 +34,12 @@ export interface Stack {
 }
 
 export interface StackOptions {
-  /** Built-in vendors to start simulators for; backend ids equal vendor names. @default all */
+  /**
+   * The vendors the gateway has, as built-ins: their adapters, simulators and test cases.
+   * @default the built-in ones (adapters/index.ts)
+   */
+  registry?: readonly VendorModule[];
+  /** Vendors of the registry to start simulators for; backend ids equal vendor names. @default all */
   vendors?: string[];
   clock?: ManualClock;
   /**
@@ -49,7 +54,7 @@ export interface StackOptions {
   config?: Partial<GatewayConfigInput> & { baseDir?: string };
   /** Per-backend config additions, keyed by backend id (e.g. `{ zstack: { updateBodyStyle: 'wrapped' } }`). */
   backendOverrides?: Record<string, Record<string, unknown>>;
-  /** Replaces the built-in vendors (a bare adapter: a vendor without a GraphQL part). */
+  /** The gateway's vendors, in place of the registry's (a bare adapter: a vendor without a GraphQL part). */
   adapters?: GatewayOptions['adapters'];
   env?: Record<string, string>;
   /**
@@ -65,38 +70,71 @@ export interface StackOptions {
 
 const SECRET_FIELDS = ['token', 'password', 'sessionUuid', 'key', 'apiKey', 'secret'];
 
+/** The cases of a vendor's module (adapters/<vendor>/index.ts), e.g. its `existingKey`. */
+export function conformanceOf(vendor: string, registry: readonly VendorModule[] = builtInVendors): ConformanceCase {
+  return vendorModule(registry, vendor).conformance;
+}
+
 /**
- * Registers a simulator's credentials for the secret scan, and every ZStack session a client
- * presents to it (sessions are issued at login; the gateway sends each one it uses, and the
- * session it logs out of is in the path).
+ * The conformance update of a vendor's module as the input of updateModelDeployment, for the
+ * vendor's backend `backend` (its vendor block under the vendor's name).
  */
-export function watchSimulator(simulator: VendorSimulator): void {
+export function conformanceInput(vendor: string, backend = vendor, registry: readonly VendorModule[] = builtInVendors): Record<string, unknown> {
+  const conf = conformanceOf(vendor, registry);
+  const { vendor: block, ...common } = conf.validPatch;
+  return { id: `${backend}:${conf.existingKey}`, ...common, ...(block ? { [vendor]: block } : {}) };
+}
+
+export interface PlannedWrite {
+  method: string;
+  /** Path and query as sent. */
+  path: string;
+}
+
+/** The writes (every request but a GET) that an update would send, as its dry run plans them. */
+export async function plannedWrites(gql: (query: string, variables: Record<string, unknown>) => Promise<GqlResult['body']>, input: Record<string, unknown>): Promise<PlannedWrite[]> {
+  const body = await gql(
+    `mutation($input: UpdateModelDeploymentInput!) { updateModelDeployment(input: $input) { __typename ... on UpdateModelDeploymentSuccess { requests { method path } } ... on Error { message } } }`,
+    { input: { ...input, dryRun: true } },
+  );
+  const r = body.data?.updateModelDeployment;
+  if (r?.__typename !== 'UpdateModelDeploymentSuccess') throw new Error(`the dry run of ${JSON.stringify(input)} failed: ${JSON.stringify(body)}`);
+  return (r.requests as PlannedWrite[]).filter((q) => q.method !== 'GET');
+}
+
+/** Whether a call a simulator received is one of the planned writes. */
+export const isPlanned = (writes: readonly PlannedWrite[]) => (c: Pick<RecordedCall, 'method' | 'path' | 'query'>) => writes.some((w) => w.method === c.method && w.path === `${c.path}${c.query}`);
+
+/**
+ * Registers a simulator's credentials for the secret scan, what its vendor module derives from
+ * them (e.g. a password's hash), and the secrets every call it receives carries by its module's
+ * rules (e.g. sessions issued at login, presented on each call and named by the logout).
+ */
+export function watchSimulator(simulator: VendorSimulator, registry: readonly VendorModule[] = builtInVendors): void {
   const sim = simulator as VendorSimulator & Record<string, any>;
   const kind = (field: string) => `the ${sim.vendor} simulator's ${field}`;
   for (const f of SECRET_FIELDS) addSecret(kind(f), sim[f]);
   for (const f of SECRET_FIELDS) addSecret(kind(f), sim.backendConfig[f]);
-  if (typeof sim.password === 'string') addSecret(`the ${sim.vendor} simulator's password as SHA-512 hex`, sha512Hex(sim.password));
-  if (sim.vendor !== 'zstack') return;
+  const rules = registry.find((m) => m.vendor === sim.vendor)?.secrets;
+  for (const [k, v] of rules?.ofBackend?.(sim.backendConfig) ?? []) addSecret(`the ${sim.vendor} simulator's backend entry: ${k}`, v);
+  const ofCall = rules?.ofCall;
+  if (!ofCall) return;
   const calls = sim.server.calls as RecordedCall[] & { __watched?: true };
   if (calls.__watched) return;
   calls.__watched = true;
   const push = calls.push;
   calls.push = function (...items: RecordedCall[]) {
-    for (const c of items) {
-      const auth = c.headers.authorization;
-      if (typeof auth === 'string' && auth.startsWith('OAuth ')) addSecret('a ZStack session uuid issued by the simulator', auth.slice('OAuth '.length).trim());
-      const logout = /\/accounts\/sessions\/([^/]+)$/.exec(c.path);
-      if (logout) addSecret('a ZStack session uuid issued by the simulator', decodeURIComponent(logout[1]!));
-    }
+    for (const c of items) for (const [k, v] of ofCall(c)) addSecret(k, v);
     return push.apply(this, items);
   };
 }
 
-/** Registers every secret of a parsed config: backend credentials and API keys. */
-function watchConfig(config: ReturnType<typeof parseConfig>): void {
-  for (const b of config.backends as Array<Record<string, unknown> & { id: string }>) {
+/** Registers every secret of a parsed config: backend credentials (and what their vendor derives from them) and API keys. */
+function watchConfig(config: ReturnType<typeof parseConfig>, registry: readonly VendorModule[]): void {
+  for (const b of config.backends as Array<Record<string, unknown> & { id: string; vendor: string }>) {
     for (const f of SECRET_FIELDS) addSecret(`backend ${b.id}'s configured ${f}`, b[f]);
-    if (typeof b.password === 'string') addSecret(`backend ${b.id}'s configured password as SHA-512 hex`, sha512Hex(b.password));
+    const derive = registry.find((m) => m.vendor === b.vendor)?.secrets?.ofBackend;
+    for (const [k, v] of derive?.(b) ?? []) addSecret(`backend ${b.id}'s configured credentials: ${k}`, v);
   }
   for (const k of config.auth?.apiKeys ?? []) addSecret(`API key "${k.name}"`, k.key);
 }
@@ -116,15 +154,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const started = expect.getState().currentTestName;
   const source = `gateway #${n} (started ${started ? `in "${started}"` : 'before the tests'})`;
   const clock = options.clock ?? createManualClock();
-  const vendors = options.vendors ?? Object.keys(builtInSimulators);
+  const registry = options.registry ?? builtInVendors;
+  const vendors = options.vendors ?? registry.map((m) => m.vendor);
   const sims: Stack['sims'] = {};
   for (const vendor of vendors) {
-    const create = builtInSimulators[vendor];
-    if (!create) throw new Error(`no simulator for ${vendor}`);
-    sims[vendor] = (await create({ clock, phaseMs: options.phaseMs ?? 1000, seed: true })) as Stack['sims'][string];
+    sims[vendor] = (await vendorModule(registry, vendor).simulator({ clock, phaseMs: options.phaseMs ?? 1000, seed: true })) as Stack['sims'][string];
   }
   for (const [id, sim] of Object.entries(options.extraSims ?? {})) sims[id] = sim as Stack['sims'][string];
-  for (const sim of Object.values(sims)) watchSimulator(sim);
+  for (const sim of Object.values(sims)) watchSimulator(sim, registry);
   const backends = Object.entries(sims).map(([id, sim]) => ({ id, ...sim.backendConfig, ...(options.backendOverrides?.[id] ?? {}) }));
   const { baseDir, ...rest } = options.config ?? {};
   const config = parseConfig(
@@ -132,13 +169,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     { ...process.env, ...(options.env ?? {}) },
     baseDir,
   );
-  watchConfig(config);
+  watchConfig(config, registry);
   const logs: string[] = [];
   const gateway = await createGateway(config, {
     clock,
     statusClock: options.statusClock ?? systemClock,
     logger: options.logger ?? defaultLogger(source, logs),
-    adapters: options.adapters,
+    // The built-in registry is the gateway's default; any other is handed over as the gateway's adapters.
+    adapters: options.adapters ?? (registry === builtInVendors ? undefined : registry),
     healthTtlMs: options.healthTtlMs,
     traceExporter: options.traceExporter,
   });

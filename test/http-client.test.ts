@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createHttpClient, codeForStatus, parseRetryAfter } from '../src/http/client.js';
+import { createRedactor } from '../src/http/redact.js';
 import { startSimulatorServer, type SimulatorServer } from '../src/simulator/server.js';
 import { UpstreamError } from '../src/domain/errors.js';
 
@@ -83,11 +84,43 @@ describe('upstream client', () => {
     expect(err.retryAfterMs).toBe(60_000);
   });
 
-  it('reads x-ratelimit-reset when a 429 has no Retry-After', async () => {
+  it('reads the headers its vendor names for the wait, in order, each on the statuses given', async () => {
+    const headers = [{ name: 'retry-after' }, { name: 'x-ratelimit-reset', statuses: [429] }];
     sim.inject({ fault: { kind: 'status', status: 429, headers: { 'x-ratelimit-reset': '42' } }, times: 1 });
-    const err = await failure(client().request({ method: 'GET', path: '/thing' }));
+    const err = await failure(client({ retryAfterHeaders: headers }).request({ method: 'GET', path: '/thing' }));
     expect(err.code).toBe('RATE_LIMITED');
     expect(err.retryAfterMs).toBe(42_000);
+    sim.inject({ fault: { kind: 'status', status: 429, headers: { 'retry-after': '30', 'x-ratelimit-reset': '42' } }, times: 1 });
+    expect((await failure(client({ retryAfterHeaders: headers }).request({ method: 'GET', path: '/thing' }))).retryAfterMs).toBe(30_000);
+    // Not a 429: the reset header says nothing about a wait.
+    sim.inject({ fault: { kind: 'status', status: 503, headers: { 'x-ratelimit-reset': '42' } }, times: 1 });
+    expect((await failure(client({ retryAfterHeaders: headers, retries: 0 }).request({ method: 'GET', path: '/thing' }))).retryAfterMs).toBeNull();
+  });
+
+  it("removes the backend's secrets from what it reads of an error body, those added later too", async () => {
+    const redact = createRedactor(['tok-0123456789', '', 'ab']);
+    const parseError = (_status: number, text: string) => {
+      const e = JSON.parse(text).error;
+      return { vendorCode: 'bad', message: e.message, detail: { echoed: [e.message, { again: e.message }], n: 1 } };
+    };
+    const c = client({ redact, parseError, retries: 0 });
+    sim.inject({ fault: { kind: 'status', status: 401, body: { error: { message: 'Invalid token tok-0123456789 for session sess-abcdef' } } }, times: 2 });
+    const first = await failure(c.request({ method: 'GET', path: '/thing' }));
+    expect(first.vendorMessage).toBe('Invalid token [redacted] for session sess-abcdef');
+    expect(first.detail).toEqual({ echoed: ['Invalid token [redacted] for session sess-abcdef', { again: 'Invalid token [redacted] for session sess-abcdef' }], n: 1 });
+    expect(first.message).not.toContain('tok-0123456789');
+    redact.add('sess-abcdef');
+    const second = await failure(c.request({ method: 'GET', path: '/thing' }));
+    expect(JSON.stringify({ m: second.message, v: second.vendorMessage, d: second.detail })).not.toMatch(/tok-0123456789|sess-abcdef/);
+    // Values too short to be secrets ('', 'ab') blank nothing.
+    expect(second.vendorMessage).toBe('Invalid token [redacted] for session [redacted]');
+  });
+
+  it('reads only Retry-After unless told of other headers', async () => {
+    sim.inject({ fault: { kind: 'status', status: 429, headers: { 'x-ratelimit-reset': '42' } }, times: 1 });
+    const err = await failure(client({ retries: 0 }).request({ method: 'GET', path: '/thing' }));
+    expect(err.code).toBe('RATE_LIMITED');
+    expect(err.retryAfterMs).toBeNull();
   });
 
   it('bounds a request that never gets an answer', async () => {

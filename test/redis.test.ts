@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { createToySimulator } from './fixtures/toy-adapter.js';
+import { createToySimulator } from './fixtures/toy/simulator.js';
 import { topicFor } from '../src/status/events.js';
 import { sse } from './sub-clients.js';
 import { redisServer, requireService } from './services.js';
@@ -19,7 +19,7 @@ import { freePort, pingOnce } from './redis-server.js';
 const hasRedis = requireService(redisServer, 'the Redis scale-out tests');
 
 const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
-const toyModule = fileURLToPath(new URL('./fixtures/toy-adapter.ts', import.meta.url));
+const toyModule = fileURLToPath(new URL('./fixtures/toy/adapter.ts', import.meta.url));
 
 /** Waits (bounded) until redis-server answers PING: it listens some time after it was spawned. */
 async function redisAnswers(port: number, proc: ChildProcess, timeoutMs = 10_000): Promise<void> {

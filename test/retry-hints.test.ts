@@ -4,24 +4,14 @@
  * NOT_APPLIED); UNKNOWN is never retryable; a write refused before it is sent says NOT_SENT.
  */
 import { describe, expect, it } from 'vitest';
-import { startStack, dataOf, type Stack } from './helpers.js';
+import { builtInVendors } from '../adapters/index.js';
+import { startStack, dataOf, conformanceInput, isPlanned, plannedWrites, type PlannedWrite, type Stack } from './helpers.js';
 import type { Fault } from '../src/simulator/server.js';
 
-const VENDORS = ['northflank', 'nemo', 'zstack'] as const;
-type Vendor = (typeof VENDORS)[number];
+/** Every built-in vendor, with its conformance update as the write. */
+const VENDORS = builtInVendors.map((m) => m.vendor);
 type Outcome = 'NOT_SENT' | 'NOT_APPLIED' | 'APPLIED' | 'UNKNOWN';
 const TIMEOUT_MS = 400;
-
-const WRITE: Record<Vendor, { input: Record<string, unknown>; method: string; path: string; item: string }> = {
-  northflank: {
-    input: { description: 'retry hints' },
-    method: 'POST',
-    path: '/v1/projects/default-project/llm-model-deployments/deepseek-v3-deployment',
-    item: '/llm-model-deployments/deepseek-v3-deployment',
-  },
-  nemo: { input: { nemo: { config: 'llama-config-v3' } }, method: 'POST', path: '/apis/models/v2/workspaces/research-team-alpha/deployments/llama-3.1-8b', item: '/deployments/llama-3.1-8b' },
-  zstack: { input: { description: 'retry hints' }, method: 'PUT', path: '/zstack/v1/ai/models/1bb3ef7d600d4d30b21b8ffd299c37b5', item: '/ai/models/1bb3ef7d600d4d30b21b8ffd299c37b5' },
-};
 
 const UPDATE = `mutation($input: UpdateModelDeploymentInput!) {
   updateModelDeployment(input: $input) {
@@ -38,7 +28,9 @@ function expectHonest(r: any) {
   if (r.outcome === 'UNKNOWN' || r.outcome === 'APPLIED') expect(r.retryable, JSON.stringify(r)).toBe(false);
 }
 
-type Row = [fault: string, f: Fault, expected: { outcome: Outcome; retryable: boolean } | Record<Vendor, { outcome: Outcome; retryable: boolean }>];
+type Expectation = { outcome: Outcome; retryable: boolean };
+/** One expectation for every vendor, or a default and the vendors whose adapters make another of the fault. */
+type Row = [fault: string, f: Fault, expected: Expectation | ({ default: Expectation } & Record<string, Expectation>)];
 const UNKNOWN = { outcome: 'UNKNOWN', retryable: false } as const;
 const NOT_APPLIED_RETRY = { outcome: 'NOT_APPLIED', retryable: true } as const;
 const NOT_APPLIED_FINAL = { outcome: 'NOT_APPLIED', retryable: false } as const;
@@ -54,14 +46,15 @@ const ON_WRITE: Row[] = [
   [
     'status 503 in the vendor format',
     { kind: 'status', status: 503 },
-    { northflank: NOT_APPLIED_RETRY, nemo: NOT_APPLIED_RETRY, zstack: NOT_APPLIED_FINAL },
+    // ZStack's own 503 carries an ErrorCode: the API failed, it is no temporary fault.
+    { default: NOT_APPLIED_RETRY, zstack: NOT_APPLIED_FINAL },
   ],
   ['429 Retry-After: 1', { kind: 'rate-limit', retryAfterSeconds: 1 }, NOT_APPLIED_RETRY],
   [
     'garbled body',
     { kind: 'garbled' },
     // Northflank's reply body is undocumented: a garbled 200 may be a success whose re-read does not show it.
-    { northflank: UNKNOWN, nemo: NOT_APPLIED_FINAL, zstack: NOT_APPLIED_FINAL },
+    { default: NOT_APPLIED_FINAL, northflank: UNKNOWN },
   ],
 ];
 
@@ -73,49 +66,54 @@ const ON_READ: Row[] = [
   ['garbled body', { kind: 'garbled' }, { outcome: 'NOT_SENT', retryable: false }],
 ];
 
-const expectedFor = (e: Row[2], vendor: Vendor) => ('outcome' in e ? e : e[vendor]) as { outcome: Outcome; retryable: boolean };
+const expectedFor = (e: Row[2], vendor: string): Expectation => ('outcome' in e ? (e as Expectation) : (e[vendor] ?? e.default));
 const cases = (rows: Row[]) => VENDORS.flatMap((vendor) => rows.map(([name, fault, e]) => [vendor, name, expectedFor(e, vendor).outcome, expectedFor(e, vendor).retryable, fault] as const));
 
-async function withStack(vendor: Vendor, run: (stack: Stack, id: string) => Promise<void>) {
+/** A stack for one vendor, warmed, with the write its conformance update sends (one request; its dry run says which). */
+async function withStack(vendor: string, run: (stack: Stack, input: Record<string, unknown>, write: PlannedWrite) => Promise<void>) {
   const stack = await startStack({ vendors: [vendor], backendOverrides: { [vendor]: { timeoutMs: TIMEOUT_MS } } });
   try {
-    const id = `${vendor}:${stack.sims[vendor]!.conformance.existingKey}`;
+    const input = conformanceInput(vendor);
     // Warm: pooled connection open, ZStack logged in.
-    dataOf(await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { id } }`, { id }));
+    dataOf(await stack.gql(`query($id: ID!) { modelDeployment(id: $id) { id } }`, { id: input.id }));
+    const planned = await plannedWrites(async (q, v) => (await stack.gql(q, v)).body, input);
+    expect(planned).toHaveLength(1);
     stack.sims[vendor]!.server.resetCalls();
-    await run(stack, id);
+    await run(stack, input, planned[0]!);
   } finally {
     await stack.close();
   }
 }
 
-const writesSent = (stack: Stack, vendor: Vendor) => stack.sims[vendor]!.server.calls.filter((c) => c.method === WRITE[vendor].method && c.path === WRITE[vendor].path).length;
+const writesSent = (stack: Stack, vendor: string, write: PlannedWrite) => stack.sims[vendor]!.server.calls.filter(isPlanned([write])).length;
 
 describe('retryable and outcome of every write error, per vendor', () => {
   it.concurrent.each(cases(ON_WRITE))('%s, fault on the write: %s → %s, retryable %s', async (vendor, _name, outcome, retryable, fault) => {
-    await withStack(vendor, async (stack, id) => {
-      stack.sims[vendor]!.server.inject({ method: WRITE[vendor].method, pathIncludes: WRITE[vendor].path, fault, times: 1 });
-      const r = dataOf(await stack.gql(UPDATE, { input: { id, ...WRITE[vendor].input } })).updateModelDeployment;
+    await withStack(vendor, async (stack, input, write) => {
+      stack.sims[vendor]!.server.inject({ method: write.method, pathIncludes: write.path, fault, times: 1 });
+      const r = dataOf(await stack.gql(UPDATE, { input })).updateModelDeployment;
       expect(r.__typename).toBe('UpstreamError');
       expectHonest(r);
       expect({ outcome: r.outcome, retryable: r.retryable }).toEqual({ outcome, retryable });
-      expect(writesSent(stack, vendor)).toBe(1);
+      expect(writesSent(stack, vendor, write)).toBe(1);
     });
   });
 
   it.concurrent.each(cases(ON_READ))('%s, fault on the read before the write: %s → %s, retryable %s', async (vendor, _name, outcome, retryable, fault) => {
-    await withStack(vendor, async (stack, id) => {
-      stack.sims[vendor]!.server.inject({ method: 'GET', pathIncludes: WRITE[vendor].item, fault });
-      const r = dataOf(await stack.gql(UPDATE, { input: { id, ...WRITE[vendor].input } })).updateModelDeployment;
+    await withStack(vendor, async (stack, input, write) => {
+      // The read of the deployment, at the path its write goes to.
+      stack.sims[vendor]!.server.inject({ method: 'GET', pathIncludes: write.path, fault });
+      const r = dataOf(await stack.gql(UPDATE, { input })).updateModelDeployment;
       expect(r.__typename).toBe('UpstreamError');
       expectHonest(r);
       expect({ outcome: r.outcome, retryable: r.retryable }).toEqual({ outcome, retryable });
-      expect(writesSent(stack, vendor)).toBe(0);
+      expect(writesSent(stack, vendor, write)).toBe(0);
     });
   });
 
   it.concurrent.each(VENDORS)('%s: refused by an open circuit → NOT_SENT, nothing sent', async (vendor) => {
-    await withStack(vendor, async (stack, id) => {
+    await withStack(vendor, async (stack, input, write) => {
+      const id = input.id;
       const sim = stack.sims[vendor]!.server;
       sim.inject({ method: 'GET', fault: { kind: 'reset' } });
       // Every read fails (ZStack reads tags beside the model: a tag read that succeeds would reset
@@ -125,12 +123,12 @@ describe('retryable and outcome of every write error, per vendor', () => {
         if (/circuit is open/.test(read.body.errors?.[0]?.message ?? '')) break;
       }
       const before = sim.calls.length;
-      const r = dataOf(await stack.gql(UPDATE, { input: { id, ...WRITE[vendor].input } })).updateModelDeployment;
+      const r = dataOf(await stack.gql(UPDATE, { input })).updateModelDeployment;
       expect(r).toMatchObject({ __typename: 'UpstreamError', code: 'UPSTREAM_UNAVAILABLE', outcome: 'NOT_SENT' });
       expect(r.message, JSON.stringify(r)).toMatch(/circuit is open/);
       expectHonest(r);
       expect(sim.calls.length).toBe(before);
-      expect(writesSent(stack, vendor)).toBe(0);
+      expect(writesSent(stack, vendor, write)).toBe(0);
     });
   });
 });

@@ -7,12 +7,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStack, dataOf, watchSimulator, type Stack } from './helpers.js';
-import { createToySimulator } from './fixtures/toy-adapter.js';
+import { createToySimulator } from './fixtures/toy/simulator.js';
 import { createNorthflankSimulator } from '../adapters/northflank/simulator.js';
 import { ws } from './sub-clients.js';
 import { addSecret, capture } from './secret-capture.js';
 
-const toyModule = fileURLToPath(new URL('./fixtures/toy-adapter.ts', import.meta.url));
+const toyModule = fileURLToPath(new URL('./fixtures/toy/adapter.ts', import.meta.url));
 const KEYS = {
   reader: 'reader-key-0123456789abcdef',
   writer: 'writer-key-0123456789abcdef',
@@ -248,7 +248,7 @@ describe('the real binary, serving without auth, says loudly that it is open', (
   const post = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LIST, signal: AbortSignal.timeout(10_000) });
 
   it('demo mode (no config): warns that it is open, serves without a key, and stops on SIGTERM', async () => {
-    // The demo's simulators use their default tokens (adapters/simulators.ts); its ZStack password is random, in the child.
+    // The demo's simulators use their default tokens (adapters/<vendor>/index.ts); its ZStack password is random, in the child.
     addSecret('the demo Northflank token', 'nf-simulator-token');
     addSecret('the demo NeMo token', 'nemo-simulator-token');
     const s = serve('model-gateway serve (demo mode)', ['--port', '0'], { LOG_LEVEL: 'trace' });

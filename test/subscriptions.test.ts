@@ -2,14 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { startStack, type Stack } from './helpers.js';
-import { createToySimulator } from './fixtures/toy-adapter.js';
+import { createToySimulator } from './fixtures/toy/simulator.js';
 import { sse, ws, transitions, type Collector } from './sub-clients.js';
 import { subscriptionStats } from '../src/graphql/subscriptions.js';
 import { POLL_JITTER } from '../src/status/hub.js';
 import type { RecordedCall } from '../src/simulator/server.js';
 import { pollsOf } from './bench/subscriptions.js';
 
-const toyModule = fileURLToPath(new URL('./fixtures/toy-adapter.ts', import.meta.url));
+const toyModule = fileURLToPath(new URL('./fixtures/toy/adapter.ts', import.meta.url));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { startStack, dataOf, type Stack } from './helpers.js';
-import { createToySimulator } from './fixtures/toy-adapter.js';
+import { createToySimulator } from './fixtures/toy/simulator.js';
 import { loadExternalAdapters } from '../src/gateway.js';
 import { parseConfig } from '../src/config.js';
 
@@ -16,7 +16,7 @@ const query = (own: string) => `{
 }`;
 
 describe.each([
-  ['the adapter alone', 'toy-adapter.ts', 'GenericModelDeployment', '', {}],
+  ['the adapter alone', 'toy/adapter.ts', 'GenericModelDeployment', '', {}],
   ['the adapter with its GraphQL part', 'toy-vendor.ts', 'ToyItem', '... on ToyItem { rev state }', { rev: 1, state: 'up' }],
 ])('an adapters: module with %s', (_what, file, typeName, own, ownFields) => {
   let stack: Stack;

@@ -1,8 +1,8 @@
 /** Per-field write confirmation on every built-in vendor, through GraphQL over HTTP against the simulators. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { builtInSimulators } from '../adapters/simulators.js';
+import { builtInVendors } from '../adapters/index.js';
 import type { UpdatePatch } from '../src/domain/patch.js';
-import { dataOf, startStack, type Stack } from './helpers.js';
+import { conformanceOf, dataOf, startStack, type Stack } from './helpers.js';
 
 const UPDATE = `mutation($input: UpdateModelDeploymentInput!) {
   updateModelDeployment(input: $input) {
@@ -23,10 +23,10 @@ const toInput = (id: string, patch: UpdatePatch, vendor: string) => {
   return { id, ...common, ...(block ? { [vendor]: block } : {}) };
 };
 
-describe.each(Object.keys(builtInSimulators))('%s: after a write, each field sent is confirmed by the re-read', (vendor) => {
+describe.each(builtInVendors.map((m) => m.vendor))('%s: after a write, each field sent is confirmed by the re-read', (vendor) => {
   it('the conformance update lands with every field CONFIRMED or UNCONFIRMED, none CONTRADICTED', async () => {
     stack = await startStack({ vendors: [vendor] });
-    const conf = stack.sims[vendor]!.conformance!;
+    const conf = conformanceOf(vendor);
     const id = `${vendor}:${conf.existingKey}`;
     const r = dataOf(await stack.gql(UPDATE, { input: toInput(id, conf.validPatch, vendor) })).updateModelDeployment;
     expect(r.__typename, r.message).toBe('UpdateModelDeploymentSuccess');
@@ -42,7 +42,7 @@ describe.each(Object.keys(builtInSimulators))('%s: after a write, each field sen
 describe('northflank: the vendor-neutral comparison walks the body', () => {
   it('reports nested fields by their path in the body', async () => {
     stack = await startStack({ vendors: ['northflank'] });
-    const id = `northflank:${stack.sims.northflank!.conformance!.existingKey}`;
+    const id = `northflank:${conformanceOf('northflank').existingKey}`;
     const r = dataOf(
       await stack.gql(UPDATE, {
         input: { id, description: 'nested', northflank: { spec: { configuration: { nodeConfiguration: { storage: { storageSize: 4096 } } } } } },

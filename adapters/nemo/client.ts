@@ -1,6 +1,7 @@
 import type { AdapterContext } from '../../src/domain/adapter.js';
 import { NotFoundError, UpstreamError, ValidationError, type ValidationIssue } from '../../src/domain/errors.js';
 import { pathSegment } from '../../src/domain/ids.js';
+import { createRedactor } from '../../src/http/redact.js';
 import type { HttpClient, QueryValue, VendorErrorFacts } from '../../src/domain/http.js';
 import {
   checkModelDeployment,
@@ -87,15 +88,6 @@ export function issuesFromNemo422(items: NemoValidationError[]): ValidationIssue
   return items.map((i) => ({ path: inputPathOf(i.loc), rule: RULE_OF_TYPE[i.type] ?? i.type, message: i.msg }));
 }
 
-/** A vendor error that quotes our token back (some do) must not carry it on to clients or logs. */
-function withoutSecret<T>(value: T, secret: string | undefined): T {
-  if (!secret) return value;
-  if (typeof value === 'string') return value.split(secret).join('[redacted]') as T;
-  if (Array.isArray(value)) return value.map((v) => withoutSecret(v, secret)) as T;
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutSecret(v, secret)])) as T;
-  return value;
-}
-
 export type NemoClient = ReturnType<typeof createNemoClient>;
 
 /** The paths this client calls, as templates: metrics and traces name these, never an id. */
@@ -111,7 +103,9 @@ export function createNemoClient(ctx: AdapterContext, options: NemoClientOptions
     baseUrl: options.baseUrl,
     timeoutMs: options.timeoutMs,
     headers: token ? () => ({ authorization: `Bearer ${token}` }) : undefined,
-    parseError: (status, text) => withoutSecret(parseNemoError(status, text), token),
+    parseError: parseNemoError,
+    // A vendor error that quotes our token back (some do) must not carry it on to clients or logs.
+    redact: createRedactor([token]),
     routes: ROUTES,
   });
 

@@ -587,25 +587,6 @@ export async function createNemoSimulator(options: NemoSimulatorOptions = {}): P
       ...(token ? { token } : {}),
       workspaces: workspaceList.length ? workspaceList : ['default'],
     },
-    conformance: {
-      existingKey: 'research-team-alpha/llama-3.1-8b',
-      missingKey: 'research-team-alpha/no-such-deployment',
-      badKeys: [
-        '..',
-        'research-team-alpha',
-        'research-team-alpha/..',
-        './llama-3.1-8b',
-        'research-team-alpha/llama 3.1',
-        'research-team-alpha/llama%2f8b',
-        'research-team-alpha/a/b',
-        'research-team-alpha/',
-        `research-team-alpha/${'x'.repeat(256)}`,
-      ],
-      validPatch: { vendor: { config: 'llama-config-v3' } },
-      applied: (d) => (d.raw as ModelDeployment).config === 'llama-config-v3',
-      invalidPatch: { vendor: { config: 'llama config!' } },
-      invalidPath: ['nemo', 'config'],
-    },
     deployment(key) {
       const d = deployments.get(key);
       return d ? view(d, latest(d)) : undefined;

@@ -8,6 +8,7 @@ import { createHttpClient } from '../../src/http/client.js';
 import { northflankAdapter, type NorthflankBackendConfig } from './adapter.js';
 import type { NorthflankKey } from './mapping.js';
 import { createNorthflankSimulator, type NorthflankSimulator } from './simulator.js';
+import northflankModule from './index.js';
 
 const PHASE = 1000;
 const DS_KEY = 'default-project/deepseek-v3-deployment';
@@ -71,7 +72,7 @@ describe('keys', () => {
 
   it('refuses every bad key of the conformance case before any upstream call', async () => {
     const a = adapter();
-    for (const bad of sim.conformance.badKeys) {
+    for (const bad of northflankModule.conformance.badKeys) {
       expect(() => a.parseKey(bad), bad).toThrow(ValidationError);
     }
     expect(sim.server.calls).toHaveLength(0);
@@ -180,7 +181,7 @@ describe('planUpdate (dry run)', () => {
   });
 
   it.each([
-    ['the conformance invalid patch', () => sim.conformance.invalidPatch, () => sim.conformance.invalidPath],
+    ['the conformance invalid patch', () => northflankModule.conformance.invalidPatch, () => northflankModule.conformance.invalidPath],
     ['a bad name', () => ({ name: 'x' }), () => ['name']],
     ['a bad tag', () => ({ tags: ['good-tag', 'bad tag'] }), () => ['tags', 1]],
     ['a bad enum value', () => ({ vendor: { spec: { configuration: { architecture: { workerConfig: { dataType: 'fp32' } } } } } }), () => ['northflank', 'spec', 'configuration', 'architecture', 'workerConfig', 'dataType']],
@@ -246,8 +247,8 @@ describe('update', () => {
 
   it('the conformance valid patch applies', async () => {
     const a = adapter();
-    const r = await a.update(a.parseKey(sim.conformance.existingKey), sim.conformance.validPatch);
-    expect(sim.conformance.applied(r.deployment)).toBe(true);
+    const r = await a.update(a.parseKey(northflankModule.conformance.existingKey), northflankModule.conformance.validPatch);
+    expect(northflankModule.conformance.applied(r.deployment)).toBe(true);
   });
 });
 
@@ -279,6 +280,14 @@ describe('faults on reads give a typed error within a bounded time', () => {
     const [got] = await a.getMany([a.parseKey(DS_KEY)]);
     expect(got).toMatchObject({ code: 'UPSTREAM_AUTH', status: 401, vendorCode: 'unauthorized', vendorMessage: 'Invalid API token' });
     expect(JSON.stringify({ m: (got as Error).message, e: (got as UpstreamError).extensions })).not.toContain('wrong-token');
+  });
+
+  it('a 429 without Retry-After: the wait is read from x-ratelimit-reset (CONVENTIONS.md 1.6)', async () => {
+    const a = adapter();
+    sim.server.inject({ fault: { kind: 'status', status: 429, headers: { 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '60' } }, times: 1 });
+    const [got] = await a.getMany([a.parseKey(DS_KEY)]);
+    expect(got).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 60_000 });
+    expect(sim.server.count('GET')).toBe(1);
   });
 
   it('a short Retry-After is honoured and the read succeeds', async () => {

@@ -1,6 +1,7 @@
 import type { AdapterContext } from '../../src/domain/adapter.js';
 import { UpstreamError } from '../../src/domain/errors.js';
 import { pathSegment } from '../../src/domain/ids.js';
+import { createRedactor } from '../../src/http/redact.js';
 import type { HttpRequest, VendorErrorFacts } from '../../src/domain/http.js';
 import { checkGetReply, checkListReply, readErrorBody, type NorthflankDeployment, type NorthflankListReply, type NorthflankUpdateBody } from './contract.js';
 import type { NorthflankKey } from './mapping.js';
@@ -24,14 +25,8 @@ export function parseNorthflankError(_status: number, text: string): VendorError
   return { vendorCode: typeof e.id === 'string' ? e.id : null, message: e.message, detail: e.details ?? null };
 }
 
-/** A vendor error that quotes our token back (some do) must not carry it on to clients or logs. */
-function withoutSecret<T>(value: T, secret: string | undefined): T {
-  if (!secret) return value;
-  if (typeof value === 'string') return value.split(secret).join('[redacted]') as T;
-  if (Array.isArray(value)) return value.map((v) => withoutSecret(v, secret)) as T;
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutSecret(v, secret)])) as T;
-  return value;
-}
+/** Where a wait before retrying is read: Retry-After when sent, else the reset of the rate-limit window. */
+export const RETRY_AFTER_HEADERS = [{ name: 'retry-after' }, { name: 'x-ratelimit-reset', statuses: [429] }] as const;
 
 /** The paths this client calls, as templates: metrics and traces name these, never an id. */
 const ROUTES = ['', '/teams/{teamId}'].flatMap((scope) => [`/v1${scope}/projects/{projectId}/llm-model-deployments`, `/v1${scope}/projects/{projectId}/llm-model-deployments/{llmModelDeploymentId}`]);
@@ -42,7 +37,11 @@ export function createNorthflankClient(options: NorthflankClientOptions, ctx: Ad
     baseUrl: options.baseUrl,
     timeoutMs: options.timeoutMs,
     headers: () => ({ authorization: `Bearer ${options.token}` }),
-    parseError: (status, text) => withoutSecret(parseNorthflankError(status, text), options.token),
+    parseError: parseNorthflankError,
+    // A vendor error that quotes our token back (some do) must not carry it on to clients or logs.
+    redact: createRedactor([options.token]),
+    // Northflank documents x-ratelimit-reset (seconds to reset) on a 429, not Retry-After (CONVENTIONS.md 0.5, 1.6).
+    retryAfterHeaders: RETRY_AFTER_HEADERS,
     routes: ROUTES,
   });
   const scope = options.teamId ? `/v1/teams/${pathSegment(options.teamId)}` : '/v1';

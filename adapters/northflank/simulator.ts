@@ -519,25 +519,6 @@ export async function createNorthflankSimulator(options: NorthflankSimulatorOpti
     phaseMs,
     backendConfig: { vendor: 'northflank', baseUrl: server.url, token, projects: [...projects] },
     server,
-    conformance: {
-      existingKey: 'default-project/deepseek-v3-deployment',
-      missingKey: 'default-project/no-such-deployment',
-      badKeys: [
-        'deepseek-v3-deployment',
-        'default-project/deepseek-v3-deployment/extra',
-        'default-project/..',
-        '../deepseek-v3-deployment',
-        'default-project/Deepseek-V3',
-        'default-project/deepseek%2fv3',
-        'default-project/deepseek v3',
-        'default-project/',
-        `default-project/${'a'.repeat(101)}`,
-      ],
-      validPatch: { description: 'changed by conformance' },
-      applied: (d) => d.description === 'changed by conformance',
-      invalidPatch: { vendor: { ports: [{ name: 'p', internalPort: 70000, protocol: 'HTTP' }] } },
-      invalidPath: ['northflank', 'ports', 0, 'internalPort'],
-    },
     setStatus(key, status) {
       const d = findByKey(key);
       const now = clock.now();

@@ -10,6 +10,7 @@ import { zstackAdapter, ZStackConfigSchema } from './adapter.js';
 import { sha512Hex } from './client.js';
 import type { ModelInventory } from './contract.js';
 import { createZStackSimulator, type ZStackSimulator } from './simulator.js';
+import zstackModule from './index.js';
 
 const QWEN = '1bb3ef7d600d4d30b21b8ffd299c37b5';
 const LLAMA = 'a7c3e91b2d4f48609e5b1a2c3d4e5f60';
@@ -85,7 +86,7 @@ describe('config', () => {
 
 describe('keys', () => {
   it('refuses every malformed key before any upstream call', () => {
-    for (const bad of [...sim.conformance.badKeys, '', 'a'.repeat(31), `${QWEN}%2f`]) {
+    for (const bad of [...zstackModule.conformance.badKeys, '', 'a'.repeat(31), `${QWEN}%2f`]) {
       expect(() => adapter.parseKey(bad), bad).toThrow(ValidationError);
     }
     expect(adapter.parseKey(QWEN)).toBe(QWEN);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AdapterContext } from '../../src/domain/adapter.js';
 import { NotFoundError, UpstreamError, ValidationError, type UpstreamErrorInit } from '../../src/domain/errors.js';
 import { pathSegment } from '../../src/domain/ids.js';
+import { createRedactor } from '../../src/http/redact.js';
 import type { PlannedRequest } from '../../src/domain/patch.js';
 import type { HttpClient, HttpRequest, HttpResponse, QueryValue, VendorErrorFacts } from '../../src/domain/http.js';
 import {
@@ -112,17 +113,15 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
   const asyncTimeoutMs = options.asyncTimeoutMs ?? 30_000;
   const canLogin = !!(options.accountName && options.password);
   const passwordHash = options.password ? sha512Hex(options.password) : null;
-  const secrets = new Set<string>([options.password, passwordHash, options.sessionUuid].filter((s): s is string => !!s && s.length >= 4));
-  const scrub = (s: string) => {
-    let out = s;
-    for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('[redacted]');
-    return out;
-  };
+  // The password, its hash (sent in its place) and every session: from the config, and each login's.
+  const secrets = createRedactor([options.password, passwordHash, options.sessionUuid]);
+  const scrub = secrets.text;
 
   const http: HttpClient = ctx.http({
     baseUrl: options.baseUrl,
     timeoutMs: options.timeoutMs,
-    parseError: (status, text) => parseZStackError(status, text, scrub),
+    parseError: parseZStackError,
+    redact: secrets,
     routes: ROUTES,
   });
 

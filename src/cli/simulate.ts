@@ -17,17 +17,17 @@ export function registerSimulate(program: Command, io: CliIo): void {
     FORMATS,
   ).action(async (opts: { vendor?: string; port?: string } & OutputFlags) => {
       const output = outputOf(opts, FORMATS);
-      const { builtInSimulators } = await import('../../adapters/simulators.js');
-      const known = Object.keys(builtInSimulators);
+      const { builtInVendors } = await import('../../adapters/index.js');
+      const known = builtInVendors.map((m) => m.vendor);
       const vendors = opts.vendor ? [opts.vendor] : known;
-      for (const v of vendors) if (!builtInSimulators[v]) throw usageError(`--vendor ${JSON.stringify(v)}: no simulator for this vendor${didYouMean(v, known)}`);
+      for (const v of vendors) if (!known.includes(v)) throw usageError(`--vendor ${JSON.stringify(v)}: no simulator for this vendor${didYouMean(v, known)}`);
       let port = opts.port !== undefined ? Number(opts.port) : 0;
       if (opts.port !== undefined && (!/^\d+$/.test(opts.port.trim()) || port > 65535 - vendors.length + 1)) {
         throw usageError(`--port ${JSON.stringify(opts.port)}: not a port number (a whole number from 0 to ${65535 - vendors.length + 1}; 0 picks free ones)`);
       }
       const sims: VendorSimulator[] = [];
       for (const v of vendors) {
-        sims.push(await builtInSimulators[v]!({ port: port || undefined, seed: true }));
+        sims.push(await builtInVendors.find((m) => m.vendor === v)!.simulator({ port: port || undefined, seed: true }));
         if (port) port += 1;
       }
       const summary = Object.fromEntries(sims.map((s) => {

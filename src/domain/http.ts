@@ -24,6 +24,12 @@ export interface HttpClientSettings {
   retryBaseDelayMs?: number;
   /** A Retry-After longer than this is not waited for; the caller gets RATE_LIMITED. @default 2000 */
   maxRetryDelayMs?: number;
+  /**
+   * The answer headers that say how long to wait before trying again, read in order (each as
+   * delta-seconds or an HTTP date); the first that reads is the wait. A vendor that documents its
+   * own (a rate-limit reset header, say) names it here. @default [{ name: 'retry-after' }]
+   */
+  retryAfterHeaders?: readonly RetryAfterHeader[];
   /** Requests in flight to this backend at once; more wait in a queue. @default connections */
   maxConcurrent?: number;
   /** Requests that may wait for a slot before being refused. @default 1000 */
@@ -34,11 +40,33 @@ export interface HttpClientSettings {
   breakerHalfOpenAfterMs?: number;
   /** Reads a vendor error body into the facts an UpstreamError carries. */
   parseError?: (status: number, text: string) => VendorErrorFacts | undefined;
+  /** The backend's secrets: removed from those facts (message, detail) before any error carries them. */
+  redact?: Redactor;
   /**
    * The vendor's path templates below the base URL (`/v1/projects/{projectId}/items/{id}`):
    * metrics and traces name the route, never a raw id. A path that matches none is `other`.
    */
   routes?: readonly string[];
+}
+
+export interface RetryAfterHeader {
+  /** Lower-case header name. */
+  name: string;
+  /** Read only on answers with these statuses (e.g. `[429]`). @default every error status */
+  statuses?: readonly number[];
+}
+
+/**
+ * The secrets of one backend and their removal from vendor text (src/http/redact.ts makes one
+ * from the adapter's rules).
+ */
+export interface Redactor {
+  /** One more secret (e.g. a session just issued). Empty and very short values are ignored. */
+  add(secret: string | null | undefined): void;
+  /** The text with every secret replaced by `[redacted]`. */
+  text(s: string): string;
+  /** A copy of strings, arrays and plain objects with every secret in their strings replaced. */
+  value<T>(v: T): T;
 }
 
 export interface VendorErrorFacts {

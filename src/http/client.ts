@@ -2,7 +2,7 @@ import { Pool, errors as undiciErrors } from 'undici';
 import { bulkhead, circuitBreaker, ConsecutiveBreaker, handleWhen, BrokenCircuitError, BulkheadRejectedError, CircuitState } from 'cockatiel';
 import type { Logger } from 'pino';
 import { UpstreamError, type WriteOutcome } from '../domain/errors.js';
-import type { HttpClient, HttpClientSettings, HttpRequest, HttpResponse, QueryValue, UpstreamCode, VendorErrorFacts } from '../domain/http.js';
+import type { HttpClient, HttpClientSettings, HttpRequest, HttpResponse, QueryValue, RetryAfterHeader, UpstreamCode, VendorErrorFacts } from '../domain/http.js';
 
 /** The client of one backend: what the adapter asks for (the domain's port), with the gateway's part. */
 export interface HttpClientOptions extends HttpClientSettings {
@@ -12,6 +12,10 @@ export interface HttpClientOptions extends HttpClientSettings {
   /** Told of every attempt, retry wait and circuit change (metrics, traces). */
   observer?: UpstreamObserver;
 }
+
+export type { RetryAfterHeader };
+
+const DEFAULT_RETRY_AFTER_HEADERS: readonly RetryAfterHeader[] = [{ name: 'retry-after' }];
 
 export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
 
@@ -145,6 +149,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const retries = options.retries ?? 2;
   const baseDelay = options.retryBaseDelayMs ?? 100;
   const maxDelay = options.maxRetryDelayMs ?? 2_000;
+  const retryAfterHeaders = options.retryAfterHeaders ?? DEFAULT_RETRY_AFTER_HEADERS;
+  const retryAfterOf = (status: number, headers: HttpResponse['headers']): number | null => {
+    for (const h of retryAfterHeaders) {
+      if (h.statuses && !h.statuses.includes(status)) continue;
+      const ms = parseRetryAfter(headers[h.name]);
+      if (ms !== null) return ms;
+    }
+    return null;
+  };
   const pool = new Pool(url.origin, {
     connections: options.connections ?? 64,
     pipelining: 1,
@@ -225,7 +238,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     let body: string | undefined;
     if (req.body !== undefined) {
       body = stringifyJson(req.body);
-      // A vendor may ask for its own (ZStack's pages send `application/json;charset=UTF-8`).
+      // A vendor may ask for its own (e.g. `application/json;charset=UTF-8`), through req.headers.
       headers['content-type'] ??= 'application/json';
     }
     const limit = req.timeoutMs ?? timeoutMs;
@@ -276,10 +289,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     };
     if ((status >= 200 && status < 300) || req.allowStatus?.includes(status)) return response;
     const table = codeForStatus(status);
-    const facts = safeParseError(options.parseError, status, text);
-    // Northflank documents x-ratelimit-reset (seconds to reset), not Retry-After (CONVENTIONS.md 0.5, 1.6).
-    const retryAfterMs =
-      parseRetryAfter(res.headers['retry-after']) ?? (status === 429 ? parseRetryAfter(res.headers['x-ratelimit-reset']) : null);
+    const read = safeParseError(options.parseError, status, text);
+    const facts = read && options.redact ? options.redact.value(read) : read;
+    const retryAfterMs = retryAfterOf(status, res.headers);
     throw fail(req, {
       code: facts?.code ?? table.code,
       status,

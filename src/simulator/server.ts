@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
+import type { Clock } from '../domain/clock.js';
 
 /**
  * The shared machinery behind every vendor simulator: a real HTTP server on loopback, a
@@ -275,6 +276,17 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
   };
 }
 
+/** What starting any vendor's simulator takes (adapters/<vendor>/index.ts). */
+export interface SimulatorOptions {
+  clock?: Clock;
+  /** @default 0 (a free port) */
+  port?: number;
+  /** How long each status phase lasts on the clock. */
+  phaseMs?: number;
+  /** Load the sample deployments. */
+  seed?: boolean;
+}
+
 /** What every vendor simulator returns (adapters/<vendor>/simulator.ts). */
 export interface VendorSimulator {
   vendor: string;
@@ -286,22 +298,5 @@ export interface VendorSimulator {
   backendConfig: Record<string, unknown> & { vendor: string; baseUrl: string };
   /** Calls received, counters and fault injection. */
   server: SimulatorServer;
-  /** Cases the shared conformance suite (test/adapters.test.ts) runs against this vendor. */
-  conformance: ConformanceCase;
   close(): Promise<void>;
-}
-
-export interface ConformanceCase {
-  /** A seeded deployment that exists. */
-  existingKey: string;
-  /** Well-formed but absent. */
-  missingKey: string;
-  /** Malformed native keys the adapter must refuse before any upstream call. */
-  badKeys: string[];
-  /** A patch the vendor accepts, and how to see it applied on the re-read deployment. */
-  validPatch: import('../domain/patch.js').UpdatePatch;
-  applied(d: import('../domain/deployment.js').ModelDeployment): boolean;
-  /** A patch breaking a vendor rule, and the input path the ValidationError must name. */
-  invalidPatch: import('../domain/patch.js').UpdatePatch;
-  invalidPath: (string | number)[];
 }

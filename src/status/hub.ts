@@ -108,7 +108,10 @@ export function fingerprint(d: ModelDeployment): string {
 }
 const big = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
 
-/** A batch read without tags (ZStack) says nothing about them: keep the ones last seen. */
+/**
+ * A read that leaves tags to a second call (`tagsDeferred`: the adapter keeps them apart from the
+ * deployment) says nothing about them: keep the ones last seen.
+ */
 function withKnownTags(d: ModelDeployment, prev: { deployment: ModelDeployment } | undefined): ModelDeployment {
   return d.tagsDeferred && prev && !prev.deployment.tagsDeferred ? { ...d, tags: prev.deployment.tags, tagsDeferred: false } : d;
 }
@@ -581,7 +584,7 @@ export class WatchHub {
       }
     }
     for (const id of missing) {
-      // A watched deployment that no longer exists is DELETED (ZStack: gone means deleted, DESIGN.md).
+      // A watched deployment that no longer exists is DELETED (gone upstream means deleted, DESIGN.md).
       const last = bw.seen.get(id);
       if (last?.offered && covered === 'all') bw.seen.delete(id);
       else if (last && last.status !== 'DELETED') publishes.push(this.publish({ ...last.deployment, status: 'DELETED', statusMessage: 'no longer exists upstream' }, at, readAt, 'poll'));
@@ -591,7 +594,7 @@ export class WatchHub {
   }
 
   /**
-   * A batch read without tags (ZStack) would leave a first-seen deployment's tags unknown, and a
+   * A batch read without tags (`tagsDeferred`) would leave a first-seen deployment's tags unknown, and a
    * later observation that carries them (a mutation's re-read) would then list `tags` among the
    * changed fields of a plain rename. One tag read for the newcomers, at first sight only, keeps
    * later polls to the one batch call.

@@ -19,7 +19,7 @@ import { Pool } from 'undici';
 import { createClient as createWsClient } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
 import WebSocket from 'ws';
-import { builtInSimulators } from '../../adapters/simulators.js';
+import { builtInVendors } from '../../adapters/index.js';
 import type { VendorSimulator, Fault } from '../../src/simulator/server.js';
 import { ERROR_CODES } from '../../src/domain/errors.js';
 
@@ -78,8 +78,8 @@ const stats = {
 // ---- simulators and the gateway process ---------------------------------------------------------
 
 const sims: Record<string, VendorSimulator & Record<string, any>> = {};
-for (const [vendor, create] of Object.entries(builtInSimulators)) {
-  sims[vendor] = (await create({ phaseMs: 2000, seed: true })) as VendorSimulator & Record<string, any>;
+for (const { vendor, simulator } of builtInVendors) {
+  sims[vendor] = (await simulator({ phaseMs: 2000, seed: true })) as VendorSimulator & Record<string, any>;
 }
 const env: Record<string, string> = {
   ...(process.env as Record<string, string>),
