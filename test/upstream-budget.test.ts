@@ -218,7 +218,7 @@ describe('a greedy caller and the shared budget of a backend', () => {
       const codes = (await results).flatMap((r) => (r.body.errors ?? []).map((e) => e.extensions?.code));
       expect(codes).toContain('RATE_LIMITED');
       expect(new Set(codes.filter((c) => c !== 'NOT_FOUND'))).toEqual(new Set(['RATE_LIMITED']));
-      await sub.waitFor((ev) => transitions(ev).length === 1, 30_000);
+      await sub.waitFor((ev) => transitions(ev).length >= 1, 30_000);
       await pollRounds(hub, clock, { northflank: 2 }, STEP); // nothing late, nothing twice
       await allArrived(hub, sentFrom, [sub]);
       expect(sub.events.map((e) => e.__typename)).toEqual(['ModelDeploymentStatusTransition']);
