@@ -12,7 +12,9 @@ import { createYoga } from 'graphql-yoga';
 import { serverAudits } from 'graphql-http';
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startStack, type Stack } from './helpers.js';
+import { createManualClock } from '../src/domain/clock.js';
+import { subscriptionStats } from '../src/graphql/subscriptions.js';
+import { pollRounds, startStack, until, type Stack } from './helpers.js';
 import { createToySimulator } from './fixtures/toy/simulator.js';
 import { sse, ws, transitions } from './sub-clients.js';
 import { GRAPHIQL_ASSETS } from '../src/server/graphiql.js';
@@ -74,12 +76,11 @@ function upgrade(url: string, headers: Record<string, string>): Promise<number> 
   });
 }
 
-/** Reads an SSE response until `count` `next` events (or `complete`) arrived. */
-async function readEvents(res: Response, count: number, timeoutMs = 10_000): Promise<{ next: any[]; completed: boolean }> {
+/** Reads an SSE response until `count` `next` events (or `complete`) arrived; `next` fills as they come. */
+async function readEvents(res: Response, count: number, timeoutMs = 30_000, next: any[] = []): Promise<{ next: any[]; completed: boolean }> {
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let buf = '';
-  const next: any[] = [];
   let completed = false;
   const deadline = Date.now() + timeoutMs;
   while (next.length < count && !completed) {
@@ -133,24 +134,32 @@ describe('GraphQL over HTTP: the graphql-http audit suite', () => {
 });
 
 describe('subscriptions through real clients, without extra headers', () => {
+  const INTERVAL = 40;
+  // The hub's clock: each poll is made to happen, after alpha has changed upstream.
+  const clock = createManualClock();
   let stack: Stack;
   let toy: Awaited<ReturnType<typeof createToySimulator>>;
   beforeAll(async () => {
     toy = await createToySimulator();
-    stack = await startStack({ vendors: [], extraSims: { toybox: toy }, config: { adapters: [toyModule], status: { pollIntervalMs: 40 } } });
+    stack = await startStack({ vendors: [], extraSims: { toybox: toy }, statusClock: clock, config: { adapters: [toyModule], status: { pollIntervalMs: INTERVAL } } });
   });
   afterAll(() => stack?.close());
 
-  /** Flips alpha down and up until the collector holds a transition besides the initial event. */
-  async function flipUntil(done: () => boolean) {
-    const deadline = Date.now() + 10_000;
-    let state: 'up' | 'down' = 'down';
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error('no transition arrived');
-      toy.setState('alpha', state);
-      state = state === 'down' ? 'up' : 'down';
-      await sleep(150);
-    }
+  /** One more poll of the toy backend, ended (a step of the interval plus its jitter makes one). */
+  const polled = () => pollRounds(stack.gateway.runtime.hub!, clock, { toybox: 1 }, INTERVAL * 1.1);
+
+  /** Alpha goes down upstream after the hub's first read of it (the baseline), and the hub reads it again. */
+  async function alphaGoesDown() {
+    await polled();
+    toy.setState('alpha', 'down');
+    await polled();
+  }
+
+  /** Alpha back up, and no subscription or watch left (the next test starts its own). */
+  async function reset() {
+    toy.setState('alpha', 'up');
+    const hub = stack.gateway.runtime.hub!;
+    await until('the watch to end', () => subscriptionStats(hub).subscribers === 0 && Object.keys(hub.stats()).length === 0);
   }
 
   it.each([
@@ -159,41 +168,39 @@ describe('subscriptions through real clients, without extra headers', () => {
   ] as const)('delivers the present state and a transition to the %s client', async (_name, open) => {
     const sub = open(stack.url, STATUS_SUB, { ids: ['toybox:alpha'], emit: true });
     try {
-      await sub.waitFor((ev) => ev.some((e) => e.initial), 10_000);
-      await flipUntil(() => transitions(sub.events).length >= 1);
+      await sub.waitFor((ev) => ev.some((e) => e.initial), 30_000);
+      await alphaGoesDown();
+      await sub.waitFor((ev) => transitions(ev).length >= 1, 30_000);
+      expect(transitions(sub.events)).toEqual(['READY->FAILED']);
       expect(sub.events.filter((e) => e.error)).toEqual([]);
       expect(sub.events.length).toBeGreaterThanOrEqual(2);
     } finally {
       sub.stop();
-      toy.setState('alpha', 'up');
+      await reset();
     }
-  });
+  }, 60_000);
 
   it('delivers to an EventSource-style GET (?query=&variables=, Accept: text/event-stream only)', async () => {
     const params = new URLSearchParams({ query: STATUS_SUB, variables: JSON.stringify({ ids: ['toybox:alpha'], emit: true }) });
     const res = await fetch(`${stack.url}?${params}`, { headers: { accept: 'text/event-stream' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const reading = readEvents(res, 2);
-    await sleep(200);
-    let settled = false;
-    let flips = 0;
-    const flipping = (async () => {
-      for (let state: 'up' | 'down' = 'down'; flips < 40; state = state === 'down' ? 'up' : 'down', flips++) {
-        toy.setState('alpha', state);
-        await sleep(150);
-        if (settled) return;
-      }
-    })();
-    const { next } = await reading.finally(() => (settled = true));
-    await flipping;
-    toy.setState('alpha', 'up');
-    expect(next).toHaveLength(2);
-    expect(next[0].data.modelDeploymentStatusChanged).toMatchObject({ initial: true, deployment: { id: 'toybox:alpha' } });
-    expect(next[1].data.modelDeploymentStatusChanged).toMatchObject({ initial: false });
-  });
+    const arrived: any[] = [];
+    const reading = readEvents(res, 2, 30_000, arrived);
+    try {
+      await until('the present state', () => arrived.length >= 1);
+      await alphaGoesDown();
+      const { next } = await reading;
+      expect(next).toHaveLength(2);
+      expect(next[0].data.modelDeploymentStatusChanged).toMatchObject({ initial: true, deployment: { id: 'toybox:alpha' } });
+      expect(next[1].data.modelDeploymentStatusChanged).toMatchObject({ initial: false, previous: 'READY', current: 'FAILED' });
+    } finally {
+      await reading.catch(() => undefined);
+      await reset();
+    }
+  }, 60_000);
 
-  it('answers a subscription POSTed with only a JSON Accept with 406, at once', async () => {
+  it('answers a subscription POSTed with only a JSON Accept with 406, at once, and keeps no watch for it', async () => {
     const res = await fetch(stack.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -203,7 +210,8 @@ describe('subscriptions through real clients, without extra headers', () => {
     expect(res.status).toBe(406);
     expect(res.headers.get('accept')).toContain('text/event-stream');
     expect(((await res.json()) as any).errors[0].message).toMatch(/Accept: text\/event-stream/);
-  });
+    await reset();
+  }, 60_000);
 
   it('gives a malformed WebSocket operation an error for its id only; the live subscription streams on', async () => {
     const client = createWsClient({ url: stack.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
@@ -214,11 +222,7 @@ describe('subscriptions through real clients, without extra headers', () => {
       { next: (v) => live.push(v.data?.modelDeploymentStatusChanged), error: (e) => liveDone.push(e), complete: () => liveDone.push('complete') },
     );
     try {
-      const deadline = Date.now() + 10_000;
-      while (!live.some((e) => e?.initial)) {
-        if (Date.now() > deadline) throw new Error('no initial event');
-        await sleep(10);
-      }
+      await until('the initial event', () => live.some((e) => e?.initial));
       const bad = async (query: string) =>
         new Promise<unknown>((resolve) => {
           client.subscribe({ query }, { next: (v) => resolve(v), error: (e) => resolve(e), complete: () => {} });
@@ -232,23 +236,16 @@ describe('subscriptions through real clients, without extra headers', () => {
       const overLimit = (await bad(`subscription { modelDeploymentStatusChanged(ids: ["toybox:alpha"]) { ... on ModelDeploymentStatusTransition { ${deep} } } }`)) as any[];
       expect(Array.isArray(overLimit) ? overLimit[0].message : String(overLimit)).toMatch(/depth|Cannot query|fragment/i);
       // The connection and its first subscription go on.
-      await (async () => {
-        let state: 'up' | 'down' = 'down';
-        const until = Date.now() + 10_000;
-        while (!live.some((e) => e && !e.initial)) {
-          if (Date.now() > until) throw new Error(`the live subscription stopped: ${JSON.stringify(live)}`);
-          toy.setState('alpha', state);
-          state = state === 'down' ? 'up' : 'down';
-          await sleep(150);
-        }
-      })();
+      await alphaGoesDown();
+      await until(`a transition on the live subscription (so far ${JSON.stringify(live)})`, () => live.some((e) => e && !e.initial));
+      expect(live.filter((e) => e && !e.initial)).toMatchObject([{ previous: 'READY', current: 'FAILED' }]);
       expect(liveDone).toEqual([]);
     } finally {
       stopLive();
       await client.dispose();
-      toy.setState('alpha', 'up');
+      await reset();
     }
-  });
+  }, 60_000);
 });
 
 describe('browser safety: WebSocket Origin, Host allowlist, CSRF', () => {

@@ -1,5 +1,6 @@
 /** emitCurrent: the present state is read once for a crowd of identical subscriptions, not once per subscriber. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createManualClock } from '../src/domain/clock.js';
 import { startStack, type Stack } from './helpers.js';
 import { sse } from './sub-clients.js';
 
@@ -14,15 +15,17 @@ const itemGets = (stack: Stack) => stack.sims.northflank!.server.calls.filter((c
 describe('emitCurrent with many identical subscriptions', () => {
   let stack: Stack;
   beforeAll(async () => {
-    // A long poll interval: what reaches the simulator here is the first states' reads.
-    stack = await startStack({ vendors: ['northflank'], config: { status: { pollIntervalMs: 60_000 } } });
+    // The hub on a clock that never moves: it makes no poll, so what reaches the simulator here is
+    // the first states' reads; and a later subscriber always joins within the poll interval in
+    // which a baseline is reused, however slowly the machine runs.
+    stack = await startStack({ vendors: ['northflank'], statusClock: createManualClock(), config: { status: { pollIntervalMs: 60_000 } } });
   });
   afterAll(() => stack?.close());
 
   it('100 subscribers get the present state of both ids, read once per id', async () => {
     const subs = Array.from({ length: 100 }, () => sse(stack.url, SUB, { ids: IDS }));
     try {
-      await Promise.all(subs.map((s) => s.waitFor((ev) => ev.filter((e) => e.initial).length === 2, 10_000)));
+      await Promise.all(subs.map((s) => s.waitFor((ev) => ev.filter((e) => e.initial).length === 2, 30_000)));
       for (const s of subs) {
         expect(s.events.map((e) => e.deployment.id).sort()).toEqual([...IDS].sort());
         expect(s.events.every((e) => e.initial && e.__typename === 'ModelDeploymentStatusTransition')).toBe(true);
@@ -33,19 +36,19 @@ describe('emitCurrent with many identical subscriptions', () => {
     } finally {
       subs.forEach((s) => s.stop());
     }
-  });
+  }, 60_000);
 
   it('a later subscriber to the same watch sees a change made meanwhile in its first state, with no new read', async () => {
     const first = sse(stack.url, SUB, { ids: IDS });
     try {
-      await first.waitFor((ev) => ev.filter((e) => e.initial).length === 2);
+      await first.waitFor((ev) => ev.filter((e) => e.initial).length === 2, 30_000);
       const mutation = `mutation { updateModelDeployment(input: {id: "${IDS[1]}", description: "seen by late joiners"}) { __typename } }`;
       expect((await stack.gql(mutation)).body.data.updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
       const before = itemGets(stack);
       // Another selection, the same watch (kind and ids): its first states come from the shared baseline.
       const late = sse(stack.url, `subscription($ids: [ID!]) { modelDeploymentStatusChanged(ids: $ids, emitCurrent: true) { __typename ... on ModelDeploymentStatusTransition { initial deployment { id description } } } }`, { ids: IDS });
       try {
-        await late.waitFor((ev) => ev.filter((e) => e.initial).length === 2);
+        await late.waitFor((ev) => ev.filter((e) => e.initial).length === 2, 30_000);
         expect(late.events.find((e) => e.deployment.id === IDS[1]).deployment.description).toBe('seen by late joiners');
       } finally {
         late.stop();
@@ -54,5 +57,5 @@ describe('emitCurrent with many identical subscriptions', () => {
     } finally {
       first.stop();
     }
-  });
+  }, 60_000);
 });

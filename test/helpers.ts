@@ -10,6 +10,8 @@ import { createLogger } from '../src/logger.js';
 import pino, { type Logger } from 'pino';
 import type { RecordedCall } from '../src/simulator/server.js';
 import { addSecret, captureServer, logSink } from './secret-capture.js';
+import type { WatchHub } from '../src/status/hub.js';
+import { subscriptionEventsSent } from '../src/graphql/subscriptions.js';
 
 export interface GqlResult<T = any> {
   status: number;
@@ -221,4 +223,53 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 export function dataOf<T = any>(r: GqlResult<T>): T {
   if (r.body.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(r.body.errors)}`);
   return r.body.data as T;
+}
+
+const realSleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits (in real time, up to `timeoutMs`) until `cond` holds: for sockets, processes and reads, never for a pace. */
+export async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await realSleep(5);
+  }
+}
+
+/** Polls of a backend the hub has ended (0 while it is not watched). */
+export const polled = (hub: WatchHub, backend: string): number => hub.stats()[backend]?.polled ?? 0;
+
+/** Whether no poll of the hub is under way. */
+export const hubIdle = (hub: WatchHub): boolean => Object.values(hub.stats()).every((s) => s.polls === s.polled);
+
+/**
+ * Drives a hub that runs on a manual clock: moves the clock `stepMs` at a time until each named
+ * backend has ended `rounds[backend]` more polls, and after each step waits until the polls it
+ * began have ended (their reads are real HTTP calls). A backend polls at most once per step (its
+ * next poll is timed from the end of the one before), and a healthy one exactly once when the
+ * step is at least the interval plus its jitter. Returns the steps taken.
+ */
+export async function pollRounds(hub: WatchHub, clock: ManualClock, rounds: Record<string, number>, stepMs: number, timeoutMs = 30_000): Promise<number> {
+  const target = Object.fromEntries(Object.entries(rounds).map(([b, n]) => [b, polled(hub, b) + n]));
+  const what = () => `polls of ${JSON.stringify(rounds)} (now ${JSON.stringify(hub.stats())})`;
+  const deadline = Date.now() + timeoutMs;
+  await until(what(), () => hubIdle(hub), timeoutMs);
+  let steps = 0;
+  while (Object.entries(target).some(([b, n]) => polled(hub, b) < n)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
+    clock.advance(stepMs);
+    steps++;
+    await until(what(), () => hubIdle(hub), Math.max(1, deadline - Date.now()));
+  }
+  return steps;
+}
+
+/**
+ * Waits until the collectors hold every event the gateway has handed to subscribers since its
+ * count was `from` (`subscriptionEventsSent`): then nothing sent is still on its way, and an event
+ * sent twice is there to be counted.
+ */
+export async function allArrived(hub: WatchHub, from: number, collectors: Array<{ events: unknown[] }>, timeoutMs = 30_000): Promise<void> {
+  const received = () => collectors.reduce((n, c) => n + c.events.length, 0);
+  await until(`the events sent (${subscriptionEventsSent(hub) - from}) to arrive (${received()} so far)`, () => received() >= subscriptionEventsSent(hub) - from, timeoutMs);
 }

@@ -47,7 +47,11 @@ export function startGateway(config: string): Promise<GatewayProcess> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [bin, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${out}`)), 30_000);
+    // Generous: a busy machine compiles the sources (tsx) of several gateways at once.
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`gateway did not start: ${out}`));
+    }, 120_000);
     const onData = (b: Buffer) => {
       out += b.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);

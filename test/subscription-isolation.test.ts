@@ -4,12 +4,20 @@
  * WebSocket. The other backends' transitions keep arriving; BackendUnavailable and then
  * BackendRecovered arrive once each; the failing backend's present state and what changed on it
  * meanwhile follow its recovery; the log has a line per state change, not per poll or subscriber.
+ * The hub runs on a manual clock: the intervals are polls made to happen and counted, and what
+ * arrived is checked once every event the gateway sent is in.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './helpers.js';
+import { createManualClock } from '../src/domain/clock.js';
+import { subscriptionEventsSent } from '../src/graphql/subscriptions.js';
+import { allArrived, pollRounds, polled, startStack, type Stack } from './helpers.js';
 import { sse, ws, transitions } from './sub-clients.js';
 
 const INTERVAL = 150;
+/** The interval plus its jitter: a healthy backend polls once per step. */
+const STEP = INTERVAL * 1.1;
+/** The longest wait before a failing backend's next poll (its backoff at most, plus jitter): it polls once per such step. */
+const BACKOFF_STEP = 30_000 * 1.1;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ZS_SEED = '1bb3ef7d600d4d30b21b8ffd299c37b5';
 const VENDORS = ['northflank', 'nemo', 'zstack'] as const;
@@ -65,57 +73,66 @@ const SUB = `subscription($ids: [ID!]) {
 }`;
 
 const of = (events: any[], id: string) => transitions(events.filter((e) => e.deployment?.id === id));
-
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const each = (vendors: readonly Vendor[], n: number) => Object.fromEntries(vendors.map((v) => [v, n]));
 
 describe.each([
   ['SSE', sse],
   ['WebSocket', ws],
 ] as const)('one failing vendor over %s', (_transport, open) => {
   describe.each(VENDORS)('%s answering 503 for three intervals', (failing) => {
+    // The hub's clock; the simulators keep theirs, which stands still.
+    const clock = createManualClock();
     let stack: Stack;
     beforeAll(async () => {
-      stack = await startStack({ vendors: [...VENDORS], config: { status: { pollIntervalMs: INTERVAL } } });
+      stack = await startStack({ vendors: [...VENDORS], statusClock: clock, config: { status: { pollIntervalMs: INTERVAL } } });
     });
     afterAll(() => stack?.close());
 
     it('keeps the stream and the other backends, tells the outage and the recovery once each, and logs a few lines', async () => {
       const hub = stack.gateway.runtime.hub!;
-      const polls = (b: string) => hub.stats()[b]?.polls ?? 0;
+      const rounds = (n: Record<string, number>, stepMs = STEP) => pollRounds(hub, clock, n, stepMs);
       const healthy = VENDORS.filter((v) => v !== failing);
       const change = changes(stack);
       const sim = stack.sims[failing]!;
       const logsFrom = stack.logs.length;
+      const sentFrom = subscriptionEventsSent(hub);
       sim.server.inject({ fault: { kind: 'status', status: 503 } });
       const sub = open(stack.url, SUB, { ids: VENDORS.map((v) => IDS[v]) });
       try {
         // The healthy backends' present states, and the failing one told unavailable.
-        await sub.waitFor((ev) => ev.filter((e) => e.initial).length === 2 && ev.some((e) => e.__typename === 'BackendUnavailable'));
-        const start = Object.fromEntries(healthy.map((v) => [v, polls(v)]));
-        await until('the hub to read the healthy backends', () => healthy.every((v) => polls(v) >= start[v]! + 1));
+        await sub.waitFor((ev) => ev.filter((e) => e.initial).length === 2 && ev.some((e) => e.__typename === 'BackendUnavailable'), 30_000);
+        // The hub's first read of every backend (the failing one's fails).
+        await rounds(each(VENDORS, 1));
 
-        // Three intervals of 503s, with transitions on every backend meanwhile.
-        const outageFrom = Date.now();
+        // Three intervals of 503s, with transitions on every backend meanwhile: the healthy
+        // backends are read three times, the failing one at least once (in vain).
+        const failedPolls = polled(hub, failing);
         for (const v of VENDORS) change[v].away();
-        await sub.waitFor((ev) => healthy.every((v) => of(ev, IDS[v]).length === 1));
-        await sleep(Math.max(0, INTERVAL * 3 - (Date.now() - outageFrom)));
+        await rounds(each(healthy, 1));
+        await sub.waitFor((ev) => healthy.every((v) => of(ev, IDS[v]).length === 1), 30_000);
+        await rounds({ ...each(healthy, 2), [failing]: 1 });
+        expect(polled(hub, failing)).toBeGreaterThan(failedPolls);
+        expect(hub.stats()[failing]!.unavailable).toBe(true);
+        await allArrived(hub, sentFrom, [sub]);
         expect(of(sub.events, IDS[failing])).toEqual([]);
         sim.server.clearFaults();
 
-        // Recovery: told once, then the failing backend's present state (owed since the first read).
+        // Recovery: the failing backend's next polls, until one reads it (its client's circuit
+        // breaker, on the machine's clock, may fail the first ones fast).
+        for (const deadline = Date.now() + 30_000; hub.stats()[failing]!.unavailable; await sleep(50)) {
+          if (Date.now() > deadline) throw new Error(`${failing} did not recover: ${JSON.stringify(hub.stats())}`);
+          await rounds({ [failing]: 1 }, BACKOFF_STEP);
+        }
+        // Told once, then the failing backend's present state (owed since the first read).
         const owedIs = change[failing].owedIs;
-        await sub.waitFor((ev) => ev.some((e) => e.__typename === 'BackendRecovered') && (owedIs === null || ev.some((e) => e.initial && e.deployment.id === IDS[failing])), 15_000);
-        if (owedIs === null) await sleep(INTERVAL * 2); // the hub reads it missing: nothing to tell
+        await sub.waitFor((ev) => ev.some((e) => e.__typename === 'BackendRecovered') && (owedIs === null || ev.some((e) => e.initial && e.deployment.id === IDS[failing])), 30_000);
+        if (owedIs === null) await rounds({ [failing]: 2 }); // the hub reads it missing: nothing to tell
         // The stream is the same one: later transitions arrive on every backend.
         for (const v of VENDORS) change[v].back();
-        await sub.waitFor((ev) => VENDORS.every((v) => of(ev, IDS[v]).length >= (v === failing ? 1 : 2)), 10_000);
-        await sleep(INTERVAL * 2); // nothing late, nothing twice
+        await rounds(each(VENDORS, 1));
+        await sub.waitFor((ev) => VENDORS.every((v) => of(ev, IDS[v]).length >= (v === failing ? 1 : 2)), 30_000);
+        await rounds(each(VENDORS, 2)); // nothing late, nothing twice
+        await allArrived(hub, sentFrom, [sub]);
 
         const kinds = sub.events.map((e) => e.__typename ?? 'error');
         expect(kinds.filter((k) => k === 'BackendUnavailable')).toHaveLength(1);
@@ -144,6 +161,6 @@ describe.each([
         sim.server.clearFaults();
         sub.stop();
       }
-    }, 40_000);
+    }, 90_000);
   });
 });

@@ -3,11 +3,14 @@
  * are made once; many ids are read by list or batch calls; a request, a subscription and a key have
  * caps with typed errors; every caller shares one rate budget per backend in which the hub's polls
  * keep a reserve, and a greedy caller is refused (RATE_LIMITED) without anyone else hearing of it.
+ * Where the hub polls, it and the budgets run on a manual clock: polls are made to happen and
+ * counted, and no token of a budget comes from time passing unless the test moves the clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './helpers.js';
+import { createManualClock } from '../src/domain/clock.js';
+import { allArrived, hubIdle, pollRounds, startStack, until, type Stack } from './helpers.js';
 import { sse, ws, transitions } from './sub-clients.js';
-import { subscriptionStats } from '../src/graphql/subscriptions.js';
+import { subscriptionEventsSent, subscriptionStats } from '../src/graphql/subscriptions.js';
 
 const VENDORS = ['northflank', 'nemo', 'zstack'] as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -67,12 +70,15 @@ describe('subscriptions for many ids', () => {
   const KEY = 'dashboard-key-0123456789abcdef';
   const OTHER = 'another-key-0123456789abcdef';
   const auth = { authorization: `Bearer ${KEY}` };
+  const INTERVAL = 60_000;
+  const clock = createManualClock();
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
       vendors: [...VENDORS],
+      statusClock: clock,
       config: {
-        status: { pollIntervalMs: 60_000 },
+        status: { pollIntervalMs: INTERVAL },
         limits: { subscriptionsPerKey: 3 },
         auth: {
           apiKeys: [
@@ -91,7 +97,7 @@ describe('subscriptions for many ids', () => {
     reset(stack);
     const sub = sse(stack.url, SUB, { ids: missingIds(1700), emit: true }, auth);
     try {
-      const [event] = await sub.waitFor((ev) => ev.length > 0);
+      const [event] = await sub.waitFor((ev) => ev.length > 0, 30_000);
       const errors = (event.error ?? event).errors ?? event.error;
       expect(JSON.stringify(errors)).toContain('max_items');
       expect(JSON.stringify(errors)).toContain('VALIDATION');
@@ -106,9 +112,12 @@ describe('subscriptions for many ids', () => {
     const ids = [...missingIds(997), 'northflank:default-project/deepseek-v3-deployment', 'nemo:research-team-alpha/llama-3.1-8b', 'zstack:1bb3ef7d600d4d30b21b8ffd299c37b5'];
     const sub = sse(stack.url, SUB, { ids, emit: true }, auth);
     try {
-      const events = await sub.waitFor((ev) => ev.filter((e) => e.initial).length === 3, 15_000);
+      const events = await sub.waitFor((ev) => ev.filter((e) => e.initial).length === 3, 30_000);
       expect(events.map((e) => e.deployment.id).sort()).toEqual(ids.slice(997).sort());
-      await sleep(200); // the hub's first poll answers
+      // The hub's first poll of each backend, ended.
+      const hub = stack.gateway.runtime.hub!;
+      await pollRounds(hub, clock, { northflank: 1, nemo: 1, zstack: 1 }, INTERVAL * 1.1);
+      for (const v of VENDORS) expect(hub.stats()[v]?.polled).toBe(1);
       const c = counts(stack);
       // One list per project / workspace for the first states and one for the hub's poll; ZStack reads
       // 334 uuids in batches of 100 (and their tags once).
@@ -118,26 +127,27 @@ describe('subscriptions for many ids', () => {
     } finally {
       sub.stop();
     }
-  });
+  }, 60_000);
 
   it('a key with limits.subscriptionsPerKey live subscriptions is refused another, until one ends; other keys are not', async () => {
     const ids = ['northflank:default-project/deepseek-v3-deployment'];
     const subs = [0, 1, 2].map((i) => sse(stack.url, SUB, { ids: [...ids, `nemo:research-team-alpha/missing-${i}`] }, auth));
     let fourth = sse(stack.url, SUB, { ids }, auth);
     try {
-      await until(() => subscriptionStats(stack.gateway.runtime.hub!).subscribers === 3);
-      const [refused] = await fourth.waitFor((ev) => ev.length > 0);
+      const subscribers = (n: number) => () => subscriptionStats(stack.gateway.runtime.hub!).subscribers === n;
+      await until('three subscribers', subscribers(3));
+      const [refused] = await fourth.waitFor((ev) => ev.length > 0, 30_000);
       expect(JSON.stringify(refused)).toContain('subscriptionsPerKey');
       expect(JSON.stringify(refused)).toContain('RATE_LIMITED');
       // Another key is not held to this one's count.
       const other = sse(stack.url, SUB, { ids }, { authorization: `Bearer ${OTHER}` });
-      await until(() => subscriptionStats(stack.gateway.runtime.hub!).subscribers === 4);
+      await until('the other key\'s subscriber', subscribers(4));
       other.stop();
-      await until(() => subscriptionStats(stack.gateway.runtime.hub!).subscribers === 3);
+      await until('the other key\'s subscriber to leave', subscribers(3));
       subs.pop()!.stop();
-      await until(() => subscriptionStats(stack.gateway.runtime.hub!).subscribers === 2);
+      await until('one of the three to leave', subscribers(2));
       fourth = sse(stack.url, SUB, { ids }, auth);
-      await until(() => subscriptionStats(stack.gateway.runtime.hub!).subscribers === 3);
+      await until('the fourth subscriber', subscribers(3));
       expect(fourth.events.filter((e) => e.error || e.errors)).toEqual([]);
     } finally {
       subs.forEach((s) => s.stop());
@@ -146,23 +156,20 @@ describe('subscriptions for many ids', () => {
   });
 });
 
-async function until(cond: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(10);
-  }
-}
-
 describe('a greedy caller and the shared budget of a backend', () => {
   const GREEDY = 'greedy-caller-key-0123456789';
   const DASHBOARD = 'dashboard-key-0123456789abcdef';
+  const INTERVAL = 200;
+  /** The interval plus its jitter: one poll per step. */
+  const STEP = INTERVAL * 1.1;
+  const clock = createManualClock();
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
       vendors: ['northflank'],
+      statusClock: clock,
       config: {
-        status: { pollIntervalMs: 200 },
+        status: { pollIntervalMs: INTERVAL },
         limits: { upstreamCallsPerSecond: 10, upstreamQueue: 8 },
         auth: {
           apiKeys: [
@@ -179,6 +186,9 @@ describe('a greedy caller and the shared budget of a backend', () => {
 
   it('is refused RATE_LIMITED when its reads fill the queue; a subscriber never hears BackendUnavailable and keeps its transitions', async () => {
     const id = 'northflank:default-project/deepseek-v3-deployment';
+    const hub = stack.gateway.runtime.hub!;
+    const budget = stack.gateway.runtime.budget!;
+    const sentFrom = subscriptionEventsSent(hub);
     const sub = sse(
       stack.url,
       `subscription { modelDeploymentStatusChanged(ids: ["${id}"]) { __typename ... on ModelDeploymentStatusTransition { previous current } ... on BackendUnavailable { code } } }`,
@@ -186,48 +196,68 @@ describe('a greedy caller and the shared budget of a backend', () => {
       { authorization: `Bearer ${DASHBOARD}` },
     );
     try {
-      await until(() => (stack.gateway.runtime.hub!.stats().northflank?.polls ?? 0) >= 2);
+      await until('the subscriber', () => subscriptionStats(hub).subscribers === 1);
+      await pollRounds(hub, clock, { northflank: 2 }, STEP);
       // 40 requests at once, each reading two deployments (two GETs: Northflank has no batch read).
       const floods = Array.from({ length: 40 }, (_, i) =>
         stack.gql(`{ a: modelDeployment(id: "northflank:default-project/missing-a${i}") { id } b: modelDeployment(id: "${id}") { id } }`, undefined, { token: GREEDY }),
       );
-      await sleep(50);
+      let answered = false;
+      const results = Promise.all(floods).finally(() => (answered = true));
+      // The clock stands still, so no token comes: the greedy caller's reads fill the queue.
+      await until('the greedy reads to fill the queue', () => budget.waiting().northflank === 8);
       stack.sims.northflank!.setStatus('default-project/deepseek-v3-deployment', 'crashed');
-      const results = await Promise.all(floods);
-      const codes = results.flatMap((r) => (r.body.errors ?? []).map((e) => e.extensions?.code));
+      // The hub's next poll falls due with the queue full of the greedy caller's reads.
+      await pollRounds(hub, clock, { northflank: 1 }, STEP);
+      // Time for the queued reads: a step at a time until every request is answered.
+      for (const deadline = Date.now() + 30_000; !answered; await sleep(10)) {
+        if (Date.now() > deadline) throw new Error(`the flood was not answered (waiting: ${JSON.stringify(budget.waiting())})`);
+        clock.advance(STEP);
+        await until('the polls to end', () => hubIdle(hub));
+      }
+      const codes = (await results).flatMap((r) => (r.body.errors ?? []).map((e) => e.extensions?.code));
       expect(codes).toContain('RATE_LIMITED');
       expect(new Set(codes.filter((c) => c !== 'NOT_FOUND'))).toEqual(new Set(['RATE_LIMITED']));
-      await sub.waitFor((ev) => transitions(ev).length === 1, 10_000);
-      await sleep(400);
+      await sub.waitFor((ev) => transitions(ev).length >= 1, 30_000);
+      await pollRounds(hub, clock, { northflank: 2 }, STEP); // nothing late, nothing twice
+      await allArrived(hub, sentFrom, [sub]);
       expect(sub.events.map((e) => e.__typename)).toEqual(['ModelDeploymentStatusTransition']);
       expect(transitions(sub.events)).toEqual(['READY->FAILED']);
     } finally {
       sub.stop();
     }
-  }, 30_000);
+  }, 60_000);
 });
 
 describe.each([
   ['SSE', sse],
   ['WebSocket', ws],
 ] as const)('a subscription over its own budget, over %s', (_name, open) => {
+  const INTERVAL = 200;
+  const clock = createManualClock();
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ vendors: ['northflank'], config: { status: { pollIntervalMs: 200 }, limits: { upstreamCallsPerRequest: 1 } } });
+    stack = await startStack({ vendors: ['northflank'], statusClock: clock, config: { status: { pollIntervalMs: INTERVAL }, limits: { upstreamCallsPerRequest: 1 } } });
   });
   afterAll(() => stack?.close());
 
   it('ends with a typed RATE_LIMITED error, not a broken stream; other subscribers of the backend hear nothing of it', async () => {
     const SUB = `subscription($ids: [ID!], $emit: Boolean) { modelDeploymentStatusChanged(ids: $ids, emitCurrent: $emit) { __typename ... on ModelDeploymentStatusTransition { initial } ... on BackendUnavailable { code } } }`;
+    const hub = stack.gateway.runtime.hub!;
+    const sentFrom = subscriptionEventsSent(hub);
     const watcher = open(stack.url, SUB, { ids: ['northflank:default-project/deepseek-v3-deployment'], emit: false });
     try {
-      await until(() => (stack.gateway.runtime.hub!.stats().northflank?.polls ?? 0) >= 1);
+      await until('the watcher', () => subscriptionStats(hub).subscribers === 1);
+      await pollRounds(hub, clock, { northflank: 1 }, INTERVAL * 1.1);
       // Two ids on Northflank (no batch read): two GETs for the present states, over the cap of one.
       const greedy = open(stack.url, SUB, { ids: ['northflank:default-project/deepseek-v3-deployment', 'northflank:default-project/gemma-2-9b-it'], emit: true });
-      const [refused] = await greedy.waitFor((ev) => ev.length > 0);
+      const [refused] = await greedy.waitFor((ev) => ev.length > 0, 30_000);
       greedy.stop();
       expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'upstreamCallsPerRequest' });
-      await sleep(450);
+      await pollRounds(hub, clock, { northflank: 2 }, INTERVAL * 1.1);
+      await allArrived(hub, sentFrom, [watcher, greedy]);
+      // The refusal, to the greedy subscriber alone.
+      expect(subscriptionEventsSent(hub) - sentFrom).toBe(1);
       expect(watcher.events).toEqual([]);
       expect(stack.logs.map((l) => JSON.parse(l) as { level: number }).filter((l) => l.level >= 50)).toEqual([]);
     } finally {

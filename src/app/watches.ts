@@ -50,7 +50,7 @@ class Feed<T> implements AsyncIterableIterator<T> {
   /** Present states sent by emitCurrent, on top of MAX_BACKLOG: a fleet larger than it is still sent whole. */
   extra = 0;
 
-  constructor(private readonly owner: { ended(): void }) {}
+  constructor(private readonly owner: { ended(): void; sent(): void }) {}
 
   push(value: T): void {
     if (this.ended) return;
@@ -58,9 +58,13 @@ class Feed<T> implements AsyncIterableIterator<T> {
       const resolve = this.waiting;
       this.waiting = this.failWaiting = null;
       resolve({ value, done: false });
+      this.owner.sent();
     } else if (this.queue.length >= MAX_BACKLOG + this.extra) {
       this.fail(new GatewayError('RATE_LIMITED', `the subscriber left ${MAX_BACKLOG} events unread; subscribe again (with emitCurrent) to resume`));
-    } else this.queue.push(value);
+    } else {
+      this.queue.push(value);
+      this.owner.sent();
+    }
   }
 
   /** Ends the stream with an error, after what is already queued. */
@@ -74,6 +78,7 @@ class Feed<T> implements AsyncIterableIterator<T> {
         this.waiting = this.failWaiting = null;
         resolve({ value: refusal, done: false });
       } else this.queue.push(refusal);
+      this.owner.sent();
       this.finish();
       return;
     }
@@ -159,6 +164,10 @@ class Member {
     if (key !== null) watches.perKey.set(key, (watches.perKey.get(key) ?? 0) + 1);
   }
 
+  sent() {
+    this.watches.sent += 1;
+  }
+
   ended() {
     const w = this.watch;
     if (this.key !== null) {
@@ -223,6 +232,8 @@ interface Watches {
   reader: (caller: string) => WatchReader;
   byKey: Map<string, SharedWatch>;
   perKey: Map<string, number>;
+  /** Events handed to members' streams, refusals included, since the gateway started. */
+  sent: number;
 }
 
 const watchesOf = new WeakMap<WatchHub, GatewayWatches>();
@@ -230,6 +241,14 @@ const watchesOf = new WeakMap<WatchHub, GatewayWatches>();
 /** Subscribers and shared watches on the gateway whose hub this is, now. */
 export function subscriptionStats(hub: WatchHub): { subscribers: number; watches: number } {
   return watchesOf.get(hub)?.stats() ?? { subscribers: 0, watches: 0 };
+}
+
+/**
+ * Events handed to subscribers on the gateway whose hub this is, since it started (present states,
+ * transitions, availability, refusals): each reaches its subscriber as one message.
+ */
+export function subscriptionEventsSent(hub: WatchHub): number {
+  return watchesOf.get(hub)?.sent() ?? 0;
 }
 
 const keyOf = (kind: WatchKind, ev: { current: string; fingerprint: string }) => (kind === 'status' ? ev.current : ev.fingerprint);
@@ -322,6 +341,8 @@ export interface GatewayWatches {
   /** Joins (or starts) the shared watch of what the request asks for; the stream of its events. */
   open(request: WatchRequest): AsyncIterableIterator<Emitted>;
   stats(): { subscribers: number; watches: number };
+  /** Events handed to subscribers since the gateway started. */
+  sent(): number;
 }
 
 export interface WatchesOptions {
@@ -337,7 +358,7 @@ export interface WatchesOptions {
  */
 export function createWatches(options: WatchesOptions): GatewayWatches {
   const { runtime, hub } = options;
-  const watches: Watches = { hub, runtime, reader: options.reader, byKey: new Map(), perKey: new Map() };
+  const watches: Watches = { hub, runtime, reader: options.reader, byKey: new Map(), perKey: new Map(), sent: 0 };
   // A write through this gateway is in every baseline at once, before its event comes round
   // the pubsub: a subscriber who joins right after the mutation answered sees it.
   runtime.onPublished((d) => {
@@ -363,6 +384,7 @@ export function createWatches(options: WatchesOptions): GatewayWatches {
       const all = [...watches.byKey.values()];
       return { subscribers: all.reduce((n, w) => n + w.members.size, 0), watches: all.length };
     },
+    sent: () => watches.sent,
   };
   watchesOf.set(hub, api);
   return api;

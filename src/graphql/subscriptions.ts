@@ -8,7 +8,7 @@ import type { GatewayBuilder, CoreRefs } from './builder.js';
 import type { GraphQLContext } from './context.js';
 import { toListFilter, type registerFilterInput } from './queries.js';
 
-export { MAX_SUBSCRIPTION_IDS, SubscriptionLimitError, subscriptionStats } from '../app/watches.js';
+export { MAX_SUBSCRIPTION_IDS, SubscriptionLimitError, subscriptionEventsSent, subscriptionStats } from '../app/watches.js';
 
 /** A refusal that ends the stream is the field's error (typed, with its code); anything else is the event. */
 function refusedOr(ev: unknown): unknown {

@@ -99,7 +99,10 @@ interface BackendWatch {
   announced: string | null;
   announcedAt: number;
   stopSync: () => void;
+  /** Polls begun. */
   polls: number;
+  /** Polls ended: the read answered or failed, and what it showed (or the outage) was published. */
+  polled: number;
 }
 
 /** The fields whose change is worth telling (not `raw`: it is derived from the rest). */
@@ -185,6 +188,7 @@ export class WatchHub {
         announcedAt: 0,
         stopSync: () => {},
         polls: 0,
+        polled: 0,
       };
       this.byBackend.set(spec.backend, bw);
     }
@@ -213,9 +217,15 @@ export class WatchHub {
     };
   }
 
-  /** Backends being polled now: watchers, polls made, availability. */
-  stats(): Record<string, { watches: number; polls: number; unavailable: boolean; owner: boolean }> {
-    return Object.fromEntries([...this.byBackend].map(([id, bw]) => [id, { watches: bw.listeners.size, polls: bw.polls, unavailable: bw.unavailable, owner: bw.owner }]));
+  /**
+   * Backends being polled now: watchers, polls begun, polls ended, availability. A poll has ended
+   * once what it read is published: on the in-memory pubsub, its events reach the listeners before
+   * the next turn of the event loop.
+   */
+  stats(): Record<string, { watches: number; polls: number; polled: number; unavailable: boolean; owner: boolean }> {
+    return Object.fromEntries(
+      [...this.byBackend].map(([id, bw]) => [id, { watches: bw.listeners.size, polls: bw.polls, polled: bw.polled, unavailable: bw.unavailable, owner: bw.owner }]),
+    );
   }
 
   /** What this instance's subscribers of the backend were told while it is down; null when it is up. */
@@ -536,6 +546,14 @@ export class WatchHub {
   /** One poll; resolves to the wait before the next one, or null when the backend is no longer watched. */
   private async poll(bw: BackendWatch): Promise<number | null> {
     bw.polls += 1;
+    try {
+      return await this.readAndPublish(bw);
+    } finally {
+      bw.polled += 1;
+    }
+  }
+
+  private async readAndPublish(bw: BackendWatch): Promise<number | null> {
     const readAt = this.clock.now();
     this.lastPollAt.set(bw.backend.id, readAt);
     let found: ModelDeployment[];
