@@ -1,6 +1,5 @@
 /** Plain-text rendering shared by the commands: tables, values, diffs, progress, output formats. */
 import type { Command } from 'commander';
-import { stringify as toYaml } from 'yaml';
 import { CliError, usageError } from './client.js';
 import { didYouMean } from './suggest.js';
 
@@ -157,7 +156,9 @@ export function outputOf(flags: OutputFlags, formats: readonly OutputFormat[]): 
 /** Writes a value as JSON (through jq when asked) or YAML. */
 export async function emit(value: unknown, out: Output, stream: NodeJS.WriteStream = process.stdout): Promise<void> {
   if (out.format === 'yaml') {
-    stream.write(toYaml(value));
+    // Loaded for -o yaml only: the other formats (and --help) start without it.
+    const { stringify } = await import('yaml');
+    stream.write(stringify(value));
     return;
   }
   if (!out.jq) {
