@@ -31,8 +31,9 @@ export interface SeedValidator {
 
 function makeAjv(countCodePoints: boolean): Ajv {
   // `unicode: false` counts UTF-16 code units (deprecated option, still honoured by ajv 8); logger off
-  // keeps the deprecation notice out of test output.
-  const ajv = new Ajv({ allErrors: true, strict: true, logger: false, ...(countCodePoints ? {} : { unicode: false }) });
+  // keeps the deprecation notice out of test output. The schemas are checked against the JSON
+  // Schema meta-schema once, by the code-point instance: the same objects need no second check.
+  const ajv = new Ajv({ allErrors: true, strict: true, logger: false, ...(countCodePoints ? {} : { unicode: false, validateSchema: false }) });
   addFormats(ajv);
   // Annotations of the transcriptions: where a rule comes from, what is assumed, the route table.
   for (const keyword of ['x-source', 'x-assumption', 'x-routes', 'x-team-form', 'x-note']) ajv.addKeyword({ keyword });
@@ -52,19 +53,30 @@ function issuesOf(errors: ErrorObject[] | null | undefined): SeedIssue[] {
   });
 }
 
-/** Loads the given schema files (JSON, each with an `$id`) from a folder URL. */
+/**
+ * Loads the given schema files (JSON, each with an `$id`) from a folder URL. The validators are
+ * made on the first check (a simulator that is never sent a body to check never builds them).
+ */
 export function loadSeedSchemas(folder: URL, files: string[]): SeedValidator {
   const schemas = files.map((f) => JSON.parse(readFileSync(new URL(f, folder), 'utf8')) as Record<string, unknown> & { $id: string });
-  const byCodePoint = makeAjv(true);
-  const byUnit = makeAjv(false);
-  for (const s of schemas) {
-    byCodePoint.addSchema(s);
-    byUnit.addSchema(s);
-  }
+  let readings: [Ajv, Ajv] | null = null;
+  const ajvs = () => {
+    if (!readings) {
+      const byCodePoint = makeAjv(true);
+      const byUnit = makeAjv(false);
+      for (const s of schemas) {
+        byCodePoint.addSchema(s);
+        byUnit.addSchema(s);
+      }
+      readings = [byCodePoint, byUnit];
+    }
+    return readings;
+  };
   const compiled = new Map<string, [ValidateFunction, ValidateFunction]>();
   const get = (id: string) => {
     let pair = compiled.get(id);
     if (!pair) {
+      const [byCodePoint, byUnit] = ajvs();
       const a = byCodePoint.getSchema(id);
       const b = byUnit.getSchema(id);
       if (!a || !b) throw new Error(`no seed schema ${id}`);
