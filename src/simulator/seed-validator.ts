@@ -27,13 +27,19 @@ export interface SeedValidator {
   check(id: string, value: unknown): SeedIssue[];
   /** The raw schema by `$id`. */
   schema(id: string): Record<string, unknown>;
+  /** What is wrong with the schema files: not valid against the meta-schema, or not compiling (strict mode) under either reading. Empty when nothing is. */
+  schemaProblems(): string[];
 }
 
-function makeAjv(countCodePoints: boolean): Ajv {
+/**
+ * The schemas are not checked against the JSON Schema meta-schema here: that check costs more than
+ * everything else a simulator does to start, and the files do not change at run time. It runs in
+ * the tests instead (SeedValidator.schemaProblems), which also compile every schema.
+ */
+function makeAjv(countCodePoints: boolean, checkSchemas = false): Ajv {
   // `unicode: false` counts UTF-16 code units (deprecated option, still honoured by ajv 8); logger off
-  // keeps the deprecation notice out of test output. The schemas are checked against the JSON
-  // Schema meta-schema once, by the code-point instance: the same objects need no second check.
-  const ajv = new Ajv({ allErrors: true, strict: true, logger: false, ...(countCodePoints ? {} : { unicode: false, validateSchema: false }) });
+  // keeps the deprecation notice out of test output.
+  const ajv = new Ajv({ allErrors: true, strict: true, logger: false, validateSchema: checkSchemas, ...(countCodePoints ? {} : { unicode: false }) });
   addFormats(ajv);
   // Annotations of the transcriptions: where a rule comes from, what is assumed, the route table.
   for (const keyword of ['x-source', 'x-assumption', 'x-routes', 'x-team-form', 'x-note']) ajv.addKeyword({ keyword });
@@ -96,6 +102,29 @@ export function loadSeedSchemas(folder: URL, files: string[]): SeedValidator {
       const s = schemas.find((x) => x.$id === id);
       if (!s) throw new Error(`no seed schema ${id}`);
       return s;
+    },
+    schemaProblems() {
+      const problems: string[] = [];
+      for (const countCodePoints of [true, false]) {
+        const ajv = makeAjv(countCodePoints, true);
+        const added = schemas.filter((s) => {
+          try {
+            ajv.addSchema(s);
+            return true;
+          } catch (err) {
+            problems.push(`${s.$id}: ${(err as Error).message}`);
+            return false;
+          }
+        });
+        for (const s of added) {
+          try {
+            ajv.getSchema(s.$id);
+          } catch (err) {
+            problems.push(`${s.$id}: ${(err as Error).message}`);
+          }
+        }
+      }
+      return problems;
     },
   };
 }
