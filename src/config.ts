@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BACKEND_ID_PATTERN } from './domain/ids.js';
+import { closest } from './domain/closest.js';
 
 /** A config that cannot be used; the message names every key and rule that failed. */
 export class ConfigError extends Error {
@@ -188,30 +188,7 @@ function keysAt(schema: z.ZodType | undefined, path: readonly PropertyKey[]): st
   return s instanceof z.ZodObject ? Object.keys(s.shape) : null;
 }
 
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
-}
-
-/** The candidate closest to `input` (case-insensitive) when it is close enough to be a typo of it. */
-export function closest(input: string, candidates: readonly string[]): string | null {
-  let best: string | null = null;
-  let score = Infinity;
-  for (const c of candidates) {
-    const d = levenshtein(input.toLowerCase(), c.toLowerCase());
-    if (d < score) [best, score] = [c, d];
-  }
-  return best !== null && score <= Math.max(2, Math.floor(input.length / 3)) ? best : null;
-}
+export { closest };
 
 /** `; did you mean "port"?` when a known key is a likely typo of `key`, else the keys allowed there. */
 export function suggestKey(key: string, known: readonly string[]): string {
@@ -362,8 +339,10 @@ export async function readConfigFile(file: string): Promise<unknown> {
   } catch (err) {
     throw new ConfigError(`Cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  // yaml is loaded for YAML files only: demo mode and JSON configs start without it.
+  const parseYaml = file.endsWith('.json') ? null : (await import('yaml')).parse;
   try {
-    return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    return parseYaml ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
     throw new ConfigError(`Config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
   }

@@ -26,15 +26,13 @@ import { authenticate, sha256Hex, type ApiKeyEntry, type Principal } from './aut
 import { createLogger } from './logger.js';
 import { useSharedSubscriptionExecution } from './graphql/shared-execution.js';
 import { WatchHub } from './status/hub.js';
-import { createMemoryPubSub, type PubSubHandle } from './status/pubsub.js';
-import { createRedisPubSub } from './status/redis-pubsub.js';
+import { createMemoryPubSub, type GatewayPubSub, type PubSubHandle } from './status/pubsub.js';
 import { createAppServices, type AppServices } from './app/services.js';
 import { observeWrites } from './app/updates.js';
 import { useCsrfPrevention } from './server/csrf.js';
 import { useClearNotAcceptable } from './server/not-acceptable.js';
 import { useEndableStreams, type StreamEnder } from './server/streams.js';
 import { createLocalPollOwnership, type PollOwnership } from './status/poll-ownership.js';
-import { createRedisPollOwnership } from './status/redis-poll-ownership.js';
 import { UpstreamBudget } from './app/upstream-budget.js';
 import type { GatewayRuntime, HealthView } from './app/runtime.js';
 import { createWatches } from './app/watches.js';
@@ -319,7 +317,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const redisProblem = config.pubsub?.redis ? await checkRedis(config.pubsub.redis) : null;
   if (redisProblem) throw new ConfigError('Invalid config:', [redisProblem]);
   const redisUrl = config.pubsub?.redis ?? null;
-  const pubsubHandle: PubSubHandle = redisUrl ? await createRedisPubSub(redisUrl, logger) : createMemoryPubSub();
+  // The Redis modules (ioredis) are loaded only with pubsub.redis.
+  const pubsubHandle: PubSubHandle = redisUrl ? await (await import('./status/redis-pubsub.js')).createRedisPubSub(redisUrl, logger) : createMemoryPubSub();
   let app: AppServices;
   try {
     app = await createAppServices({ clock, logger, redisUrl, lockWaitMs: options.lockWaitMs });
@@ -328,7 +327,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     throw err;
   }
   const statusClock = options.statusClock ?? clock;
-  const ownership: PollOwnership = redisUrl ? await createRedisPollOwnership(redisUrl, logger) : createLocalPollOwnership();
+  const ownership: PollOwnership = redisUrl ? await (await import('./status/redis-poll-ownership.js')).createRedisPollOwnership(redisUrl, logger) : createLocalPollOwnership();
   const budget = new UpstreamBudget({ callsPerSecond: config.limits.upstreamCallsPerSecond, queue: config.limits.upstreamQueue, clock: statusClock });
   const hub = new WatchHub(backends, pubsubHandle.pubsub, logger, {
     intervalMs: config.status.pollIntervalMs,

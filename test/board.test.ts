@@ -4,13 +4,17 @@
  * (compression, ETag, cache headers) and its size budget, which need no browser.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
-import { gunzipSync, brotliDecompressSync } from 'node:zlib';
+import { gunzipSync, gzipSync, brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildBoard } from '../web/board/build.mjs';
+import { createBoardHandler } from '../src/board/assets.js';
 import { chromium, requireService } from './services.js';
 import { startStack, dataOf, type Stack } from './helpers.js';
 
@@ -91,6 +95,56 @@ describe('serving the board', () => {
         total += bytes.length;
       }
       expect(total, `${encoding} total`).toBeLessThanOrEqual(BUDGET_BYTES);
+    }
+  });
+
+  it("serves the build's brotli and gzip forms; forms that do not inflate to the file are made again, and none is served as a file", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mg-board-'));
+    const servers: http.Server[] = [];
+    /** The board handler on a port of its own, over the files of `dir` as they are now. */
+    const serve = async () => {
+      const handler = createBoardHandler({ dir });
+      const server = http.createServer((req, res) => {
+        if (handler(req, res)) return;
+        res.writeHead(404);
+        res.end();
+      });
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    };
+    const body = async (url: string, encoding: string) => {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(url, { headers: { 'accept-encoding': encoding } }, resolve).on('error', reject));
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      return { status: res.statusCode, encoding: res.headers['content-encoding'], bytes: Buffer.concat(chunks) };
+    };
+    try {
+      const js = (await buildBoard(dir)).files.find((f) => f.endsWith('.js'))!;
+      const file = path.join(dir, js);
+      const plain = readFileSync(file);
+      // Valid forms other than the ones the gateway would make (brotli 1 and gzip 1, not 11 and 9): served as they are.
+      const br1 = brotliCompressSync(plain, { params: { [zlib.BROTLI_PARAM_QUALITY]: 1 } });
+      const gz1 = gzipSync(plain, { level: 1 });
+      writeFileSync(`${file}.br`, br1);
+      writeFileSync(`${file}.gz`, gz1);
+      let origin = await serve();
+      expect((await body(`${origin}/board/${js}`, 'br')).bytes.equals(br1)).toBe(true);
+      expect((await body(`${origin}/board/${js}`, 'gzip')).bytes.equals(gz1)).toBe(true);
+      expect((await body(`${origin}/board/${js}.br`, 'br')).status).toBe(404);
+      expect((await body(`${origin}/board/${js}.gz`, 'gzip')).status).toBe(404);
+      // A form of other bytes (a stale build): made again from the file.
+      writeFileSync(`${file}.gz`, gzipSync(Buffer.from('stale')));
+      origin = await serve();
+      const gz = await body(`${origin}/board/${js}`, 'gzip');
+      expect(gz.encoding).toBe('gzip');
+      expect(gunzipSync(gz.bytes).equals(plain)).toBe(true);
+      const br = await body(`${origin}/board/${js}`, 'br');
+      expect(br.bytes.equals(br1)).toBe(false);
+      expect(brotliDecompressSync(br.bytes).equals(plain)).toBe(true);
+    } finally {
+      for (const s of servers) s.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

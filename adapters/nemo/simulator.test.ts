@@ -3,7 +3,7 @@ import { createManualClock, type ManualClock } from '../../src/domain/clock.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { localImports } from '../../test/imports.js';
-import { checkSeed, createNemoSimulator, type NemoSimulator } from './simulator.js';
+import { checkSeed, createNemoSimulator, seedSchemaProblems, type NemoSimulator } from './simulator.js';
 
 const PHASE = 1000;
 const A = '/apis/models/v2/workspaces/research-team-alpha';
@@ -351,6 +351,10 @@ describe('independence from the adapter', () => {
 
   it('the import walk does find such an import where there is one (adapter.ts reaches contract.ts and mapping.ts)', () => {
     expect(localImports(join(folder, 'adapter.ts'))).toEqual(expect.arrayContaining([join(folder, 'contract.ts'), join(folder, 'mapping.ts')]));
+  });
+
+  it('the JSON Schema files of seed/ are valid against the meta-schema and compile in strict mode (the simulator does not check that when it starts)', () => {
+    expect(seedSchemaProblems()).toEqual([]);
   });
 
   it('validates update bodies with the JSON Schema files of seed/', () => {

@@ -23,6 +23,9 @@ const SEED_ROUTES = SEED.schema('nemo/routes')['x-routes'] as { method: string; 
 /** Checks a body against one of the seed schemas, e.g. `nemo/update-request`. */
 export const checkSeed = (id: string, value: unknown): SeedIssue[] => SEED.check(id, value);
 
+/** What is wrong with the seed schema files (meta-schema, strict compilation); empty when nothing is. */
+export const seedSchemaProblems = (): string[] => SEED.schemaProblems();
+
 /** seed 003 `ModelDeployment` as served. */
 export interface ModelDeployment {
   id?: string;

@@ -4,7 +4,7 @@ import { createManualClock, type ManualClock } from '../../src/domain/clock.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { localImports } from '../../test/imports.js';
-import { checkSeed, createNorthflankSimulator, type NorthflankSimulator } from './simulator.js';
+import { checkSeed, createNorthflankSimulator, seedSchemaProblems, type NorthflankSimulator } from './simulator.js';
 
 const PHASE = 1000;
 const DS = '/v1/projects/default-project/llm-model-deployments/deepseek-v3-deployment';
@@ -474,6 +474,10 @@ describe('independence from the adapter', () => {
   it('the import walk does find such an import where there is one (adapter.ts reaches contract.ts and mapping.ts)', () => {
     const reached = localImports(join(folder, 'adapter.ts'));
     expect(reached).toEqual(expect.arrayContaining([join(folder, 'contract.ts'), join(folder, 'mapping.ts')]));
+  });
+
+  it('the JSON Schema files of seed/ are valid against the meta-schema and compile in strict mode (the simulator does not check that when it starts)', () => {
+    expect(seedSchemaProblems()).toEqual([]);
   });
 
   it('validates update bodies with the JSON Schema files of seed/ (a schema rule refuses what the simulator refuses)', async () => {

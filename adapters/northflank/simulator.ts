@@ -29,6 +29,9 @@ const SEED_ROUTES = SEED.schema('northflank/routes')['x-routes'] as { method: st
 /** Checks a body (or path parameters) against one of the seed schemas, e.g. `northflank/update-request`. */
 export const checkSeed = (id: string, value: unknown): SeedIssue[] => SEED.check(id, value);
 
+/** What is wrong with the seed schema files (meta-schema, strict compilation); empty when nothing is. */
+export const seedSchemaProblems = (): string[] => SEED.schemaProblems();
+
 // The status words of seed 002.
 const STATUSES = ['pending', 'provisioning', 'starting', 'crashed', 'paused', 'running', 'deleting'] as const;
 export type NorthflankStatusWord = (typeof STATUSES)[number];

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock, type ManualClock } from '../../src/domain/clock.js';
-import { checkBody, seedOperations } from './seed/validators.js';
+import { checkBody, seedOperations, transcriptionProblems } from './seed/validators.js';
 import { createZStackSimulator, parseJsonExact, type ZStackSimulator } from './simulator.js';
 
 const sha512Hex = (text: string) => createHash('sha512').update(text, 'utf8').digest('hex');
@@ -343,6 +343,10 @@ describe('answers fit the seed transcription (seed/*.json through ajv)', () => {
     const check = checkBody(schema!, JSON.parse(r.text));
     expect(check.message, `${operation} ${r.status}`).toBe('');
   };
+
+  it('the transcription is valid against the meta-schema and every body and parameter schema compiles in strict mode (the simulator does not check that when it starts)', () => {
+    expect(transcriptionProblems()).toEqual([]);
+  });
 
   it('login, queries, UpdateModel, jobs and errors', async () => {
     fits('LogInByAccount', await login());

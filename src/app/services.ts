@@ -2,7 +2,6 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { createMemoryPlanStore, createRedisPlanStore, type PlanStore } from '../plans.js';
-import { openRedis } from './redis.js';
 import { createUpdates, type Updates } from './updates.js';
 import { createMemoryWriteLock, createRedisWriteLock, type WriteLock } from './write-lock.js';
 
@@ -29,7 +28,8 @@ export async function createAppServices(options: AppServicesOptions): Promise<Ap
   const { clock, logger } = options;
   const lockOptions = { clock, logger, waitMs: options.lockWaitMs, leaseMs: options.lockLeaseMs };
   let redis: Redis | null = null;
-  if (options.redisUrl) redis = await openRedis(options.redisUrl, logger, 'locks and plans');
+  // ioredis is loaded only with pubsub.redis.
+  if (options.redisUrl) redis = await (await import('./redis.js')).openRedis(options.redisUrl, logger, 'locks and plans');
   const locks = redis ? createRedisWriteLock(redis, lockOptions) : createMemoryWriteLock(lockOptions);
   const plans = redis ? createRedisPlanStore(redis, { clock }) : createMemoryPlanStore({ clock });
   return {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync, constants as zlib } from 'node:zlib';
 
 /** Where `npm run build:board` writes the page (web/board/build.mjs). */
 export const BOARD_DIST = fileURLToPath(new URL('../../web/board/dist/', import.meta.url));
@@ -32,27 +32,50 @@ const TYPES: Record<string, string> = {
  */
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/** The compressed forms the build wrote beside each file (web/board/build.mjs). */
+const COMPRESSED = /\.(br|gz)$/;
+
+/**
+ * A file's brotli and gzip forms: the build's (`file.br`, `file.gz`), when they are there and
+ * inflate to the file's bytes, else made now with the build's settings (the same bytes, at a cost
+ * of some 100 ms of the event loop on the first request for the board).
+ */
+function compressed(file: string, identity: Buffer): Pick<BoardAsset, 'br' | 'gzip'> {
+  try {
+    const br = readFileSync(`${file}.br`);
+    const gzip = readFileSync(`${file}.gz`);
+    if (brotliDecompressSync(br).equals(identity) && gunzipSync(gzip).equals(identity)) return { br, gzip };
+  } catch {
+    // not built with them: compressed below
+  }
+  return {
+    gzip: gzipSync(identity, { level: 9 }),
+    br: brotliCompressSync(identity, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: identity.length } }),
+  };
+}
+
 function asset(urlPath: string, file: string): BoardAsset {
   const identity = readFileSync(file);
   return {
     path: urlPath,
     type: TYPES[path.extname(file)] ?? 'application/octet-stream',
     identity,
-    gzip: gzipSync(identity, { level: 9 }),
-    br: brotliCompressSync(identity, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: identity.length } }),
+    ...compressed(file, identity),
     etag: `"${createHash('sha256').update(identity).digest('base64url').slice(0, 22)}"`,
     immutable: urlPath.startsWith('/board/assets/'),
   };
 }
 
-/** The built page and its assets, read and compressed once. Empty when the board was not built. */
+/** The built page and its assets, read (and compressed, unless the build did) once. Empty when the board was not built. */
 export function loadBoardAssets(dir = BOARD_DIST): Map<string, BoardAsset> {
   const table = new Map<string, BoardAsset>();
   const index = path.join(dir, 'index.html');
   if (!existsSync(index)) return table;
   table.set('/board', asset('/board', index));
   const assets = path.join(dir, 'assets');
-  for (const name of existsSync(assets) ? readdirSync(assets) : []) table.set(`/board/assets/${name}`, asset(`/board/assets/${name}`, path.join(assets, name)));
+  for (const name of existsSync(assets) ? readdirSync(assets) : []) {
+    if (!COMPRESSED.test(name)) table.set(`/board/assets/${name}`, asset(`/board/assets/${name}`, path.join(assets, name)));
+  }
   return table;
 }
 

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { readAuditFile, type AuditEntry } from '../observability/audit.js';
 import { CliError, EXIT_USAGE } from './client.js';
 import { safe } from './output.js';
@@ -44,7 +43,7 @@ async function auditFileOf(config: string | undefined): Promise<string> {
   let raw: { audit?: { file?: unknown } } | null;
   try {
     const text = await readFile(config, 'utf8');
-    raw = config.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    raw = config.endsWith('.json') ? JSON.parse(text) : (await import('yaml')).parse(text);
   } catch (err) {
     throw new CliError(`cannot read config file ${config}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0]}`);
   }

@@ -1,7 +1,6 @@
 /** Plain-text rendering shared by the commands: tables, values, diffs, progress, output formats. */
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
-import { stringify as toYaml } from 'yaml';
 import { CliError, usageError } from './client.js';
 import { didYouMean } from './suggest.js';
 import type { CliOut } from './io.js';
@@ -160,7 +159,9 @@ export function outputOf(flags: OutputFlags, formats: readonly OutputFormat[]): 
 /** Writes a value as JSON (through jq when asked) or YAML. */
 export async function emit(value: unknown, out: Output, stream: CliOut): Promise<void> {
   if (out.format === 'yaml') {
-    stream.write(toYaml(value));
+    // Loaded for -o yaml only: the other formats (and --help) start without it.
+    const { stringify } = await import('yaml');
+    stream.write(stringify(value));
     return;
   }
   if (!out.jq) {

@@ -74,7 +74,7 @@ export async function serve(opts: ServeOptions, env = process.env): Promise<void
   // A bug must not take the gateway down with it: log it (masked for clients already) and serve on.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   const gateway = await createGateway(config, { logger });
-  const server = await startServer(gateway, { host: config.server.host, port: config.server.port, boardAtRoot: Boolean(demo), warmAssets: true });
+  const server = await startServer(gateway, { host: config.server.host, port: config.server.port, boardAtRoot: Boolean(demo) });
   // The banner is for people: on stderr, so that stdout carries only the JSON log lines.
   const out = process.stderr;
   out.write(`\nmodel-gateway is listening on ${server.url}\n`);

@@ -1,5 +1,5 @@
 /** "Did you mean" for words typed on the command line. */
-import { closest } from '../config.js';
+import { closest } from '../domain/closest.js';
 
 /** `; did you mean "x"?` when one candidate is close, else the list of candidates. */
 export function didYouMean(input: string, candidates: readonly string[]): string {

@@ -1,12 +1,34 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
-import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { BigIntScalar } from './bigint.js';
 import type { ModelDeployment, ModelInfo, ResourceInfo } from '../domain/deployment.js';
 import { DEPLOYMENT_STATUSES } from '../domain/status.js';
 import type { GraphQLContext } from './context.js';
+
+const require = createRequire(import.meta.url);
+type Scalars = Pick<typeof import('graphql-scalars'), 'DateTimeResolver' | 'JSONResolver'>;
+
+/**
+ * graphql-scalars' DateTime and JSON, the two scalars the schema uses, loaded from their own files:
+ * the package's entry point (the only path its exports name) loads its ~80 other modules too,
+ * which costs start-up time. When the files are not where this version keeps them, the entry point.
+ */
+function loadScalars(): Scalars {
+  try {
+    const root = dirname(require.resolve('graphql-scalars/package.json'));
+    const { GraphQLDateTime } = require(join(root, 'cjs/scalars/iso-date/DateTime.js')) as { GraphQLDateTime?: Scalars['DateTimeResolver'] };
+    const { GraphQLJSON } = require(join(root, 'cjs/scalars/json/JSON.js')) as { GraphQLJSON?: Scalars['JSONResolver'] };
+    if (GraphQLDateTime?.name === 'DateTime' && GraphQLJSON?.name === 'JSON') return { DateTimeResolver: GraphQLDateTime, JSONResolver: GraphQLJSON };
+  } catch {
+    // another layout: the entry point below
+  }
+  return require('graphql-scalars') as typeof import('graphql-scalars');
+}
+const { DateTimeResolver, JSONResolver } = loadScalars();
 
 export interface GatewayTypes {
   Context: GraphQLContext;

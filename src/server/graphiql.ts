@@ -47,8 +47,9 @@ const escapeJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
 /**
  * GraphiQL as static files: a small page at the GraphQL endpoint (for `Accept: text/html`) and
  * Yoga's GraphiQL bundle split into a script, a stylesheet, its three editor workers and the
- * icon, each loaded and compressed once and served from memory. Nothing comes from a CDN. The
- * page needs no key (it holds no data); its operations do (GraphiQL's headers tab).
+ * icon, each loaded and compressed once (on the first request for any of them) and served from
+ * memory. Nothing comes from a CDN. The page needs no key (it holds no data); its operations do
+ * (GraphiQL's headers tab).
  */
 export function graphiqlRoute(gateway: Gateway): (Route & { warm(): Promise<void> }) | null {
   if (!gateway.runtime.config.server.graphiql) return null;
@@ -94,6 +95,19 @@ export function graphiqlRoute(gateway: Gateway): (Route & { warm(): Promise<void
     ['start.js', createStaticAsset({ contentType: js, load: () => start })],
     ['favicon.ico', createStaticAsset({ contentType: 'image/x-icon', load: async () => Buffer.from((await loadBundle()).favicon.replace(/^data:[^,]*;base64,/, ''), 'base64') })],
   ]);
+  /**
+   * Loads and compresses every file, one after the other, then lets the bundle's text go. Once
+   * only: the first request for the page or a file starts it (or the server, with warmAssets), and
+   * every later call gets the same promise.
+   */
+  let warming: Promise<void> | null = null;
+  const warm = () =>
+    (warming ??= (async () => {
+      for (const asset of [page, ...assets.values()]) await asset.warm();
+      bundle = null;
+    })());
+  /** A failure is answered by the request that needs the file (asset.serve). */
+  const startWarming = () => void warm().catch(() => {});
   const prefix = `${GRAPHIQL_ASSETS}/`;
   const route: Route = (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
@@ -102,17 +116,15 @@ export function graphiqlRoute(gateway: Gateway): (Route & { warm(): Promise<void
       const asset = assets.get(path.slice(prefix.length));
       if (!asset) return false;
       asset.serve(req, res);
+      startWarming();
       return true;
     }
     const wantsPage = (path === endpoint || path === `${endpoint}/`) && String(req.headers.accept ?? '').includes('text/html');
     if (!wantsPage) return false;
     page.serve(req, res);
+    // The browser asks for the files next.
+    startWarming();
     return true;
-  };
-  /** Loads and compresses every file now, one after the other, then lets the bundle's text go. */
-  const warm = async () => {
-    for (const asset of [page, ...assets.values()]) await asset.warm();
-    bundle = null;
   };
   return Object.assign(route, { warm });
 }

@@ -19,8 +19,8 @@ export interface ServerOptions {
   routes?: Route[];
   /**
    * Load and compress the static assets (GraphiQL's ~9 MB bundle) in the background once
-   * listening, instead of on their first request (off the event loop: the first answer is not
-   * delayed). @default false
+   * listening, instead of on the first request for any of them. The work competes with the first
+   * answers for the CPU, so `serve` leaves it to the first GraphiQL visit. @default false
    */
   warmAssets?: boolean;
   /** Serve the status board at `/` too (demo mode); it is always at `/board`. */

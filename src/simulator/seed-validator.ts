@@ -27,12 +27,19 @@ export interface SeedValidator {
   check(id: string, value: unknown): SeedIssue[];
   /** The raw schema by `$id`. */
   schema(id: string): Record<string, unknown>;
+  /** What is wrong with the schema files: not valid against the meta-schema, or not compiling (strict mode) under either reading. Empty when nothing is. */
+  schemaProblems(): string[];
 }
 
-function makeAjv(countCodePoints: boolean): Ajv {
+/**
+ * The schemas are not checked against the JSON Schema meta-schema here: that check costs more than
+ * everything else a simulator does to start, and the files do not change at run time. It runs in
+ * the tests instead (SeedValidator.schemaProblems), which also compile every schema.
+ */
+function makeAjv(countCodePoints: boolean, checkSchemas = false): Ajv {
   // `unicode: false` counts UTF-16 code units (deprecated option, still honoured by ajv 8); logger off
   // keeps the deprecation notice out of test output.
-  const ajv = new Ajv({ allErrors: true, strict: true, logger: false, ...(countCodePoints ? {} : { unicode: false }) });
+  const ajv = new Ajv({ allErrors: true, strict: true, logger: false, validateSchema: checkSchemas, ...(countCodePoints ? {} : { unicode: false }) });
   addFormats(ajv);
   // Annotations of the transcriptions: where a rule comes from, what is assumed, the route table.
   for (const keyword of ['x-source', 'x-assumption', 'x-routes', 'x-team-form', 'x-note']) ajv.addKeyword({ keyword });
@@ -52,19 +59,30 @@ function issuesOf(errors: ErrorObject[] | null | undefined): SeedIssue[] {
   });
 }
 
-/** Loads the given schema files (JSON, each with an `$id`) from a folder URL. */
+/**
+ * Loads the given schema files (JSON, each with an `$id`) from a folder URL. The validators are
+ * made on the first check (a simulator that is never sent a body to check never builds them).
+ */
 export function loadSeedSchemas(folder: URL, files: string[]): SeedValidator {
   const schemas = files.map((f) => JSON.parse(readFileSync(new URL(f, folder), 'utf8')) as Record<string, unknown> & { $id: string });
-  const byCodePoint = makeAjv(true);
-  const byUnit = makeAjv(false);
-  for (const s of schemas) {
-    byCodePoint.addSchema(s);
-    byUnit.addSchema(s);
-  }
+  let readings: [Ajv, Ajv] | null = null;
+  const ajvs = () => {
+    if (!readings) {
+      const byCodePoint = makeAjv(true);
+      const byUnit = makeAjv(false);
+      for (const s of schemas) {
+        byCodePoint.addSchema(s);
+        byUnit.addSchema(s);
+      }
+      readings = [byCodePoint, byUnit];
+    }
+    return readings;
+  };
   const compiled = new Map<string, [ValidateFunction, ValidateFunction]>();
   const get = (id: string) => {
     let pair = compiled.get(id);
     if (!pair) {
+      const [byCodePoint, byUnit] = ajvs();
       const a = byCodePoint.getSchema(id);
       const b = byUnit.getSchema(id);
       if (!a || !b) throw new Error(`no seed schema ${id}`);
@@ -84,6 +102,29 @@ export function loadSeedSchemas(folder: URL, files: string[]): SeedValidator {
       const s = schemas.find((x) => x.$id === id);
       if (!s) throw new Error(`no seed schema ${id}`);
       return s;
+    },
+    schemaProblems() {
+      const problems: string[] = [];
+      for (const countCodePoints of [true, false]) {
+        const ajv = makeAjv(countCodePoints, true);
+        const added = schemas.filter((s) => {
+          try {
+            ajv.addSchema(s);
+            return true;
+          } catch (err) {
+            problems.push(`${s.$id}: ${(err as Error).message}`);
+            return false;
+          }
+        });
+        for (const s of added) {
+          try {
+            ajv.getSchema(s.$id);
+          } catch (err) {
+            problems.push(`${s.$id}: ${(err as Error).message}`);
+          }
+        }
+      }
+      return problems;
     },
   };
 }

@@ -1,9 +1,11 @@
 // Builds the status board into web/board/dist: one hashed script, one hashed stylesheet and the
-// page that loads them. The gateway serves these files from memory (src/board/assets.ts).
+// page that loads them, each with its brotli (.br) and gzip (.gz) form. The gateway serves these
+// files from memory (src/board/assets.ts).
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 import * as esbuild from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,10 +36,16 @@ export async function buildBoard(outDir = defaultOutDir) {
   const html = template.replace('%SCRIPT%', `/board/assets/${jsName}`).replace('%STYLE%', `/board/assets/${cssName}`);
   await rm(outDir, { recursive: true, force: true });
   await mkdir(path.join(outDir, 'assets'), { recursive: true });
-  await writeFile(path.join(outDir, 'assets', jsName), js);
-  await writeFile(path.join(outDir, 'assets', cssName), cssMin);
-  await writeFile(path.join(outDir, 'index.html'), html);
-  return { outDir, files: ['index.html', `assets/${jsName}`, `assets/${cssName}`] };
+  const files = { 'index.html': html, [`assets/${jsName}`]: js, [`assets/${cssName}`]: cssMin };
+  for (const [name, content] of Object.entries(files)) {
+    const bytes = Buffer.from(content);
+    await writeFile(path.join(outDir, name), bytes);
+    // The gateway serves brotli and gzip (src/board/assets.ts): made here once, with the same
+    // settings, so that the first request for the board does not compress on the event loop.
+    await writeFile(path.join(outDir, `${name}.br`), brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length } }));
+    await writeFile(path.join(outDir, `${name}.gz`), gzipSync(bytes, { level: 9 }));
+  }
+  return { outDir, files: Object.keys(files) };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

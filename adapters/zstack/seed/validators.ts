@@ -33,19 +33,30 @@ export const seedOperations = read('operations.json') as {
   errorCodes: Record<string, string>;
 };
 
-const ajv = new Ajv({
-  // `unicode: false` is ajv's (deprecated but supported) switch to String#length; ajv warns about it once.
-  unicode: false,
-  allErrors: true,
-  strict: true,
-  // allOf parts and `not` carry keywords without repeating `type`.
-  strictTypes: false,
-  logger: { log: () => {}, warn: (...args: unknown[]) => void (String(args[0]).includes('option unicode') ? undefined : console.warn(...args)), error: console.error },
-});
-// ajv-formats is CommonJS; its ESM default is the module object whose `default` is the plugin.
-(addFormats as unknown as { default: (a: Ajv) => void }).default(ajv);
-ajv.addVocabulary(['x-assumption']);
-ajv.addSchema(bodiesSchema);
+/**
+ * The schemas are not checked against the JSON Schema meta-schema here: that check costs more than
+ * everything else the simulator does to start, and the files do not change at run time. It runs in
+ * the tests instead (transcriptionProblems), which also compile every body and parameter schema.
+ */
+function makeAjv(checkSchemas: boolean): Ajv {
+  const ajv = new Ajv({
+    // `unicode: false` is ajv's (deprecated but supported) switch to String#length; ajv warns about it once.
+    unicode: false,
+    allErrors: true,
+    strict: true,
+    // allOf parts and `not` carry keywords without repeating `type`.
+    strictTypes: false,
+    validateSchema: checkSchemas,
+    logger: { log: () => {}, warn: (...args: unknown[]) => void (String(args[0]).includes('option unicode') ? undefined : console.warn(...args)), error: console.error },
+  });
+  // ajv-formats is CommonJS; its ESM default is the module object whose `default` is the plugin.
+  (addFormats as unknown as { default: (a: Ajv) => void }).default(ajv);
+  ajv.addVocabulary(['x-assumption']);
+  ajv.addSchema(bodiesSchema);
+  return ajv;
+}
+
+const ajv = makeAjv(false);
 
 const compiled = new Map<string, ValidateFunction>();
 
@@ -74,6 +85,33 @@ export function paramValidator(operation: string, param: string): ValidateFuncti
     compiled.set(key, v);
   }
   return v;
+}
+
+/**
+ * What is wrong with the transcription: bodies.schema.json or a parameter schema of operations.json
+ * not valid against the meta-schema, or a schema that does not compile (strict mode). Empty when
+ * nothing is.
+ */
+export function transcriptionProblems(): string[] {
+  let checking: Ajv;
+  try {
+    checking = makeAjv(true);
+  } catch (err) {
+    return [`bodies.schema.json: ${(err as Error).message}`];
+  }
+  const problems: string[] = [];
+  const attempt = (what: string, f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      problems.push(`${what}: ${(err as Error).message}`);
+    }
+  };
+  for (const name of Object.keys(bodiesSchema.$defs)) attempt(`bodies.schema.json#/$defs/${name}`, () => checking.getSchema(`${bodiesSchema.$id}#/$defs/${name}`));
+  for (const [operation, op] of Object.entries(seedOperations.operations)) {
+    for (const [param, schema] of Object.entries(op.params ?? {})) attempt(`operations.json ${operation}.${param}`, () => checking.compile(absolute(schema) as object));
+  }
+  return problems;
 }
 
 export interface SeedCheck {
