@@ -329,8 +329,6 @@ export function readDeployment(v: unknown): NorthflankDeployment | string {
   return r.success ? r.data : describeIssue(r.error);
 }
 
-/** `{"data": {...}}` (CONVENTIONS.md 1.3). */
-export const GetReplySchema = z.object({ data: z.unknown() });
 
 /** `{"data": {"llmModelDeployments": [...]}, "pagination": {hasNextPage, cursor?, count}}` (CONVENTIONS.md 1.3); items are read one by one. */
 export const ListReplySchema = z.object({
@@ -348,10 +346,11 @@ export interface NorthflankListReply {
   pagination: { hasNextPage: boolean; cursor?: string; count?: number };
 }
 
+/** `{"data": {...}}` (CONVENTIONS.md 1.3): the resource under `data`, read as readDeployment reads it. */
 export function checkGetReply(body: unknown): { data: NorthflankDeployment } | string {
-  const r = GetReplySchema.safeParse(body);
-  if (!r.success || typeof r.data.data !== 'object' || r.data.data === null) return 'has no data object';
-  const d = readDeployment(r.data.data);
+  const data = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { data?: unknown }).data : undefined;
+  if (typeof data !== 'object' || data === null) return 'has no data object';
+  const d = readDeployment(data);
   return typeof d === 'string' ? `data ${d}` : { data: d };
 }
 

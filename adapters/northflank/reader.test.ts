@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { FAIL } from '../../src/domain/reader.js';
 import { readerStructure, schemaStructure } from '../../test/reader-structure.js';
 import { fromSchema, mutated, NOISY, QUIET, type Mutation } from '../../test/seed-arbitrary.js';
-import { checkListReply, DeploymentSchema, readDeployment, readDeploymentFast } from './contract.js';
+import { checkGetReply, checkListReply, DeploymentSchema, readDeployment, readDeploymentFast } from './contract.js';
 import deploymentSchema from './seed/deployment.schema.json' with { type: 'json' };
 
 /** Every key path of a value in iteration order, with what is there (undefined included). */
@@ -107,5 +107,19 @@ describe('Northflank: the hot-path reader reads exactly as DeploymentSchema', ()
       }),
       { numRuns: 500 },
     );
+  });
+
+  it.each([
+    ['a resource under data', { data: { id: 'a', projectId: 'p' } }, { data: { id: 'a', projectId: 'p' } }],
+    ['an array around it', [{ data: { id: 'a', projectId: 'p' } }], 'has no data object'],
+    ['null', null, 'has no data object'],
+    ['a string', 'x', 'has no data object'],
+    ['no data', {}, 'has no data object'],
+    ['data null', { data: null }, 'has no data object'],
+    ['data a string', { data: 'x' }, 'has no data object'],
+    ['data an array', { data: [] }, 'data the value: Invalid input: expected object, received array'],
+    ['data without an id', { data: {} }, 'data id: Invalid input: expected string, received undefined'],
+  ])('GET reply envelope: %s', (_reason, body, expected) => {
+    expect(checkGetReply(body)).toEqual(expected);
   });
 });
