@@ -343,7 +343,7 @@ export interface NorthflankListReply {
   items: NorthflankDeployment[];
   /** Items that could not (no id or projectId), by position, with the reason. */
   unreadable: { index: number; problem: string }[];
-  pagination: { hasNextPage: boolean; cursor?: string; count?: number };
+  pagination: z.infer<typeof ListReplySchema>['pagination'];
 }
 
 /** `{"data": {...}}` (CONVENTIONS.md 1.3): the resource under `data`, read as readDeployment reads it. */
