@@ -100,8 +100,16 @@ export function createFastLane(gateway: Gateway): FastLane {
   async function execute(res: ServerResponse, p: Prepared, mediaType: string) {
     const { enveloped, document, operationName, variables } = p;
     const contextValue = await enveloped.contextFactory();
-    const result = await enveloped.execute({ schema: enveloped.schema, document, contextValue, variableValues: variables, operationName });
-    const answer = processRegularResult(result as ExecutionResult, { Response: Captured } as never, mediaType) as unknown as Captured;
+    const result = (await enveloped.execute({ schema: enveloped.schema, document, contextValue, variableValues: variables, operationName })) as ExecutionResult & { stringify?: (r: ExecutionResult) => string };
+    if (isPlain(result)) {
+      // What processRegularResult answers for a result without errors or HTTP extensions: 200,
+      // the media type in UTF-8, the result as its serializer (graphql-jit's, or JSON) writes it.
+      const body = (result.stringify ?? JSON.stringify)(result);
+      res.writeHead(200, { 'content-type': `${mediaType}; charset=utf-8`, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    const answer = processRegularResult(result, { Response: Captured } as never, mediaType) as unknown as Captured;
     const headers: Record<string, string | number> = {};
     for (const [k, v] of Object.entries(answer.init.headers)) headers[k.toLowerCase()] = v;
     if (answer.body !== null) headers['content-length'] = Buffer.byteLength(answer.body);
@@ -159,6 +167,13 @@ export function createFastLane(gateway: Gateway): FastLane {
   }
 
   return { handle };
+}
+
+/** A single result without errors and without `extensions.http` (Yoga adds nothing to its answer then). */
+function isPlain(result: ExecutionResult): boolean {
+  if (Array.isArray(result) || typeof result !== 'object' || result === null || Symbol.asyncIterator in result) return false;
+  if ((result.extensions as { http?: unknown } | undefined)?.http) return false;
+  return !result.errors?.length;
 }
 
 /** What `processRegularResult` builds, kept as given instead of as a Fetch Response. */
