@@ -216,6 +216,18 @@ const isClientError = (v: unknown) => v instanceof GraphQLError && ['GRAPHQL_VAL
 function useFixedErrorCodes(hideSuggestions: boolean): Plugin {
   const fix = hideSuggestions ? <E>(e: E) => withoutSuggestion(withFixedCode(e)) : withFixedCode;
   const fixAll = <R extends ExecutionResult>(result: R): R => (result.errors?.length ? { ...result, errors: result.errors.map(fix) } : result);
+  // Variable values are checked at execution: their messages may suggest enum values. (Only
+  // those errors are touched here; masking and codes come after, in the mask function.) One
+  // hooks object for every execution.
+  const unsuggest = hideSuggestions
+    ? {
+        onExecuteDone: ({ result, setResult }: { result: unknown; setResult: (r: never) => void }) => {
+          const r = result as ExecutionResult | null;
+          if (!r || typeof r !== 'object' || Symbol.asyncIterator in r || !r.errors?.some((e) => / Did you mean /.test(e.message))) return;
+          setResult({ ...r, errors: r.errors.map(withoutSuggestion) } as never);
+        },
+      }
+    : undefined;
   return {
     onValidate() {
       return ({ result, setResult }) => {
@@ -223,13 +235,7 @@ function useFixedErrorCodes(hideSuggestions: boolean): Plugin {
       };
     },
     onExecute() {
-      // Variable values are checked at execution: their messages may suggest enum values. (Only
-      // those errors are touched here; masking and codes come after, in the mask function.)
-      return hideSuggestions ? { onExecuteDone: ({ result, setResult }: { result: unknown; setResult: (r: never) => void }) => {
-        const r = result as ExecutionResult | null;
-        if (!r || typeof r !== 'object' || Symbol.asyncIterator in r || !r.errors?.some((e) => / Did you mean /.test(e.message))) return;
-        setResult({ ...r, errors: r.errors.map(withoutSuggestion) } as never);
-      } } as never : undefined;
+      return unsuggest as never;
     },
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result)) setResult(result.map(fixAll));

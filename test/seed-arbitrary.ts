@@ -150,3 +150,61 @@ export function fromSchema(schema: Schema, root: Schema = schema, noise: Noise =
   }
   return fc.oneof({ weight: noise.shaped, arbitrary: shaped }, { weight: 1, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: anyValue });
 }
+
+/** A deep copy that keeps every own key as a plain data property (`__proto__` included). */
+function copy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copy);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) put(out, key, copy((value as Record<string, unknown>)[key]));
+  return out;
+}
+
+/** Every place in a value where a mutation can land: its objects' keys and its arrays' indexes. */
+function places(value: unknown, out: { holder: Record<string, unknown> | unknown[]; key: string | number }[] = []) {
+  if (Array.isArray(value)) value.forEach((v, i) => (out.push({ holder: value, key: i }), places(v, out)));
+  else if (typeof value === 'object' && value !== null) {
+    for (const key of Object.keys(value)) {
+      out.push({ holder: value as Record<string, unknown>, key });
+      places((value as Record<string, unknown>)[key], out);
+    }
+  }
+  return out;
+}
+
+export type Mutation = 'delete' | 'null' | 'wrong type' | 'extra key' | 'odd string' | 'odd number';
+const MUTATIONS: Mutation[] = ['delete', 'null', 'wrong type', 'extra key', 'odd string', 'odd number'];
+const EXTRA_KEYS = ['__proto__', 'constructor', 'toString', 'extra', 'id', 'status', '0', ''];
+
+/**
+ * `value`s with one to three mutations at random places: a key deleted, a value set to null or to
+ * another type, an unknown key added (`__proto__` among them, as JSON.parse makes it: an own key),
+ * a string out of its enum or pattern, a number that is not whole. Says which mutations it made.
+ */
+export function mutated(value: fc.Arbitrary<unknown>): fc.Arbitrary<{ value: unknown; mutations: Mutation[] }> {
+  const step = fc.tuple(fc.nat(), fc.constantFrom(...MUTATIONS), anyValue, fc.constantFrom(...EXTRA_KEYS), wildString, fc.constantFrom(...ODD_NUMBERS));
+  return fc.tuple(value, fc.array(step, { minLength: 1, maxLength: 3 })).map(([original, steps]) => {
+    const root = { value: copy(original) };
+    const mutations: Mutation[] = [];
+    for (const [pick, mutation, shared, extraKey, oddString, oddNumber] of steps) {
+      // anyValue's objects are shared constants: mutated trees get copies of them.
+      const other = copy(shared);
+      const all = places(root);
+      if (all.length === 0) break;
+      const { holder, key } = all[pick % all.length]!;
+      const at = (holder as Record<string | number, unknown>)[key];
+      if (mutation === 'delete') {
+        if (Array.isArray(holder)) holder.splice(key as number, 1);
+        else delete holder[key as string];
+      } else if (mutation === 'null') (holder as Record<string | number, unknown>)[key] = null;
+      else if (mutation === 'wrong type') (holder as Record<string | number, unknown>)[key] = other;
+      else if (mutation === 'extra key') {
+        const target = typeof at === 'object' && at !== null && !Array.isArray(at) ? (at as Record<string, unknown>) : Array.isArray(holder) ? null : holder;
+        if (target) put(target, extraKey, other);
+      } else if (mutation === 'odd string') (holder as Record<string | number, unknown>)[key] = typeof at === 'string' ? at.toUpperCase() + oddString : oddString;
+      else (holder as Record<string | number, unknown>)[key] = oddNumber;
+      mutations.push(mutation);
+    }
+    return { value: root.value, mutations };
+  });
+}

@@ -6,6 +6,7 @@ import type { HttpClient, QueryValue, VendorErrorFacts } from '../../src/domain/
 import {
   checkModelDeployment,
   checkPage,
+  ErrorBodySchema,
   ModelDeploymentConfigSchema,
   ValidationErrorSchema,
   type ModelDeployment,
@@ -42,19 +43,21 @@ export function parseNemoError(_status: number, text: string): VendorErrorFacts 
   } catch {
     return undefined;
   }
-  const detail = (body as { detail?: unknown } | null)?.detail;
+  const r = ErrorBodySchema.safeParse(body);
+  if (!r.success) return undefined;
+  const detail = r.data.detail;
   if (typeof detail === 'string') return { message: detail };
-  if (Array.isArray(detail)) {
-    const items = detail.map((d) => ValidationErrorSchema.safeParse(d)).filter((r) => r.success).map((r) => r.data);
-    if (items.length === 0) return undefined;
-    return {
-      vendorCode: items[0]!.type,
-      message: items.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '),
-      // loc/msg/type only: `input` may echo a caller's body back.
-      detail: items.map((i) => ({ loc: i.loc, msg: i.msg, type: i.type })),
-    };
-  }
-  return undefined;
+  const items = detail.flatMap((d) => {
+    const item = ValidationErrorSchema.safeParse(d);
+    return item.success ? [item.data] : [];
+  });
+  if (items.length === 0) return undefined;
+  return {
+    vendorCode: items[0]!.type,
+    message: items.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '),
+    // loc/msg/type only: `input` may echo a caller's body back.
+    detail: items.map((i) => ({ loc: i.loc, msg: i.msg, type: i.type })),
+  };
 }
 
 const RULE_OF_TYPE: Record<string, string> = {

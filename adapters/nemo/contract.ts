@@ -107,10 +107,13 @@ export const ValidationErrorSchema = z.object({
   ctx: z.record(z.string(), z.unknown()).optional(),
 });
 export type NemoValidationError = z.infer<typeof ValidationErrorSchema>;
-export const HTTPValidationErrorSchema = z.object({ detail: z.array(ValidationErrorSchema).optional() });
 
-/** Every HTTPException body (CONVENTIONS.md 2.5); 422 may carry either form. */
-export const ErrorBodySchema = z.object({ detail: z.union([z.string(), z.array(ValidationErrorSchema)]) });
+/**
+ * Every HTTPException body (CONVENTIONS.md 2.5): `{"detail": "..."}`, or a 422's
+ * HTTPValidationError `{"detail": [ValidationError, ...]}` (seed 003), whose items are read one
+ * by one with ValidationErrorSchema (an item of another shape costs only itself).
+ */
+export const ErrorBodySchema = z.object({ detail: z.union([z.string(), z.array(z.unknown())]) });
 
 /** CONVENTIONS.md 2.4 `Page` of items of type T (its envelope is `PageSchema` below). */
 export type Page<T> = { data: T[] } & Pick<z.infer<typeof PageSchema>, 'pagination' | 'sort' | 'filter'>;

@@ -1,11 +1,8 @@
 import { vendorDeploymentType, type CoreRefs, type GatewayBuilder, type GatewayTypes } from '../../src/graphql/builder.js';
 import { defineVendorGraphQL } from '../../src/graphql/vendor.js';
+import type { NemoAdapterInstance } from './adapter.js';
 import type { AuthContext, ModelDeployment, ModelDeploymentStatusHistoryItem } from './contract.js';
 import { unifiedStatus } from './mapping.js';
-
-interface VersionSource {
-  listVersions(key: { workspace: string; name: string }, opts?: { requestId?: string }): Promise<ModelDeployment[]>;
-}
 
 const date = (v: string | undefined | null) => (v ? new Date(v) : null);
 
@@ -77,7 +74,8 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
         type: [VersionRef],
         description: 'Earlier versions, newest first; read from the versions endpoint only when asked for.',
         resolve: async (d, _args, ctx) => {
-          const source = ctx.runtime.backends.get(d.backend)?.instance as unknown as Partial<VersionSource> | undefined;
+          // A NemoModelDeployment comes from a NeMo backend, whose instance can list versions.
+          const source = ctx.runtime.backends.get(d.backend)?.instance as Partial<NemoAdapterInstance> | undefined;
           if (!source?.listVersions) return [];
           const all = await ctx.loaders.shared(d.backend, `versions ${d.id}`, () => source.listVersions!({ workspace: d.raw.workspace, name: d.raw.name }, { requestId: ctx.requestId }));
           return all.filter((v) => v.entity_version < d.raw.entity_version).sort((a, b) => b.entity_version - a.entity_version);

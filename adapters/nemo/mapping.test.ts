@@ -207,6 +207,17 @@ describe('error bodies (CONVENTIONS.md 2.5)', () => {
     ['<html>502</html>', undefined, 'not JSON'],
     ['{"error":"x"}', undefined, 'another envelope'],
     ['{"detail":[{"nope":1}]}', undefined, 'array of the wrong items'],
+    [
+      '{"detail":[{"nope":1},{"loc":["body","config"],"msg":"m","type":"missing","input":{"k":1}}]}',
+      { vendorCode: 'missing', message: 'body.config: m', detail: [{ loc: ['body', 'config'], msg: 'm', type: 'missing' }] },
+      'an item of another shape costs only itself',
+    ],
+    ['{"detail":[]}', undefined, 'an empty array'],
+    ['{"detail":5}', undefined, 'detail neither text nor array'],
+    ['{"detail":null}', undefined, 'detail null'],
+    ['null', undefined, 'null'],
+    ['[]', undefined, 'an array body'],
+    ['{"detail":"s","other":1}', { message: 's' }, 'other keys beside detail'],
   ])('parses %s', (text, facts) => {
     expect(parseNemoError(400, text)).toEqual(facts);
   });

@@ -165,7 +165,7 @@ export function planChanges(current: NorthflankDeployment, body: NorthflankUpdat
   if (body.ports !== undefined) {
     push(
       'northflank.ports',
-      (current.ports ?? []).map((p) => portView(p as NorthflankPort & Record<string, unknown>)),
+      (current.ports ?? []).map((p) => portView(p)),
       body.ports.map((p) => portView(p as Record<string, unknown>)),
     );
   }
@@ -188,7 +188,7 @@ export function showsUpdate(raw: NorthflankDeployment, body: NorthflankUpdateBod
     for (const want of body.ports) {
       const w = want as Record<string, unknown>;
       const have = now.find((p) => p.name === want.name);
-      if (!have || !deepEqual(portView(have as NorthflankPort & Record<string, unknown>, w), portView(w, w))) return false;
+      if (!have || !deepEqual(portView(have, w), portView(w, w))) return false;
     }
   }
   if (body.spec !== undefined) {

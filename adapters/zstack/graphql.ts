@@ -6,6 +6,10 @@ import { VENDOR } from './mapping.js';
 
 export const TYPE_NAME = 'ZStackModel';
 
+/** The declared fields of ModelInventory (its loose index signature left out) that read as text. */
+type Declared<T> = { [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K] };
+type TextField = { [K in keyof Declared<ModelInventory>]-?: Declared<ModelInventory>[K] extends string | null | undefined ? K : never }[keyof Declared<ModelInventory>];
+
 const long = (inv: ModelInventory, field: LongField): bigint | null => {
   const v = inv[field];
   return v === null || v === undefined ? null : BigInt(v);
@@ -29,8 +33,7 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
   vendorDeploymentType<ModelInventory>(builder, refs, TYPE_NAME, VENDOR, {
     description: 'A model in a ZStack AI model repository (ModelInventory, seed 004).',
     fields: (t) => {
-      const str = (field: keyof ModelInventory, description: string) =>
-        t.string({ nullable: true, description, resolve: (d) => (d.raw[field] as string | null | undefined) ?? null });
+      const str = (field: TextField, description: string) => t.string({ nullable: true, description, resolve: (d) => d.raw[field] ?? null });
       const big = (field: LongField, description: string) => t.field({ type: 'BigInt', nullable: true, description, resolve: (d) => long(d.raw, field) });
       return {
         uuid: t.string({ description: 'The resource UUID.', resolve: (d) => d.raw.uuid }),

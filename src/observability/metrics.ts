@@ -102,20 +102,79 @@ export function createMetrics() {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/** What prom-client 15 keeps per label set of a Histogram (lib/histogram.js `createBaseValues`). */
+interface HistogramEntry {
+  labels: Record<string, string>;
+  bucketValues: Record<number, number>;
+  sum: number;
+  count: number;
+}
+/** The parts of a prom-client Histogram the fast path below updates (pinned by test/metrics-fast-path.test.ts). */
+interface HistogramInternals {
+  hashMap: Record<string, HistogramEntry>;
+  upperBounds: readonly number[];
+  labelNames: readonly string[];
+}
+
 /**
- * A histogram's labelled children kept by one string key: prom-client hashes the label object on
- * every observation otherwise (a few µs on every request).
+ * Observations of a histogram by label values, for the per-request histograms. The first
+ * observation of a label set goes through prom-client, which hashes and checks the labels (a
+ * few µs, on every call otherwise); later ones add to the entry it made, as its own `observe`
+ * does: the sum, the count, and the first bucket whose bound is not below the value. The entry
+ * is looked up again by its key on each call, so a reset of the histogram is followed. A value
+ * that is not finite goes through prom-client (which refuses it).
  */
-export function childCache<H extends { labels(...values: string[]): { observe(v: number): void } }>(histogram: H) {
-  const children = new Map<string, { observe(v: number): void }>();
+export function childCache(histogram: Histogram<string>) {
+  const h = histogram as unknown as HistogramInternals;
+  // One level per label: label values are mostly the same string objects call after call, whose
+  // hashes V8 keeps, where a joined key would be a new string to hash on every call.
+  type Level = Map<string, Level | Slot>;
+  type Slot = { found: { hash: string; entry: HistogramEntry } | null };
+  const root: Level = new Map();
   return (values: string[], seconds: number) => {
-    const key = values.join('\u0000');
-    let child = children.get(key);
-    if (!child) children.set(key, (child = histogram.labels(...values)));
-    child.observe(seconds);
+    let level = root;
+    for (let i = 0; i < values.length - 1; i++) {
+      let next = level.get(values[i]!) as Level | undefined;
+      if (!next) level.set(values[i]!, (next = new Map()));
+      level = next;
+    }
+    const last = values[values.length - 1]!;
+    let at = level.get(last) as Slot | undefined;
+    if (!at) level.set(last, (at = { found: null }));
+    const slot = at.found;
+    if (slot && h.hashMap[slot.hash] === slot.entry && Number.isFinite(seconds)) {
+      const e = slot.entry;
+      const bounds = h.upperBounds;
+      let bound = -1;
+      for (let i = 0; i < bounds.length; i++) {
+        if (seconds <= bounds[i]!) {
+          bound = bounds[i]!;
+          break;
+        }
+      }
+      e.sum += seconds;
+      e.count += 1;
+      if (Object.prototype.hasOwnProperty.call(e.bucketValues, bound)) e.bucketValues[bound]! += 1;
+      return;
+    }
+    histogram.labels(...values).observe(seconds);
+    at.found = entryOf(h, values);
   };
 }
 
+/** The entry prom-client keeps for these label values, with its key in `hashMap`. */
+function entryOf(h: HistogramInternals, values: string[]): { hash: string; entry: HistogramEntry } | null {
+  if (!h.hashMap || !Array.isArray(h.upperBounds) || !Array.isArray(h.labelNames)) return null;
+  for (const hash of Object.keys(h.hashMap)) {
+    const entry = h.hashMap[hash]!;
+    if (h.labelNames.every((name, i) => entry.labels?.[name] === values[i])) return { hash, entry };
+  }
+  return null;
+}
+
+const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 export function statusClass(status: number | null): string {
-  return status === null ? 'error' : `${Math.floor(status / 100)}xx`;
+  if (status === null) return 'error';
+  const c = Math.floor(status / 100);
+  return STATUS_CLASSES[c] ?? `${c}xx`;
 }

@@ -22,13 +22,26 @@ export type HostVerdict = 'ok' | 'malformed' | 'foreign';
 export function createHostCheck(config: GatewayConfig): (host: string | undefined) => HostVerdict {
   const open = !config.auth;
   const allowed = new Set(['localhost', '127.0.0.1', '[::1]', ...[config.server.host, ...(config.server.allowedHosts ?? [])].map(bracketed)]);
-  return (host) => {
+  const check = (host: string | undefined): HostVerdict => {
     const name = hostNameOf(host);
     if (name === null) return 'malformed';
     if (!open || allowed.has(name)) return 'ok';
     return 'foreign';
   };
+  // Every request is checked, and its clients send few distinct Host values: the verdicts are
+  // remembered, up to HOST_VERDICTS_KEPT of them (then the memory starts again).
+  const verdicts = new Map<string, HostVerdict>();
+  return (host) => {
+    if (host === undefined) return check(host);
+    let verdict = verdicts.get(host);
+    if (verdict === undefined) {
+      if (verdicts.size >= HOST_VERDICTS_KEPT) verdicts.clear();
+      verdicts.set(host, (verdict = check(host)));
+    }
+    return verdict;
+  };
 }
+const HOST_VERDICTS_KEPT = 256;
 
 const bracketed = (h: string) => (h.includes(':') && !h.startsWith('[') ? `[${h}]` : h).toLowerCase();
 

@@ -33,12 +33,15 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
 export function createFastLane(gateway: Gateway): FastLane {
   const endpoint = gateway.yoga.graphqlEndpoint;
   const logger = gateway.runtime.logger;
+  // Yoga's server object is a Proxy that makes a new wrapper of getEnveloped on every read (the
+  // wrapper looks the method up on each call, so one is as good as another).
+  const getEnveloped = gateway.yoga.getEnveloped;
 
   function handle(req: IncomingMessage, res: ServerResponse, body: string): boolean {
     if (req.method !== 'POST' || req.url !== endpoint || req.headers.origin !== undefined) return false;
     if (!isJsonType(req.headers['content-type'])) return false;
     const accept = req.headers.accept;
-    const regular = regularMediaType(accept);
+    const regular = mediaTypeFor(accept);
     const sse = regular === null && isExactly(accept, 'text/event-stream');
     if (regular === null && !sse) return false;
     const p = prepare(req, body);
@@ -80,7 +83,7 @@ export function createFastLane(gateway: Gateway): FastLane {
     if (gateway.authenticate(req.headers.authorization) === null) return null;
     // What the context reads of the request (its headers), without building a Fetch Request.
     const request = { method: 'POST', url: `http://localhost${endpoint}`, headers: new NodeHeaders(req.headers) };
-    const enveloped = gateway.yoga.getEnveloped({ request, params } as never);
+    const enveloped = getEnveloped({ request, params } as never);
     let document: DocumentNode;
     try {
       document = enveloped.parse(params.query);
@@ -97,8 +100,16 @@ export function createFastLane(gateway: Gateway): FastLane {
   async function execute(res: ServerResponse, p: Prepared, mediaType: string) {
     const { enveloped, document, operationName, variables } = p;
     const contextValue = await enveloped.contextFactory();
-    const result = await enveloped.execute({ schema: enveloped.schema, document, contextValue, variableValues: variables, operationName });
-    const answer = processRegularResult(result as ExecutionResult, { Response: Captured } as never, mediaType) as unknown as Captured;
+    const result = (await enveloped.execute({ schema: enveloped.schema, document, contextValue, variableValues: variables, operationName })) as ExecutionResult & { stringify?: (r: ExecutionResult) => string };
+    if (isPlain(result)) {
+      // What processRegularResult answers for a result without errors or HTTP extensions: 200,
+      // the media type in UTF-8, the result as its serializer (graphql-jit's, or JSON) writes it.
+      const body = (result.stringify ?? JSON.stringify)(result);
+      res.writeHead(200, { 'content-type': `${mediaType}; charset=utf-8`, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    const answer = processRegularResult(result, { Response: Captured } as never, mediaType) as unknown as Captured;
     const headers: Record<string, string | number> = {};
     for (const [k, v] of Object.entries(answer.init.headers)) headers[k.toLowerCase()] = v;
     if (answer.body !== null) headers['content-length'] = Buffer.byteLength(answer.body);
@@ -158,6 +169,13 @@ export function createFastLane(gateway: Gateway): FastLane {
   return { handle };
 }
 
+/** A single result without errors and without `extensions.http` (Yoga adds nothing to its answer then). */
+function isPlain(result: ExecutionResult): boolean {
+  if (Array.isArray(result) || typeof result !== 'object' || result === null || Symbol.asyncIterator in result) return false;
+  if ((result.extensions as { http?: unknown } | undefined)?.http) return false;
+  return !result.errors?.length;
+}
+
 /** What `processRegularResult` builds, kept as given instead of as a Fetch Response. */
 class Captured {
   constructor(
@@ -190,6 +208,23 @@ export function regularMediaType(accept: string | undefined): string | null {
     for (const offered of ['application/graphql-response+json', 'application/json']) if (matches(offered, asked)) chosen = offered;
   }
   return chosen;
+}
+
+/**
+ * regularMediaType by Accept header, remembered: clients send a handful of distinct ones. Bounded:
+ * past MEDIA_TYPES_KEPT distinct values the memory starts again.
+ */
+const mediaTypes = new Map<string, string | null>();
+const MEDIA_TYPES_KEPT = 256;
+function mediaTypeFor(accept: string | undefined): string | null {
+  // regularMediaType reads an absent header as an empty one (both are */*).
+  const key = accept ?? '';
+  let type = mediaTypes.get(key);
+  if (type === undefined) {
+    if (mediaTypes.size >= MEDIA_TYPES_KEPT) mediaTypes.clear();
+    mediaTypes.set(key, (type = regularMediaType(accept)));
+  }
+  return type;
 }
 
 const isExactly = (accept: string | undefined, type: string) => (accept ?? '').trim().toLowerCase() === type;

@@ -1,0 +1,125 @@
+/**
+ * The hot-path reader of an AI model (contract.ts `readDeploymentFast`, src/domain/reader.ts) is
+ * held to the one definition of the shape, contract.ts `DeploymentSchema`: on generated replies —
+ * shaped by seed 002's transcription (seed/deployment.schema.json), and the same mutated (keys
+ * deleted, nulls, wrong types, unknown keys with `__proto__` among them, strings out of their enum,
+ * numbers that are not whole) — it accepts exactly what zod accepts and gives the same value, with
+ * the same keys in the same order.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { FAIL } from '../../src/domain/reader.js';
+import { readerStructure, schemaStructure } from '../../test/reader-structure.js';
+import { fromSchema, mutated, NOISY, QUIET, type Mutation } from '../../test/seed-arbitrary.js';
+import { checkGetReply, checkListReply, DeploymentSchema, readDeployment, readDeploymentFast } from './contract.js';
+import deploymentSchema from './seed/deployment.schema.json' with { type: 'json' };
+
+/** Every key path of a value in iteration order, with what is there (undefined included). */
+function layout(v: unknown, path = '', out: string[] = []): string[] {
+  if (Array.isArray(v)) v.forEach((x, i) => layout(x, `${path}[${i}]`, out));
+  else if (typeof v === 'object' && v !== null) for (const k of Object.keys(v)) layout((v as Record<string, unknown>)[k], `${path}.${JSON.stringify(k)}`, out);
+  else out.push(`${path}=${typeof v}:${Object.is(v, -0) ? '-0' : String(v)}`);
+  return out;
+}
+
+/** Disagreement of the reader with zod on `v`, or null. */
+function disagreement(v: unknown): string | null {
+  const z = DeploymentSchema.safeParse(v);
+  const fast = readDeploymentFast(v);
+  if ((fast === FAIL) !== !z.success) return `zod ${z.success ? 'accepts' : 'refuses'}, the reader ${fast === FAIL ? 'refuses' : 'accepts'}`;
+  if (!z.success) return null;
+  const [a, b] = [layout(z.data).join('\n'), layout(fast).join('\n')];
+  return a === b ? null : `values differ:\nzod:    ${a}\nreader: ${b}`;
+}
+
+const shaped = fc.oneof(fromSchema(deploymentSchema as never, undefined, QUIET), fromSchema(deploymentSchema as never, undefined, NOISY));
+
+describe('Northflank: the hot-path reader reads exactly as DeploymentSchema', () => {
+  it('has the schema\'s structure: the same keys, in the same order, lenient where it is', () => {
+    expect(readerStructure(readDeploymentFast)).toEqual(schemaStructure(DeploymentSchema));
+  });
+
+  it('generated replies: the same verdict and the same value', () => {
+    let accepted = 0;
+    let refused = 0;
+    let caught = 0;
+    fc.assert(
+      fc.property(shaped, (v) => {
+        const d = disagreement(v);
+        if (d) throw new Error(`${d}\non ${JSON.stringify(v)?.slice(0, 400)}`);
+        const r = DeploymentSchema.safeParse(v);
+        if (!r.success) refused++;
+        else {
+          accepted++;
+          // A detail of the wrong type read as absent: its key is there, undefined.
+          if (layout(r.data).some((l) => l.endsWith('=undefined:undefined'))) caught++;
+        }
+      }),
+      { numRuns: 5_000 },
+    );
+    // Neither side is trivially exercised.
+    expect(accepted).toBeGreaterThan(1_000);
+    expect(refused).toBeGreaterThan(100);
+    expect(caught).toBeGreaterThan(100);
+  });
+
+  it('mutated replies: the same verdict and the same value', () => {
+    const seen = new Map<Mutation, number>();
+    let refused = 0;
+    fc.assert(
+      fc.property(mutated(fromSchema(deploymentSchema as never, undefined, QUIET)), ({ value, mutations }) => {
+        const d = disagreement(value);
+        if (d) throw new Error(`${d}\nafter ${mutations.join(', ')} on ${JSON.stringify(value)?.slice(0, 400)}`);
+        for (const m of mutations) seen.set(m, (seen.get(m) ?? 0) + 1);
+        if (!DeploymentSchema.safeParse(value).success) refused++;
+      }),
+      { numRuns: 5_000 },
+    );
+    for (const m of ['delete', 'null', 'wrong type', 'extra key', 'odd string', 'odd number'] as const) expect(seen.get(m) ?? 0).toBeGreaterThan(300);
+    expect(refused).toBeGreaterThan(100);
+  });
+
+  it('values as JSON.parse gives them: an own `__proto__` key is dropped as zod drops it, neighbours kept', () => {
+    const v = JSON.parse('{"id":"a","projectId":"p","__proto__":{"x":1},"extra":2,"dns":{"base":"b","zone":"z","__proto__":[]},"ports":[{"__proto__":1,"id":"p1"}]}');
+    expect(disagreement(v)).toBeNull();
+    const d = readDeploymentFast(v);
+    expect(d).not.toBe(FAIL);
+    expect(Object.keys(d as object)).toEqual(['id', 'projectId', 'dns', 'ports', 'extra']);
+    expect(Object.getPrototypeOf(d)).toBe(Object.prototype);
+  });
+
+  it('readDeployment and checkListReply answer as zod alone would, the reason of an unreadable item included', () => {
+    const describe = (v: unknown) => {
+      const r = DeploymentSchema.safeParse(v);
+      if (r.success) return r.data;
+      const i = r.error.issues[0]!;
+      return `${i.path.length ? i.path.join('.') : 'the value'}: ${i.message}`;
+    };
+    fc.assert(
+      fc.property(fc.array(fc.oneof(shaped, mutated(shaped).map((m) => m.value)), { maxLength: 6 }), (items) => {
+        for (const v of items) expect(layout(readDeployment(v))).toEqual(layout(describe(v)));
+        const list = checkListReply({ data: { llmModelDeployments: items }, pagination: { hasNextPage: false } });
+        expect(typeof list).toBe('object');
+        if (typeof list === 'string') return;
+        const expected = items.map(describe);
+        expect(layout(list.items)).toEqual(layout(expected.filter((e) => typeof e !== 'string')));
+        expect(list.unreadable).toEqual(expected.flatMap((e, index) => (typeof e === 'string' ? [{ index, problem: e }] : [])));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it.each([
+    ['a resource under data', { data: { id: 'a', projectId: 'p' } }, { data: { id: 'a', projectId: 'p' } }],
+    ['an array around it', [{ data: { id: 'a', projectId: 'p' } }], 'has no data object'],
+    ['null', null, 'has no data object'],
+    ['a string', 'x', 'has no data object'],
+    ['no data', {}, 'has no data object'],
+    ['data null', { data: null }, 'has no data object'],
+    ['data a string', { data: 'x' }, 'has no data object'],
+    ['data an array', { data: [] }, 'data the value: Invalid input: expected object, received array'],
+    ['data without an id', { data: {} }, 'data id: Invalid input: expected string, received undefined'],
+  ])('GET reply envelope: %s', (_reason, body, expected) => {
+    expect(checkGetReply(body)).toEqual(expected);
+  });
+});
