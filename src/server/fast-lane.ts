@@ -158,6 +158,8 @@ class SseWriter implements PullChannel {
   private pumping = false;
   /** Waiting for the socket to drain before the next result. */
   private blocked = false;
+  /** Something was written since the last keep-alive round. */
+  private wrote = false;
   // Assigned in the constructor, not as class fields: a field's arrow function is given its name
   // at run time, and a function with a property added that way keeps a dictionary of them.
   private readonly onResult: (r: IteratorResult<ExecutionResult>) => void;
@@ -189,6 +191,7 @@ class SseWriter implements PullChannel {
     res.writeHead(200, SSE_HEADERS);
     // Some clients wait for a first byte before they report the stream open.
     res.write(PING);
+    this.wrote = true;
     streams.add(this);
     keepAlive();
     this.pump();
@@ -211,8 +214,13 @@ class SseWriter implements PullChannel {
     }
   }
 
+  /** A ping when nothing was written since the last round; what is written (a ping too) counts for the next. */
   keepAlive(): void {
-    if (this.res.writableLength === 0) this.res.write(PING);
+    if (this.wrote) this.wrote = false;
+    else if (this.res.writableLength === 0) {
+      this.res.write(PING);
+      this.wrote = true;
+    }
   }
 
   private handle({ value, done }: IteratorResult<ExecutionResult>) {
@@ -220,6 +228,7 @@ class SseWriter implements PullChannel {
     if (!this.open) return;
     const res = this.res;
     try {
+      this.wrote = true;
       if (value != null && !res.write(chunkOf(value))) {
         this.blocked = true;
         void drained(res).then(() => {
@@ -323,7 +332,12 @@ const PING = Buffer.from(':\n\n');
 const COMPLETE = Buffer.from('event: complete\ndata:\n\n');
 const PING_INTERVAL_MS = 12_000;
 
-/** Open SSE streams of this process: one timer pings them all (Yoga starts one per response). */
+/**
+ * Open SSE streams of this process: one timer keeps them all alive (Yoga starts one per response).
+ * A stream is pinged when it has written nothing for a whole round: a busy stream needs no ping,
+ * and 10,000 of them pinged at once would hold up the events they are waiting for. Rounds come
+ * every half interval, so an idle stream still hears something every PING_INTERVAL_MS.
+ */
 const streams = new Set<SseWriter>();
 let pinger: NodeJS.Timeout | null = null;
 function keepAlive() {
@@ -335,7 +349,7 @@ function keepAlive() {
       return;
     }
     for (const s of streams) s.keepAlive();
-  }, PING_INTERVAL_MS);
+  }, PING_INTERVAL_MS / 2);
   pinger.unref();
 }
 
