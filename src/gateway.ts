@@ -383,7 +383,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     : null;
 
   const limits = config.server.limits;
-  const streams: StreamEnder = { ended: false, listeners: new Set() };
+  const streams: StreamEnder = { ended: false, open: new Set() };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: built.schema,
     graphqlEndpoint: '/graphql',
@@ -465,7 +465,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     endStreams() {
       if (streams.ended) return;
       streams.ended = true;
-      for (const end of [...streams.listeners]) end();
+      for (const s of [...streams.open]) s.end();
     },
     async close() {
       await hub.close();

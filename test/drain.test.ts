@@ -1,6 +1,6 @@
 /**
  * Graceful shutdown of the real binary: SIGTERM while a slow write is in flight (simulator latency
- * fault). The write's caller gets its result, an SSE subscriber gets `complete`, a WebSocket is
+ * fault). The write's caller gets its result, SSE subscribers (GET and POST) get `complete`, a WebSocket is
  * closed with 1001, new connections are refused during the drain, and the process exits 0.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,23 @@ describe('SIGTERM drains the real binary', () => {
         sseText += decoder.decode(value, { stream: true });
       }
     })();
+    // The same over POST (the fast lane, whose streams are read as their feeds fill).
+    const posted = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: `subscription { modelDeploymentStatusChanged(ids: ["${ID}"], emitCurrent: true) { __typename } }` }),
+    });
+    expect(posted.status).toBe(200);
+    let postedText = '';
+    const postedDone = (async () => {
+      const decoder = new TextDecoder();
+      const reader = posted.body!.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        postedText += decoder.decode(value, { stream: true });
+      }
+    })();
     // A WebSocket with a live subscription.
     const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
     const wsMessages: any[] = [];
@@ -87,8 +104,8 @@ describe('SIGTERM drains the real binary', () => {
     while (!wsMessages.some((m) => m.type === 'connection_ack')) await sleep(10);
     socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription { modelDeploymentStatusChanged(ids: ["${ID}"], emitCurrent: true) { __typename } }` } }));
     const until = Date.now() + 15_000;
-    while (!sseText.includes('event: next') || !wsMessages.some((m) => m.type === 'next')) {
-      if (Date.now() > until) throw new Error(`subscriptions did not start: ${sseText} ${JSON.stringify(wsMessages)}`);
+    while (!sseText.includes('event: next') || !postedText.includes('event: next') || !wsMessages.some((m) => m.type === 'next')) {
+      if (Date.now() > until) throw new Error(`subscriptions did not start: ${sseText} ${postedText} ${JSON.stringify(wsMessages)}`);
       await sleep(20);
     }
 
@@ -121,6 +138,8 @@ describe('SIGTERM drains the real binary', () => {
     expect(await res.json()).toEqual({ data: { updateModelDeployment: { __typename: 'UpdateModelDeploymentSuccess', deployment: { description: 'drained' } } } });
     await sseDone;
     expect(sseText).toMatch(/event: complete\n/);
+    await postedDone;
+    expect(postedText).toMatch(/event: next\n[^]*event: complete\ndata:\n\n$/);
     expect(await wsClosed).toBe(1001);
     expect(wsMessages.at(-1)).toEqual({ id: '1', type: 'complete' });
     expect(await exited).toBe(0);

@@ -7,6 +7,7 @@ import type { GatewayRuntime } from './runtime.js';
 import type { HubEvent } from '../status/events.js';
 import { fingerprint, type WatchHub } from '../status/hub.js';
 import { RequestBudgetError, UpstreamBudgetError } from './upstream-budget.js';
+import type { Pullable, PullReader } from './pull.js';
 
 export type WatchKind = 'status' | 'change';
 /**
@@ -39,9 +40,10 @@ export class SubscriptionLimitError extends GatewayError {
 /**
  * A subscriber's event stream: a plain queue rather than a Repeater, so that a push allocates no
  * promise and the stream keeps nothing of `subscribe`'s scope alive. One change goes to thousands
- * of subscribers; whatever each one costs is paid thousands of times.
+ * of subscribers; whatever each one costs is paid thousands of times. It can be read without a
+ * promise too (src/app/pull.ts): `take` what is queued when the reader is told it is there.
  */
-class Feed<T> implements AsyncIterableIterator<T> {
+class Feed<T> implements AsyncIterableIterator<T>, Pullable<T> {
   private readonly queue: T[] = [];
   private waiting: ((r: IteratorResult<T>) => void) | null = null;
   private failWaiting: ((err: unknown) => void) | null = null;
@@ -49,6 +51,7 @@ class Feed<T> implements AsyncIterableIterator<T> {
   private error: unknown = null;
   /** Present states sent by emitCurrent, on top of MAX_BACKLOG: a fleet larger than it is still sent whole. */
   extra = 0;
+  reader: PullReader | null = null;
 
   constructor(private readonly owner: { ended(): void; sent(): void }) {}
 
@@ -64,6 +67,30 @@ class Feed<T> implements AsyncIterableIterator<T> {
     } else {
       this.queue.push(value);
       this.owner.sent();
+      this.tell();
+    }
+  }
+
+  take(): IteratorResult<T> | null {
+    if (this.queue.length) return { value: this.queue.shift()!, done: false };
+    if (!this.ended) return null;
+    const err = this.error;
+    this.error = null;
+    if (err) throw err;
+    return DONE;
+  }
+
+  ready(): boolean {
+    return this.queue.length > 0 || this.ended;
+  }
+
+  /** Tells a pulling reader that a result is ready (nobody waits in next(): it would have had it). */
+  private tell() {
+    if (this.waiting || !this.reader) return;
+    try {
+      this.reader.wake();
+    } catch {
+      // A reader's failure is its own: the watch goes on delivering to the others.
     }
   }
 
@@ -128,8 +155,11 @@ class Feed<T> implements AsyncIterableIterator<T> {
     if (this.ended) return;
     this.ended = true;
     this.owner.ended();
+    this.tell();
   }
 }
+
+const DONE: IteratorResult<never> = { value: undefined, done: true };
 
 /** Marks an id whose events reached a subscriber while its emitCurrent states were being read. */
 const SENT = '\u0000sent';

@@ -41,15 +41,16 @@ export class DeploymentLoaders {
   private spent = 0;
   /** Whether `limits.upstreamCallsPerRequest` applies (queries and subscriptions; a mutation has caps of its own). */
   private capped = true;
-  private readonly reads = new Map<string, Promise<unknown>>();
-  private readonly byBackend = new Map<string, DataLoader<string, ModelDeployment>>();
-  private readonly tagsByBackend = new Map<string, DataLoader<string, string[]>>();
+  // Made when first used: a subscription keeps its request's loaders for as long as it lives.
+  private reads: Map<string, Promise<unknown>> | null = null;
+  private byBackend: Map<string, DataLoader<string, ModelDeployment>> | null = null;
+  private tagsByBackend: Map<string, DataLoader<string, string[]>> | null = null;
   /**
    * Lists in flight, per backend: the items each will return, by native key (null if it failed).
    * A batch of reads for such a backend waits for the list instead of asking upstream for what
    * the list is about to bring.
    */
-  private readonly listing = new Map<string, Promise<ReadonlyMap<string, ModelDeployment> | null>>();
+  private listing: Map<string, Promise<ReadonlyMap<string, ModelDeployment> | null>> | null = null;
   constructor(
     private readonly runtime: GatewayRuntime,
     private readonly requestId: string,
@@ -76,11 +77,11 @@ export class DeploymentLoaders {
    */
   shared<T>(backendId: string, key: string, read: () => Promise<T>): Promise<T> {
     const full = `${backendId}\n${key}`;
-    let p = this.reads.get(full) as Promise<T> | undefined;
+    let p = this.reads?.get(full) as Promise<T> | undefined;
     if (!p) {
       const backend = this.runtime.backends.get(backendId);
       p = (backend ? this.spend(backend, 1) : Promise.resolve()).then(read);
-      this.reads.set(full, p);
+      (this.reads ??= new Map()).set(full, p);
     }
     return p;
   }
@@ -126,7 +127,7 @@ export class DeploymentLoaders {
   }
 
   private loader(backend: Backend): DataLoader<string, ModelDeployment> {
-    let loader = this.byBackend.get(backend.id);
+    let loader = this.byBackend?.get(backend.id);
     if (!loader) {
       const getMany = async (nativeKeys: readonly string[]) => {
         await this.spend(backend, backend.adapter.capabilities.batchGet ? 1 : nativeKeys.length);
@@ -137,12 +138,12 @@ export class DeploymentLoaders {
           // DataLoader dispatches once the pending microtasks have run, i.e. after every sibling
           // resolver was called: a list started beside these reads, in either field order, is
           // registered by now (and still running, as it needs upstream I/O).
-          const listed = this.listing.get(backend.id);
+          const listed = this.listing?.get(backend.id);
           return listed ? this.afterList(listed, nativeKeys, getMany) : getMany(nativeKeys);
         },
         { maxBatchSize: 100 },
       );
-      this.byBackend.set(backend.id, loader);
+      (this.byBackend ??= new Map()).set(backend.id, loader);
     }
     return loader;
   }
@@ -176,9 +177,10 @@ export class DeploymentLoaders {
     );
     for (const id of backendIds) {
       const entry = settled.then((items) => (items ? new Map(items.filter((d) => d.backend === id).map((d) => [d.nativeId, d])) : null));
-      this.listing.set(id, entry);
+      const listing = (this.listing ??= new Map());
+      listing.set(id, entry);
       void entry.then(() => {
-        if (this.listing.get(id) === entry) this.listing.delete(id);
+        if (listing.get(id) === entry) listing.delete(id);
       });
     }
     return list;
@@ -221,7 +223,7 @@ export class DeploymentLoaders {
     const backend = this.runtime.backends.get(d.backend);
     const instance = backend?.instance;
     if (!d.tagsDeferred || !backend || !instance?.loadTags) return d.tags;
-    let loader = this.tagsByBackend.get(backend.id);
+    let loader = this.tagsByBackend?.get(backend.id);
     if (!loader) {
       loader = new DataLoader<string, string[]>(async (keys) => {
         await this.spend(backend, 1);
@@ -229,15 +231,15 @@ export class DeploymentLoaders {
       }, {
         maxBatchSize: 100,
       });
-      this.tagsByBackend.set(backend.id, loader);
+      (this.tagsByBackend ??= new Map()).set(backend.id, loader);
     }
     return loader.load(d.nativeId);
   }
 
   /** Forgets a deployment after a write, so the re-read is fresh. */
   clear(backendId: string, nativeKey: string): void {
-    this.byBackend.get(backendId)?.clear(nativeKey);
-    this.tagsByBackend.get(backendId)?.clear(nativeKey);
+    this.byBackend?.get(backendId)?.clear(nativeKey);
+    this.tagsByBackend?.get(backendId)?.clear(nativeKey);
   }
 }
 

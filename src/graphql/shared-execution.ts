@@ -1,6 +1,7 @@
 import { createSourceEventStream, execute, print, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GraphQLContext } from './context.js';
+import { isPullable, pullChannelOf, Settled, type Pullable } from '../app/pull.js';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -42,7 +43,14 @@ export function useSharedSubscriptionExecution(): Plugin<GraphQLContext> {
         let group = groups.get(key);
         if (!group) groups.set(key, (group = { key, args, members: 0, groups }));
         group.members += 1;
-        return new GroupEvents(source as AsyncIterableIterator<unknown>, group);
+        const events = new GroupEvents(source as AsyncIterableIterator<unknown>, group);
+        // A reader that pulls (src/app/pull.ts) reads the member's feed when it has an event.
+        const channel = pullChannelOf(args.contextValue);
+        if (channel && isPullable(source)) {
+          events.pull = source;
+          channel.attach(source);
+        }
+        return events;
       });
     },
   };
@@ -64,12 +72,33 @@ const DONE: IteratorResult<ExecutionResult> = { value: undefined, done: true };
  */
 class GroupEvents implements AsyncIterableIterator<ExecutionResult> {
   private ended = false;
+  /** The source, when a pulling reader reads it (it calls next() when the source has a result). */
+  pull: Pullable<unknown> | null = null;
   constructor(
     private readonly source: AsyncIterableIterator<unknown>,
     private readonly group: Group,
   ) {}
 
   next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.pull) {
+      // The result is there already: handed on at once, without a promise.
+      let r: IteratorResult<unknown> | null;
+      try {
+        r = this.pull.take();
+      } catch (err) {
+        this.end(DONE);
+        return new Settled(err, true) as unknown as Promise<never>;
+      }
+      if (r) {
+        let mapped: ReturnType<GroupEvents['map']>;
+        try {
+          mapped = this.map(r);
+        } catch (err) {
+          return new Settled(err, true) as unknown as Promise<never>;
+        }
+        return mapped instanceof Promise ? mapped : (new Settled(mapped) as unknown as Promise<IteratorResult<ExecutionResult>>);
+      }
+    }
     return this.source.next().then(
       (r) => this.map(r),
       (err) => this.fail(err),

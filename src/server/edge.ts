@@ -77,37 +77,40 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
   res.end(body);
 }
 
-/** Reads a request body up to `maxBytes`; null (after answering 413) when it is larger. */
+const ignore = () => {};
+
+/**
+ * Reads a request body up to `maxBytes`; null (after answering 413) when it is larger. Its
+ * listeners leave the request once it is read: an SSE request lives as long as its stream, and
+ * they would keep the body with it.
+ */
 export function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<Buffer | null> {
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
-    let done = false;
-    req.on('data', (c: Buffer) => {
-      if (done) return;
+    const finish = (body: Buffer | null) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onFail);
+      req.off('close', onFail);
+      // An error after the body (the client gone mid-stream) is the response's business, not a crash.
+      req.on('error', ignore);
+      chunks = [];
+      resolve(body);
+    };
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > maxBytes) {
-        done = true;
+        finish(null);
         sendError(res, 413, 'PAYLOAD_TOO_LARGE', `Request body larger than ${maxBytes} bytes`, { connection: 'close' });
         req.destroy();
-        resolve(null);
       } else chunks.push(c);
-    });
-    req.on('end', () => {
-      if (done) return;
-      done = true;
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    });
-    req.on('error', () => {
-      if (done) return;
-      done = true;
-      resolve(null);
-    });
-    req.on('close', () => {
-      if (!done) {
-        done = true;
-        resolve(null);
-      }
-    });
+    };
+    const onEnd = () => finish(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    const onFail = () => finish(null);
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onFail);
+    req.on('close', onFail);
   });
 }

@@ -3,6 +3,7 @@ import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphq
 import { processRegularResult } from 'graphql-yoga';
 import type { Gateway } from '../gateway.js';
 import { toYoga } from './yoga-lane.js';
+import { PULL, type Pullable, type PullChannel } from '../app/pull.js';
 
 /**
  * The lane for the bulk of API traffic: a JSON POST query or mutation (or an SSE subscription)
@@ -32,6 +33,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
 
 export function createFastLane(gateway: Gateway): FastLane {
   const endpoint = gateway.yoga.graphqlEndpoint;
+  const url = `http://localhost${endpoint}`;
   const logger = gateway.runtime.logger;
   // Yoga's server object is a Proxy that makes a new wrapper of getEnveloped on every read (the
   // wrapper looks the method up on each call, so one is as good as another).
@@ -82,7 +84,7 @@ export function createFastLane(gateway: Gateway): FastLane {
     if (extensions != null && !isPlainObject(extensions)) return null;
     if (gateway.authenticate(req.headers.authorization) === null) return null;
     // What the context reads of the request (its headers), without building a Fetch Request.
-    const request = { method: 'POST', url: `http://localhost${endpoint}`, headers: new NodeHeaders(req.headers) };
+    const request = { method: 'POST', url, headers: new NodeHeaders(req.headers) };
     const enveloped = getEnveloped({ request, params } as never);
     let document: DocumentNode;
     try {
@@ -94,7 +96,14 @@ export function createFastLane(gateway: Gateway): FastLane {
     }
     const op = getOperationAST(document, typeof operationName === 'string' ? operationName : undefined);
     if (!op) return null;
-    return { enveloped, document, operationName: operationName as string | null | undefined, variables: variables as Record<string, unknown> | null | undefined, operation: op.operation };
+    if (op.operation === 'subscription') {
+      // A subscription's params live as long as it does (its context holds them): identical ones,
+      // 10,000 dashboards' worth, are kept once. Equal values, so nothing reads them differently.
+      const text = document.loc?.source.body;
+      if (text === params.query) params.query = text;
+      if (isPlainObject(variables)) params.variables = interned(variables);
+    }
+    return { enveloped, document, params, operationName: operationName as string | null | undefined, variables: variables as Record<string, unknown> | null | undefined, operation: op.operation };
   }
 
   async function execute(res: ServerResponse, p: Prepared, mediaType: string) {
@@ -121,49 +130,20 @@ export function createFastLane(gateway: Gateway): FastLane {
    * A subscription over SSE (graphql-sse's distinct-connections mode, as Yoga serves it): the
    * events are written straight to the socket. Results shared by identical subscriptions
    * (graphql/shared-execution.ts) are serialized once, and every subscriber gets the same bytes.
+   * The stream is read when its feed has an event (src/app/pull.ts), not through a pending next().
    */
   async function subscribe(req: IncomingMessage, res: ServerResponse, body: string, p: Prepared) {
     const { enveloped, document, operationName } = p;
-    // A subscription keeps its variables for its whole life: identical ones are kept once.
-    const variables = p.variables ? (interned(p.variables) as Record<string, unknown>) : p.variables;
+    const variables = p.params.variables as Record<string, unknown> | null | undefined;
     const contextValue = await enveloped.contextFactory();
+    const writer = new SseWriter(res, logger);
+    (contextValue as Record<symbol, unknown>)[PULL] = writer;
     const result = await enveloped.subscribe({ schema: enveloped.schema, document, contextValue, variableValues: variables, operationName });
+    // Attached by now if it can be; the context may outlive this stream (a shared execution's arguments).
+    (contextValue as Record<symbol, unknown>)[PULL] = undefined;
     // A subscription refused before it started (e.g. FORBIDDEN) is answered by Yoga, as ever.
     if (!(Symbol.asyncIterator in (result as object))) return toYoga(gateway, req, res, Buffer.from(body));
-    // Streamed by another function, so that this one's frame (the request body with it) is let go.
-    return stream(res, (result as AsyncIterableIterator<ExecutionResult>)[Symbol.asyncIterator]());
-  }
-
-  async function stream(res: ServerResponse, events: AsyncIterator<ExecutionResult>) {
-    let open = true;
-    const stop = () => {
-      if (!open) return;
-      open = false;
-      streams.delete(res);
-      void events.return?.();
-    };
-    res.on('close', stop);
-    res.writeHead(200, SSE_HEADERS);
-    // Some clients wait for a first byte before they report the stream open.
-    res.write(PING);
-    streams.add(res);
-    keepAlive();
-    try {
-      while (open) {
-        const { value, done } = await events.next();
-        if (!open) break;
-        if (value != null && !res.write(chunkOf(value))) await drained(res);
-        if (done) {
-          res.end(COMPLETE);
-          break;
-        }
-      }
-    } catch (err) {
-      logger.error({ err }, 'subscription stream failed');
-      res.destroy();
-    } finally {
-      stop();
-    }
+    writer.start((result as AsyncIterableIterator<ExecutionResult>)[Symbol.asyncIterator]());
   }
 
   return { handle };
@@ -174,6 +154,133 @@ function isPlain(result: ExecutionResult): boolean {
   if (Array.isArray(result) || typeof result !== 'object' || result === null || Symbol.asyncIterator in result) return false;
   if ((result.extensions as { http?: unknown } | undefined)?.http) return false;
   return !result.errors?.length;
+}
+
+/**
+ * One SSE response and the subscription it streams. A class rather than an async loop: there is
+ * one per subscriber, for as long as it stays, and nothing of the request is kept with it.
+ *
+ * Its results come through `next()` of the subscription's iterator, every layer of it (each
+ * plugin's hooks, the drain ender) as on any transport. When the subscription's feed can be
+ * pulled, next() is called only once the feed has a result, and the whole stack hands it on at
+ * once; otherwise (a source that cannot be pulled) the next next() is called as soon as a result
+ * is written, as a plain async loop does.
+ */
+class SseWriter implements PullChannel {
+  private events: AsyncIterator<ExecutionResult> | null = null;
+  private source: Pullable<unknown> | null = null;
+  private open = true;
+  /** A next() whose result has not come yet. */
+  private reading = false;
+  /** Inside `pump` (a result that comes at once is handled there, not by a second pump). */
+  private pumping = false;
+  /** Waiting for the socket to drain before the next result. */
+  private blocked = false;
+  /** Something was written since the last keep-alive round. */
+  private wrote = false;
+  // Assigned in the constructor, not as class fields: a field's arrow function is given its name
+  // at run time, and a function with a property added that way keeps a dictionary of them.
+  private readonly onResult: (r: IteratorResult<ExecutionResult>) => void;
+  private readonly onError: (err: unknown) => void;
+  private readonly stop: () => void;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly logger: Gateway['runtime']['logger'],
+  ) {
+    this.onResult = (r) => this.handle(r);
+    this.onError = (err) => this.fail(err);
+    this.stop = () => this.close();
+  }
+
+  attach(source: Pullable<unknown>): void {
+    this.source = source;
+    source.reader = this;
+  }
+
+  wake(): void {
+    if (!this.pumping) this.pump();
+  }
+
+  start(events: AsyncIterator<ExecutionResult>): void {
+    const res = this.res;
+    this.events = events;
+    res.on('close', this.stop);
+    res.writeHead(200, SSE_HEADERS);
+    // Some clients wait for a first byte before they report the stream open.
+    res.write(PING);
+    this.wrote = true;
+    streams.add(this);
+    keepAlive();
+    this.pump();
+  }
+
+  /** Reads while results are there (all of them at once when the feed is pulled). */
+  private pump() {
+    const events = this.events;
+    if (!events) return;
+    this.pumping = true;
+    try {
+      while (this.open && !this.reading && !this.blocked && (this.source === null || this.source.ready())) {
+        this.reading = true;
+        events.next().then(this.onResult, this.onError);
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** A ping when nothing was written since the last round; what is written (a ping too) counts for the next. */
+  keepAlive(): void {
+    if (this.wrote) this.wrote = false;
+    else if (this.res.writableLength === 0) {
+      this.res.write(PING);
+      this.wrote = true;
+    }
+  }
+
+  private handle({ value, done }: IteratorResult<ExecutionResult>) {
+    this.reading = false;
+    if (!this.open) return;
+    const res = this.res;
+    try {
+      this.wrote = true;
+      if (value != null && !res.write(chunkOf(value))) {
+        this.blocked = true;
+        void drained(res).then(() => {
+          this.blocked = false;
+          this.pump();
+        });
+      }
+      if (done) {
+        res.end(COMPLETE);
+        this.close();
+        return;
+      }
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (!this.pumping) this.pump();
+  }
+
+  private fail(err: unknown) {
+    this.reading = false;
+    if (!this.open) return;
+    this.logger.error({ err }, 'subscription stream failed');
+    this.res.destroy();
+    this.close();
+  }
+
+  private close() {
+    if (!this.open) return;
+    this.open = false;
+    streams.delete(this);
+    if (this.source) this.source.reader = null;
+    void this.events?.return?.();
+  }
 }
 
 /** What `processRegularResult` builds, kept as given instead of as a Fetch Response. */
@@ -260,8 +367,13 @@ const PING = Buffer.from(':\n\n');
 const COMPLETE = Buffer.from('event: complete\ndata:\n\n');
 const PING_INTERVAL_MS = 12_000;
 
-/** Open SSE responses of this process: one timer pings them all (Yoga starts one per response). */
-const streams = new Set<ServerResponse>();
+/**
+ * Open SSE streams of this process: one timer keeps them all alive (Yoga starts one per response).
+ * A stream is pinged when it has written nothing for a whole round: a busy stream needs no ping,
+ * and 10,000 of them pinged at once would hold up the events they are waiting for. Rounds come
+ * every half interval, so an idle stream still hears something every PING_INTERVAL_MS.
+ */
+const streams = new Set<SseWriter>();
 let pinger: NodeJS.Timeout | null = null;
 function keepAlive() {
   if (pinger) return;
@@ -271,8 +383,8 @@ function keepAlive() {
       pinger = null;
       return;
     }
-    for (const res of streams) if (res.writableLength === 0) res.write(PING);
-  }, PING_INTERVAL_MS);
+    for (const s of streams) s.keepAlive();
+  }, PING_INTERVAL_MS / 2);
   pinger.unref();
 }
 
