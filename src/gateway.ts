@@ -81,8 +81,8 @@ export interface GatewayOptions {
   logger?: Logger;
   clock?: Clock;
   /**
-   * The clock of the watch hub (polling timers, jitter, observation times) and of the upstream
-   * budgets. @default clock
+   * The clock of the watch hub (polling timers, jitter, observation times), of the upstream
+   * budgets, of upstream retry waits and of the health cache. @default clock
    */
   statusClock?: Clock;
   /** Replaces the built-in adapters (tests). External adapters from the config are added to these. */
@@ -308,7 +308,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       clock,
       http: (o) => {
         writesObserved = true;
-        return observeWrites(createHttpClient({ ...o, backend: entry.id, logger: backendLogger, observer: observability.upstream }));
+        return observeWrites(createHttpClient({ ...o, backend: entry.id, logger: backendLogger, observer: observability.upstream, clock: options.statusClock ?? clock }));
       },
     });
     backends.set(entry.id, {
@@ -360,11 +360,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     config,
     health(backend) {
       const cached = healthCache.get(backend.id);
-      const now = Date.now();
+      const now = statusClock.now();
       if (cached && now - cached.at < healthTtlMs) return cached.view;
       const view = backend.instance.health().then(
-        (h) => ({ ...h, checkedAt: new Date() }),
-        (err) => ({ ok: false, message: err instanceof GatewayError ? err.message : 'health check failed', latencyMs: null, checkedAt: new Date() }),
+        (h) => ({ ...h, checkedAt: new Date(statusClock.now()) }),
+        (err) => ({ ok: false, message: err instanceof GatewayError ? err.message : 'health check failed', latencyMs: null, checkedAt: new Date(statusClock.now()) }),
       );
       healthCache.set(backend.id, { at: now, view });
       return view;

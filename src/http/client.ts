@@ -1,6 +1,7 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import { bulkhead, circuitBreaker, ConsecutiveBreaker, handleWhen, BrokenCircuitError, BulkheadRejectedError, CircuitState } from 'cockatiel';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../domain/clock.js';
 import { UpstreamError, type ErrorCode, type WriteOutcome } from '../domain/errors.js';
 
 export interface HttpClientOptions {
@@ -37,6 +38,8 @@ export interface HttpClientOptions {
   routes?: readonly string[];
   /** Told of every attempt, retry wait and circuit change (metrics, traces). */
   observer?: UpstreamObserver;
+  /** Retry waits, their jitter and Retry-After dates (request timeouts run on the machine's time). @default systemClock */
+  clock?: Clock;
 }
 
 export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
@@ -123,7 +126,7 @@ export function codeForStatus(status: number): { code: UpstreamCode; retryable: 
 }
 
 /** Retry-After in ms (delta-seconds or HTTP date), or null. */
-export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | null {
+export function parseRetryAfter(value: string | string[] | undefined, now = systemClock.now()): number | null {
   const v = Array.isArray(value) ? value[0] : value;
   if (!v) return null;
   if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
@@ -142,8 +145,6 @@ export function buildQuery(query: Record<string, QueryValue> | undefined): strin
   const s = params.toString();
   return s ? `?${s}` : '';
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A whole-request deadline, as the `signal` of an undici request. undici takes an EventEmitter
@@ -217,6 +218,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const retries = options.retries ?? 2;
   const baseDelay = options.retryBaseDelayMs ?? 100;
   const maxDelay = options.maxRetryDelayMs ?? 2_000;
+  const clock = options.clock ?? systemClock;
   const pool = new Pool(url.origin, {
     connections: options.connections ?? 64,
     pipelining: 1,
@@ -351,7 +353,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const facts = safeParseError(options.parseError, status, text);
     // Northflank documents x-ratelimit-reset (seconds to reset), not Retry-After (CONVENTIONS.md 0.5, 1.6).
     const retryAfterMs =
-      parseRetryAfter(res.headers['retry-after']) ?? (status === 429 ? parseRetryAfter(res.headers['x-ratelimit-reset']) : null);
+      parseRetryAfter(res.headers['retry-after'], clock.now()) ?? (status === 429 ? parseRetryAfter(res.headers['x-ratelimit-reset'], clock.now()) : null);
     throw fail(req, {
       code: facts?.code ?? table.code,
       status,
@@ -397,12 +399,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           return await guarded(req, attempt);
         } catch (err) {
           if (!(err instanceof UpstreamError) || !idempotent || !err.retryable || attempt >= retries) throw err;
-          const backoff = Math.min(maxDelay, baseDelay * 2 ** attempt) * (0.5 + Math.random() / 2);
+          const backoff = Math.min(maxDelay, baseDelay * 2 ** attempt) * (0.5 + clock.random() / 2);
           const wait = err.retryAfterMs ?? backoff;
           if (wait > maxDelay) throw err;
           observer?.retry(attemptOf(req, attempt + 1), wait, err.retryAfterMs != null);
           log.debug({ attempt: attempt + 1, wait, code: err.code }, 'retrying idempotent upstream call');
-          await sleep(wait);
+          await clock.sleep(wait);
         }
       }
     },
