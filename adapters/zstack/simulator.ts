@@ -419,11 +419,11 @@ export async function createZStackSimulator(options: ZStackSimulatorOptions = {}
     if (!r.ok) return invalidArgument(`field[${r.field ?? 'logInByAccount'}] of message[org.zstack.header.identity.APILogInByAccountMsg] is invalid: ${r.message}`);
     // ASSUMPTION(A11): a wrong account or password fails with ID.1000.
     if (msg.accountName !== accountName || msg.password !== passwordHash) return apiError('ID.1000', 'Authentication error', 'wrong account name or password');
-    const now = clock.now();
+    const at = clock.now();
     const uuid = uuid32();
-    sessions.set(uuid, { expiresAt: now + ttl });
+    sessions.set(uuid, { expiresAt: at + ttl });
     loginCount++;
-    return json(200, { inventory: { uuid, accountUuid, userUuid: accountUuid, expiredDate: gsonDate(now + ttl), createDate: gsonDate(now) } });
+    return json(200, { inventory: { uuid, accountUuid, userUuid: accountUuid, expiredDate: gsonDate(at + ttl), createDate: gsonDate(at) } });
   }
 
   /** Applies a body that passed the seed schema; SYS.1003 for an unknown uuid. */
