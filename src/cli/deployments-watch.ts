@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { systemClock, type TimerHandle } from '../domain/clock.js';
 import { connect, CliError, EXIT_FAILURE, oneLine, usageError, withGatewayOptions, type GatewayOptions, type GraphQLResponse } from './client.js';
 import { parseStatuses } from './deployment-view.js';
 import { outputOf, parseDuration, safe, withOutputOptions, type OutputFlags } from './output.js';
@@ -73,12 +74,12 @@ export function registerDeploymentsWatch(parent: Command): void {
 
     await new Promise<void>((resolve, reject) => {
       let settled = false;
-      let timer: NodeJS.Timeout | null = null;
+      let timer: TimerHandle | null = null;
       let dispose = () => {};
       const end = (err?: Error) => {
         if (settled) return;
         settled = true;
-        if (timer) clearTimeout(timer);
+        timer?.cancel();
         process.off('SIGINT', onSigint);
         dispose();
         void client.close().finally(() => (err ? reject(err) : resolve()));
@@ -86,7 +87,8 @@ export function registerDeploymentsWatch(parent: Command): void {
       const onSigint = () => end(until ? new CliError(`interrupted before every deployment was ${until}`, 130) : undefined);
       process.on('SIGINT', onSigint);
       if (timeoutMs) {
-        timer = setTimeout(() => {
+        // --timeout is measured on the CLI process's own clock.
+        timer = systemClock.setTimer(() => {
           const waiting = [...current].filter(([, c]) => c.status !== until).map(([id, c]) => `${id} is ${c.status}`);
           end(new CliError(`timed out after ${opts.timeout}${waiting.length ? `: ${waiting.join(', ')}` : ''}`, EXIT_FAILURE));
         }, timeoutMs);

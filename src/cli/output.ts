@@ -1,6 +1,7 @@
 /** Plain-text rendering shared by the commands: tables, values, diffs, progress, output formats. */
 import type { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
+import { systemClock, type Clock, type TimerHandle } from '../domain/clock.js';
 import { CliError, usageError } from './client.js';
 import { didYouMean } from './suggest.js';
 
@@ -76,12 +77,14 @@ export interface Progress {
  * A live `label done/total (note)` line on stderr (the note: backends waiting out a rate limit), only when stderr is a terminal and the run lasts past
  * `afterMs`: short runs, piped output and stdout stay clean.
  */
-export function startProgress(label: string, poll: () => Promise<{ done: number; total: number; note?: string } | null>, options: { afterMs?: number; everyMs?: number; out?: NodeJS.WriteStream } = {}): Progress {
+export function startProgress(label: string, poll: () => Promise<{ done: number; total: number; note?: string } | null>, options: { afterMs?: number; everyMs?: number; out?: NodeJS.WriteStream; clock?: Clock } = {}): Progress {
   const out = options.out ?? process.stderr;
+  // A CLI run shows progress on its own process's clock.
+  const clock = options.clock ?? systemClock;
   if (!out.isTTY) return { stop() {} };
   let shown = false;
   let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
+  let timer: TimerHandle | null = null;
   const tick = async () => {
     const p = await poll().catch(() => null);
     if (stopped) return;
@@ -89,13 +92,13 @@ export function startProgress(label: string, poll: () => Promise<{ done: number;
       out.write(`\r\x1b[2K${label} ${p.done}/${p.total}${p.note ? ` (${p.note})` : ''}`);
       shown = true;
     }
-    timer = setTimeout(tick, options.everyMs ?? 400);
+    timer = clock.setTimer(tick, options.everyMs ?? 400);
   };
-  timer = setTimeout(tick, options.afterMs ?? 800);
+  timer = clock.setTimer(tick, options.afterMs ?? 800);
   return {
     stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      timer?.cancel();
       if (shown) out.write('\r\x1b[2K');
     },
   };
