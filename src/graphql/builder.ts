@@ -98,7 +98,7 @@ export function createBuilder() {
       updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true }),
       model: t.field({ type: ModelInfoRef, nullable: true, resolve: (d) => d.model }),
       resources: t.field({ type: ResourceInfoRef, nullable: true, resolve: (d) => d.resources }),
-      raw: t.field({ type: 'JSON', description: 'The vendor payload as received.', resolve: (d) => d.raw as never }),
+      raw: t.field({ type: 'JSON', description: 'The vendor payload as received.', resolve: (d) => d.raw }),
     }),
   });
 

@@ -1,3 +1,4 @@
+import { InputObjectRef, type InputRef } from '@pothos/core';
 import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
 import type { Adapter } from '../domain/adapter.js';
 import type { ModelDeployment } from '../domain/deployment.js';
@@ -21,13 +22,16 @@ export interface BuiltSchema {
 /** Builds the whole schema for a set of adapters: one builder, one toSchema(). */
 export function buildSchema(adapters: readonly Adapter[]): BuiltSchema {
   const { builder, refs } = createBuilder();
-  registerErrorTypes(builder);
-  const vendorInputs = new Map<string, unknown>();
+  const { ErrorInterface } = registerErrorTypes(builder);
+  const vendorInputs = new Map<string, InputRef<unknown>>();
   const generic = new Set<string>();
   for (const adapter of adapters) {
     if (adapter.registerTypes) {
       const out = adapter.registerTypes(builder, refs);
-      if (out && out.updateInput) vendorInputs.set(adapter.vendor, out.updateInput);
+      if (out && out.updateInput) {
+        if (!(out.updateInput instanceof InputObjectRef)) throw new Error(`adapter ${adapter.vendor}: registerTypes must return as updateInput the ref builder.inputType made`);
+        vendorInputs.set(adapter.vendor, out.updateInput);
+      }
       for (const path of adapter.capabilities.nullablePaths ?? []) NULLABLE_INPUT_PATHS.add([adapter.vendor, ...path].join('.'));
     } else {
       generic.add(adapter.vendor);
@@ -40,12 +44,12 @@ export function buildSchema(adapters: readonly Adapter[]): BuiltSchema {
     fields: () => ({}),
   });
   const FilterInput = registerFilterInput(builder, refs);
-  registerQueries(builder, refs, FilterInput);
+  const { BackendFailureRef } = registerQueries(builder, refs, FilterInput);
   registerBackendTypes(builder);
   registerViewer(builder);
-  const { vendorBlocks } = registerMutations(builder, refs, vendorInputs);
+  const { vendorBlocks, SuccessRef, VendorRequestRef, FieldChangeRef } = registerMutations(builder, refs, vendorInputs);
   registerSubscriptions(builder, refs, FilterInput);
-  registerBulkMutations(builder, FilterInput, vendorInputs);
+  registerBulkMutations(builder, FilterInput, vendorInputs, { success: SuccessRef, vendorRequest: VendorRequestRef, fieldChange: FieldChangeRef, backendFailure: BackendFailureRef, error: ErrorInterface });
   return { schema: lexicographicSortSchema(builder.toSchema()), vendorBlocks };
 }
 
