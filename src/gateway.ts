@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { createYoga, createLRUCache, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { useGraphQlJit } from '@envelop/graphql-jit';
+import { createYoga, createLRUCache, isAsyncIterable, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { useGraphQlJit, type JITCache } from '@envelop/graphql-jit';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
@@ -145,14 +145,16 @@ function useNoIntrospection(): Plugin {
   };
 }
 
+/** What a plugin's onExecute may return: hooks for the end of that execution. */
+type ExecuteHooks = Exclude<Awaited<ReturnType<NonNullable<Plugin<GraphQLContext>['onExecute']>>>, void>;
+
 /** Masks what is not ours; logs the original with the request id. */
 function useErrorLogging(logger: Logger): Plugin<GraphQLContext> {
   // One hooks object for every execution: nothing is allocated per request for it.
-  const hooks = {
-    onExecuteDone({ args, result, setResult }: { args: { contextValue: unknown }; result: unknown; setResult: (r: never) => void }) {
-      const ctx = args.contextValue as GraphQLContext;
-      if (!result || typeof result !== 'object' || (!('errors' in result) && !('data' in result))) return;
-      const r = result as { errors?: readonly GraphQLError[]; data?: unknown };
+  const hooks: ExecuteHooks = {
+    onExecuteDone({ args, result: r, setResult }) {
+      const ctx = args.contextValue;
+      if (!r || typeof r !== 'object' || isAsyncIterable(r) || (!('errors' in r) && !('data' in r))) return;
       for (const e of r.errors ?? []) {
         if (!(e.originalError instanceof GatewayError) && !(e instanceof GatewayError) && e.originalError) {
           logger.error({ err: e.originalError, requestId: ctx.requestId, path: e.path }, 'unexpected error in resolver');
@@ -160,13 +162,14 @@ function useErrorLogging(logger: Logger): Plugin<GraphQLContext> {
       }
       // Partial list failures ride along as errors next to the data of the other backends.
       if (ctx.partialErrors?.length) {
-        setResult({ ...r, errors: [...(r.errors ?? []), ...ctx.partialErrors] } as never);
+        // GatewayErrors (GraphQLErrors) all, typed as plain errors in the context.
+        setResult({ ...r, errors: [...(r.errors ?? []), ...(ctx.partialErrors as GraphQLError[])] });
       }
     },
   };
   return {
     onExecute() {
-      return hooks as never;
+      return hooks;
     },
   };
 }
@@ -240,11 +243,10 @@ function useFixedErrorCodes(hideSuggestions: boolean): Plugin {
     onExecute() {
       // Variable values are checked at execution: their messages may suggest enum values. (Only
       // those errors are touched here; masking and codes come after, in the mask function.)
-      return hideSuggestions ? { onExecuteDone: ({ result, setResult }: { result: unknown; setResult: (r: never) => void }) => {
-        const r = result as ExecutionResult | null;
-        if (!r || typeof r !== 'object' || Symbol.asyncIterator in r || !r.errors?.some((e) => / Did you mean /.test(e.message))) return;
-        setResult({ ...r, errors: r.errors.map(withoutSuggestion) } as never);
-      } } as never : undefined;
+      return hideSuggestions ? { onExecuteDone: ({ result: r, setResult }) => {
+        if (!r || typeof r !== 'object' || isAsyncIterable(r) || !r.errors?.some((e) => / Did you mean /.test(e.message))) return;
+        setResult({ ...r, errors: r.errors.map(withoutSuggestion) });
+      } } : undefined;
     },
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result)) setResult(result.map(fixAll));
@@ -403,7 +405,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     // Only listed origins get a CORS grant (yoga would otherwise echo a lone listed origin to anyone).
     cors: (request) => {
       const origin = request.headers.get('origin');
-      return origin && config.server.cors?.origins.includes(origin) ? { origin: [origin], credentials: true } : (false as never);
+      return origin && config.server.cors?.origins.includes(origin) ? { origin: [origin], credentials: true } : false;
     },
     logging: {
       debug: (...a: unknown[]) => logger.debug(a.map(String).join(' ')),
@@ -441,7 +443,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         {
           enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription',
           // Compiled queries keyed by their text: a document object is new for every request.
-          cache: createLRUCache({ max: 1000 }) as never,
+          cache: createLRUCache<Parameters<JITCache['set']>[1]>({ max: 1000 }),
         },
       ),
       // One execution per event for identical subscriptions, however many subscribers.

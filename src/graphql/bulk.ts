@@ -528,7 +528,7 @@ export function registerBulkMutations(
       nullable: true,
       errors: { types: [ForbiddenError, ValidationError, UpstreamError], directResult: true, union: { name: 'UpdateModelDeploymentsResult' } },
       resolve: (_root, args, ctx) =>
-        runBulkUpdate(ctx, args as never, vendorBlocks, options).catch((err) => {
+        runBulkUpdate(ctx, args, vendorBlocks, options).catch((err) => {
           throw asResultError(ctx, err, null, 'bulk update');
         }),
     }),
