@@ -98,7 +98,7 @@ export interface AdapterInstance<K = unknown> {
   close?(): Promise<void>;
 }
 
-export interface Adapter<C extends BackendConfigBase = BackendConfigBase, K = any> {
+export interface Adapter<C extends BackendConfigBase = BackendConfigBase, K = unknown> {
   vendor: string;
   /** The GraphQL object type of this vendor's deployments (must implement ModelDeployment). */
   typeName: string;

@@ -1,4 +1,4 @@
-import SchemaBuilder from '@pothos/core';
+import SchemaBuilder, { type FieldMap } from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
@@ -120,7 +120,7 @@ export function vendorDeploymentType<Raw>(
   vendor: string,
   options: {
     description?: string;
-    fields: (t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<GatewayTypes>, ModelDeployment<Raw>>) => Record<string, any>;
+    fields: (t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<GatewayTypes>, ModelDeployment<Raw>>) => FieldMap;
   },
 ) {
   return builder.objectRef<ModelDeployment<Raw>>(typeName).implement({

@@ -314,6 +314,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           method: req.method,
           headers,
           body,
+          // undici types it AbortSignal | EventEmitter, and calls only once/removeListener on it (Deadline above).
           signal: deadline as never,
           headersTimeout: limit,
           bodyTimeout: limit,

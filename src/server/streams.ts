@@ -1,4 +1,4 @@
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 
 /** Shared between the gateway (which owns the streams) and the server (which drains them). */
 export interface StreamEnder {
@@ -16,8 +16,8 @@ export function useEndableStreams(streams: StreamEnder): Plugin {
     onSubscribe() {
       return {
         onSubscribeResult({ result, setResult }) {
-          if (!result || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return;
-          setResult(endable(result as AsyncIterable<unknown>, streams) as never);
+          if (!isAsyncIterable(result)) return;
+          setResult(endable(result, streams));
         },
       };
     },
