@@ -73,9 +73,12 @@ export async function listAcrossBackends(
   return { items, failures };
 }
 
+const FAILURE_CODES = ['RATE_LIMITED', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT', 'UPSTREAM_AUTH'] as const;
+const isFailureCode = (code: string): code is (typeof FAILURE_CODES)[number] => FAILURE_CODES.some((c) => c === code);
+
 export function failureError(f: BackendFailure): GatewayError {
   return new UpstreamError({
-    code: (['RATE_LIMITED', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT', 'UPSTREAM_AUTH'].includes(f.code) ? f.code : 'UPSTREAM_ERROR') as never,
+    code: isFailureCode(f.code) ? f.code : 'UPSTREAM_ERROR',
     backend: f.backend,
     message: f.message.replace(`Backend ${f.backend}: `, ''),
   });

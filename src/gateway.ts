@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { createYoga, createLRUCache, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { useGraphQlJit } from '@envelop/graphql-jit';
+import { createYoga, createLRUCache, isAsyncIterable, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { useGraphQlJit, type JITCache } from '@envelop/graphql-jit';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
@@ -43,8 +43,8 @@ export interface GatewayOptions {
   logger?: Logger;
   clock?: Clock;
   /**
-   * The clock of the watch hub (polling timers, jitter, observation times) and of the upstream
-   * budgets. @default clock
+   * The clock of the watch hub (polling timers, jitter, observation times), of the upstream
+   * budgets, of upstream retry waits and of the health cache. @default clock
    */
   statusClock?: Clock;
   /**
@@ -130,14 +130,16 @@ function useNoIntrospection(): Plugin {
   };
 }
 
+/** What a plugin's onExecute may return: hooks for the end of that execution. */
+type ExecuteHooks = Exclude<Awaited<ReturnType<NonNullable<Plugin<GraphQLContext>['onExecute']>>>, void>;
+
 /** Masks what is not ours; logs the original with the request id. */
 function useErrorLogging(logger: Logger): Plugin<GraphQLContext> {
   // One hooks object for every execution: nothing is allocated per request for it.
-  const hooks = {
-    onExecuteDone({ args, result, setResult }: { args: { contextValue: unknown }; result: unknown; setResult: (r: never) => void }) {
-      const ctx = args.contextValue as GraphQLContext;
-      if (!result || typeof result !== 'object' || (!('errors' in result) && !('data' in result))) return;
-      const r = result as { errors?: readonly GraphQLError[]; data?: unknown };
+  const hooks: ExecuteHooks = {
+    onExecuteDone({ args, result: r, setResult }) {
+      const ctx = args.contextValue;
+      if (!r || typeof r !== 'object' || isAsyncIterable(r) || (!('errors' in r) && !('data' in r))) return;
       for (const e of r.errors ?? []) {
         if (e.originalError && !shownErrorOf(e)) {
           logger.error({ err: e.originalError, requestId: ctx.requestId, path: e.path }, 'unexpected error in resolver');
@@ -145,13 +147,14 @@ function useErrorLogging(logger: Logger): Plugin<GraphQLContext> {
       }
       // Partial list failures ride along as errors next to the data of the other backends.
       if (ctx.partialErrors?.length) {
-        setResult({ ...r, errors: [...(r.errors ?? []), ...ctx.partialErrors] } as never);
+        // GatewayErrors (GraphQLErrors) all, typed as plain errors in the context.
+        setResult({ ...r, errors: [...(r.errors ?? []), ...(ctx.partialErrors as GraphQLError[])] });
       }
     },
   };
   return {
     onExecute() {
-      return hooks as never;
+      return hooks;
     },
   };
 }
@@ -235,6 +238,7 @@ function useFixedErrorCodes(hideSuggestions: boolean): Plugin {
       };
     },
     onExecute() {
+      // One hooks object for every execution (or none): envelop's hook type is generic over each execution's arguments.
       return unsuggest as never;
     },
     onResultProcess({ result, setResult }) {
@@ -301,7 +305,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       clock,
       http: (o) => {
         writesObserved = true;
-        return observeWrites(createHttpClient({ ...o, backend: entry.id, logger: backendLogger, observer: observability.upstream }));
+        return observeWrites(createHttpClient({ ...o, backend: entry.id, logger: backendLogger, observer: observability.upstream, clock: options.statusClock ?? clock }));
       },
     });
     backends.set(entry.id, {
@@ -353,11 +357,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     config,
     health(backend) {
       const cached = healthCache.get(backend.id);
-      const now = Date.now();
+      const now = statusClock.now();
       if (cached && now - cached.at < healthTtlMs) return cached.view;
       const view = backend.instance.health().then(
-        (h) => ({ ...h, checkedAt: new Date() }),
-        (err) => ({ ok: false, message: err instanceof GatewayError ? err.message : 'health check failed', latencyMs: null, checkedAt: new Date() }),
+        (h) => ({ ...h, checkedAt: new Date(statusClock.now()) }),
+        (err) => ({ ok: false, message: err instanceof GatewayError ? err.message : 'health check failed', latencyMs: null, checkedAt: new Date(statusClock.now()) }),
       );
       healthCache.set(backend.id, { at: now, view });
       return view;
@@ -397,7 +401,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     // Only listed origins get a CORS grant (yoga would otherwise echo a lone listed origin to anyone).
     cors: (request) => {
       const origin = request.headers.get('origin');
-      return origin && config.server.cors?.origins.includes(origin) ? { origin: [origin], credentials: true } : (false as never);
+      return origin && config.server.cors?.origins.includes(origin) ? { origin: [origin], credentials: true } : false;
     },
     logging: {
       debug: (...a: unknown[]) => logger.debug(a.map(String).join(' ')),
@@ -440,7 +444,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         {
           enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription',
           // Compiled queries keyed by their text: a document object is new for every request.
-          cache: createLRUCache({ max: 1000 }) as never,
+          cache: createLRUCache<Parameters<JITCache['set']>[1]>({ max: 1000 }),
         },
       ),
       // One execution per event for identical subscriptions, however many subscribers.

@@ -4,6 +4,13 @@ import type { NemoAdapterInstance } from './adapter.js';
 import type { AuthContext, ModelDeployment, ModelDeploymentStatusHistoryItem } from './contract.js';
 import { unifiedStatus } from './mapping.js';
 
+interface VersionSource {
+  listVersions(key: { workspace: string; name: string }, opts?: { requestId?: string }): Promise<ModelDeployment[]>;
+}
+
+const readsVersions = (instance: unknown): instance is VersionSource =>
+  typeof instance === 'object' && instance !== null && 'listVersions' in instance && typeof instance.listVersions === 'function';
+
 const date = (v: string | undefined | null) => (v ? new Date(v) : null);
 
 /** NemoModelDeployment (every field of seed 003's ModelDeployment) and the NemoUpdateInput block. */
@@ -74,10 +81,9 @@ export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
         type: [VersionRef],
         description: 'Earlier versions, newest first; read from the versions endpoint only when asked for.',
         resolve: async (d, _args, ctx) => {
-          // A NemoModelDeployment comes from a NeMo backend, whose instance can list versions.
-          const source = ctx.runtime.backends.get(d.backend)?.instance as Partial<NemoAdapterInstance> | undefined;
-          if (!source?.listVersions) return [];
-          const all = await ctx.loaders.shared(d.backend, `versions ${d.id}`, () => source.listVersions!({ workspace: d.raw.workspace, name: d.raw.name }, { requestId: ctx.requestId }));
+          const source = ctx.runtime.backends.get(d.backend)?.instance;
+          if (!readsVersions(source)) return [];
+          const all = await ctx.loaders.shared(d.backend, `versions ${d.id}`, () => source.listVersions({ workspace: d.raw.workspace, name: d.raw.name }, { requestId: ctx.requestId }));
           return all.filter((v) => v.entity_version < d.raw.entity_version).sort((a, b) => b.entity_version - a.entity_version);
         },
       }),

@@ -351,9 +351,12 @@ export async function createNemoSimulator(options: NemoSimulatorOptions = {}): P
     return { page: page as number, pageSize: pageSize as number, sort, filter, allVersions: q.get('all_versions') === 'true' };
   }
 
-  function matches(item: Record<string, unknown>, filter: Record<string, unknown>): boolean {
+  /** A field of a reply object by name (filters and sort name them at run time). */
+  const fieldOf = (item: object, name: string): unknown => (item as Record<string, unknown>)[name];
+
+  function matches(item: object, filter: Record<string, unknown>): boolean {
     for (const [field, cond] of Object.entries(filter)) {
-      const value = item[field];
+      const value = fieldOf(item, field);
       const ops = cond && typeof cond === 'object' ? (cond as Record<string, unknown>) : { $eq: cond };
       const cmp = (a: unknown, b: unknown) => {
         if (field === 'created_at' || field === 'updated_at') return Date.parse(String(a)) - Date.parse(String(b));
@@ -369,14 +372,14 @@ export async function createNemoSimulator(options: NemoSimulatorOptions = {}): P
     return true;
   }
 
-  function pageOf<T extends Record<string, unknown>>(items: T[], q: Query): SimResponse {
+  function pageOf(items: object[], q: Query): SimResponse {
     const desc = q.sort.startsWith('-');
     const field = q.sort.replace(/^-/, '');
     const sorted = [...items].sort((a, b) => {
-      const x = a[field] as string | number | undefined;
-      const y = b[field] as string | number | undefined;
+      const x = fieldOf(a, field) as string | number | undefined;
+      const y = fieldOf(b, field) as string | number | undefined;
       const c = x === y ? 0 : x === undefined ? 1 : y === undefined ? -1 : x < y ? -1 : 1;
-      return (desc ? -c : c) || String(a.name).localeCompare(String(b.name)) || Number(a.entity_version) - Number(b.entity_version);
+      return (desc ? -c : c) || String(fieldOf(a, 'name')).localeCompare(String(fieldOf(b, 'name'))) || Number(fieldOf(a, 'entity_version')) - Number(fieldOf(b, 'entity_version'));
     });
     const start = (q.page - 1) * q.pageSize;
     const data = sorted.slice(start, start + q.pageSize);
@@ -426,10 +429,10 @@ export async function createNemoSimulator(options: NemoSimulatorOptions = {}): P
       const versions = q.allVersions ? d.versions : [latest(d)];
       for (const v of versions) {
         const body = view(d, v);
-        if (matches(body as unknown as Record<string, unknown>, q.filter)) items.push(body);
+        if (matches(body, q.filter)) items.push(body);
       }
     }
-    return pageOf(items as unknown as Record<string, unknown>[], q);
+    return pageOf(items, q);
   };
 
   const getDeployment: SimHandler = (req) => {
@@ -516,9 +519,9 @@ export async function createNemoSimulator(options: NemoSimulatorOptions = {}): P
     for (const [key, list] of configs) {
       if (!key.startsWith(`${req.params.workspace}/`)) continue;
       const c = configView(list.at(-1)!);
-      if (matches(c as unknown as Record<string, unknown>, q.filter)) items.push(c);
+      if (matches(c, q.filter)) items.push(c);
     }
-    return pageOf(items as unknown as Record<string, unknown>[], q);
+    return pageOf(items, q);
   };
 
   const getConfig: SimHandler = (req) => {

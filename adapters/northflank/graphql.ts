@@ -45,6 +45,7 @@ export const IntOrAutoScalar = new GraphQLScalarType({
  * here, as `id` is the gateway ID) and `NorthflankUpdateInput` (the `ports` and `spec` of seed 000).
  */
 export function registerTypes(builder: GatewayBuilder, refs: CoreRefs) {
+  // Pothos takes only the scalar names the core builder declares (src/graphql/builder.ts): a vendor's own is used as JSON (unknown in and out).
   const IntOrAuto = builder.addScalarType('NorthflankIntOrAuto' as never, IntOrAutoScalar) as unknown as 'JSON';
 
   // ---- output ----

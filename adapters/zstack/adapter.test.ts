@@ -48,6 +48,20 @@ async function caught(p: Promise<unknown>): Promise<any> {
   throw new Error('expected a rejection');
 }
 
+/** Awaits `p`, moving the clock 25 ms whenever a timer waits on it (a job's backoff runs on the adapter's clock). */
+async function moving<T>(p: Promise<T>): Promise<T> {
+  let pending = true;
+  p.then(
+    () => (pending = false),
+    () => (pending = false),
+  );
+  while (pending) {
+    if (clock.pendingTimers() > 0) clock.advance(25);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return p;
+}
+
 const one = async (uuid: string) => {
   const [d] = await adapter.getMany([uuid]);
   if (d instanceof Error) throw d;
@@ -419,7 +433,7 @@ describe('updates (seed 004, CONVENTIONS.md 0.1)', () => {
 describe('async UpdateModel (CONVENTIONS.md 3.4)', () => {
   it('follows the 202 job at our baseUrl (not the location host) to its result', async () => {
     sim.setAsync(true, { polls: 3 });
-    const r = await adapter.update(QWEN, { description: 'via job' });
+    const r = await moving(adapter.update(QWEN, { description: 'via job' }));
     expect(r.deployment.description).toBe('via job');
     const jobs = calls('GET', '/zstack/v1/api-jobs/');
     expect(jobs.map((c) => c.status)).toEqual([202, 202, 200]);
@@ -429,13 +443,13 @@ describe('async UpdateModel (CONVENTIONS.md 3.4)', () => {
   it('a job that never finishes is UPSTREAM_TIMEOUT with outcome UNKNOWN within asyncTimeoutMs', async () => {
     adapter = make({ asyncTimeoutMs: 400 });
     sim.setAsync(true, { hang: true });
-    const t0 = performance.now();
-    const err = await caught(adapter.update(QWEN, { description: 'never' }));
-    const took = performance.now() - t0;
+    const t0 = clock.now();
+    const err = await caught(moving(adapter.update(QWEN, { description: 'never' })));
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err).toMatchObject({ code: 'UPSTREAM_TIMEOUT', outcome: 'UNKNOWN' });
     expect(err.message).toContain('did not finish within 400 ms');
-    expect(took).toBeLessThan(2_000);
+    // The backoff waits (25, 50, 100, 200 ms) are cut at the deadline: it ends when it falls due.
+    expect(clock.now() - t0).toBe(400);
     expect(calls('GET', '/api-jobs/').length).toBeGreaterThanOrEqual(2);
   });
 
@@ -444,7 +458,7 @@ describe('async UpdateModel (CONVENTIONS.md 3.4)', () => {
     sim.setAsync(true, { polls: 1 });
     // The session ends between the plan's read and the write: the job reports ID.1001.
     sim.failNextUpdate({ code: 'ID.1001', description: 'Invalid session', details: 'Session expired' });
-    const r = await adapter.update(QWEN, { description: 'replayed' });
+    const r = await moving(adapter.update(QWEN, { description: 'replayed' }));
     expect(r.deployment.description).toBe('replayed');
     expect(puts()).toHaveLength(2);
     expect(sim.logins()).toBe(2);
@@ -453,7 +467,7 @@ describe('async UpdateModel (CONVENTIONS.md 3.4)', () => {
   it('a job failing with an ErrorCode is an UpstreamError with the code and cause chain', async () => {
     sim.setAsync(true, { polls: 1 });
     sim.failNextUpdate({ code: 'SYS.1006', description: 'Operation failed', details: 'model is in use', cause: { code: 'AI.1001', description: 'busy' } });
-    const err = await caught(adapter.update(QWEN, { description: 'x' }));
+    const err = await caught(moving(adapter.update(QWEN, { description: 'x' })));
     expect(err).toMatchObject({ code: 'UPSTREAM_ERROR', vendorCode: 'SYS.1006', outcome: 'NOT_APPLIED', status: 503 });
     expect(err.detail).toMatchObject({ code: 'SYS.1006', details: 'model is in use', cause: { code: 'AI.1001', description: 'busy' } });
   });

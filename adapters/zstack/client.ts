@@ -96,8 +96,6 @@ class ApiFailure extends Error {
 
 const isInvalidSession = (e: unknown) => e instanceof ApiFailure && e.error?.code === 'ID.1001';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export type ZStackClient = ReturnType<typeof createZStackClient>;
 
 /** The paths this client calls, as templates: metrics and traces name these, never an id. */
@@ -229,7 +227,7 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
     return `${JOBS}/${pathSegment(job)}`;
   }
 
-  /** Polls a job with backoff until it ends or asyncTimeoutMs passes. */
+  /** Polls a job with backoff until it ends or asyncTimeoutMs passes, both on the adapter's clock. */
   async function followJob(req: HttpRequest, location: string, sessionUuid: string, started: number): Promise<{ status: number; body: unknown }> {
     const path = jobPath(req, location);
     const deadline = started + asyncTimeoutMs;
@@ -243,9 +241,9 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
       });
     let delay = 25;
     for (;;) {
-      const left = deadline - performance.now();
+      const left = deadline - ctx.clock.now();
       if (left <= 0) throw timedOut();
-      await sleep(Math.min(delay, left));
+      await ctx.clock.sleep(Math.min(delay, left));
       delay = Math.min(delay * 2, 1000);
       const poll: HttpRequest = {
         method: 'GET',
@@ -253,13 +251,13 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
         headers: { authorization: `OAuth ${sessionUuid}` },
         allowStatus: [503],
         requestId: req.requestId,
-        timeoutMs: Math.ceil(Math.min(options.timeoutMs ?? 10_000, Math.max(100, deadline - performance.now()))),
+        timeoutMs: Math.ceil(Math.min(options.timeoutMs ?? 10_000, Math.max(100, deadline - ctx.clock.now()))),
       };
       let res: HttpResponse;
       try {
         res = await http.request(poll);
       } catch (err) {
-        if (performance.now() >= deadline) throw timedOut();
+        if (ctx.clock.now() >= deadline) throw timedOut();
         if (err instanceof UpstreamError) throw err.withOutcome('UNKNOWN');
         throw err;
       }
@@ -271,7 +269,7 @@ export function createZStackClient(ctx: AdapterContext, options: ZStackClientOpt
 
   /** One request with one session: a 202 is followed to its end; a 503 becomes an ApiFailure. */
   async function exchange(req: HttpRequest, sessionUuid: string): Promise<{ status: number; body: unknown }> {
-    const started = performance.now();
+    const started = ctx.clock.now();
     const res = await http.request({ ...req, headers: { ...req.headers, authorization: `OAuth ${sessionUuid}` }, allowStatus: [503] });
     if (res.status === 503) throw new ApiFailure(503, errorCodeOf(res.text), res.text, 'request');
     if (res.status === 202) {

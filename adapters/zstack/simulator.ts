@@ -84,7 +84,7 @@ interface SimModel {
   systemTags: string[];
 }
 
-interface UserTag {
+type UserTag = {
   uuid: string;
   resourceUuid: string;
   resourceType: string;
@@ -92,7 +92,7 @@ interface UserTag {
   type: string;
   createDate: number;
   lastOpDate: number;
-}
+};
 
 interface Job {
   pollsLeft: number;
@@ -250,7 +250,7 @@ function conditionOf(q: string, fields: Record<string, string>): ((row: Row) => 
   }
   const m = CONDITION.exec(q);
   if (!m) return `condition[${q}] has no operator`;
-  const [, field, op, value] = m as unknown as [string, string, string, string];
+  const [, field, op, value] = m;
   if (!(field in fields)) return `unknown field[${field}]`;
   const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
   if (value === 'null' && (op === '=' || op === '!=')) return (row) => (str(row[field]) === null) === (op === '=');
@@ -419,11 +419,11 @@ export async function createZStackSimulator(options: ZStackSimulatorOptions = {}
     if (!r.ok) return invalidArgument(`field[${r.field ?? 'logInByAccount'}] of message[org.zstack.header.identity.APILogInByAccountMsg] is invalid: ${r.message}`);
     // ASSUMPTION(A11): a wrong account or password fails with ID.1000.
     if (msg.accountName !== accountName || msg.password !== passwordHash) return apiError('ID.1000', 'Authentication error', 'wrong account name or password');
-    const now = clock.now();
+    const at = clock.now();
     const uuid = uuid32();
-    sessions.set(uuid, { expiresAt: now + ttl });
+    sessions.set(uuid, { expiresAt: at + ttl });
     loginCount++;
-    return json(200, { inventory: { uuid, accountUuid, userUuid: accountUuid, expiredDate: gsonDate(now + ttl), createDate: gsonDate(now) } });
+    return json(200, { inventory: { uuid, accountUuid, userUuid: accountUuid, expiredDate: gsonDate(at + ttl), createDate: gsonDate(at) } });
   }
 
   /** Applies a body that passed the seed schema; SYS.1003 for an unknown uuid. */
@@ -559,7 +559,7 @@ export async function createZStackSimulator(options: ZStackSimulatorOptions = {}
       ],
       ['PUT', `${API}/ai/models/:uuid`, updateModel],
       // ASSUMPTION(A9): user tags of models through the standard query API; off → 404 like any unmapped path.
-      ['GET', `${API}/user-tags`, (req) => (userTagsRoute ? guarded((r) => runQuery(tags as unknown as Row[], r.query, TAG_SCHEMA, tagView))(req) : text(404, `no api mapping to ${API}/user-tags`))],
+      ['GET', `${API}/user-tags`, (req) => (userTagsRoute ? guarded((r) => runQuery(tags, r.query, TAG_SCHEMA, tagView))(req) : text(404, `no api mapping to ${API}/user-tags`))],
       ['GET', `${API}/api-jobs/:job`, pollJob],
       ['PUT', `${API}/api-jobs/:job`, () => text(405, 'method not allowed')],
     ],

@@ -34,13 +34,13 @@ export function withGatewayOptions(cmd: Command): Command {
 
 export interface GraphQLErrorShape {
   message: string;
-  path?: (string | number)[];
+  path?: readonly (string | number)[];
   extensions?: Record<string, unknown>;
 }
 
 export interface GraphQLResponse<T> {
   data?: T | null;
-  errors?: GraphQLErrorShape[];
+  errors?: readonly GraphQLErrorShape[];
 }
 
 export type Sink = { next(value: GraphQLResponse<unknown>): void; error(err: unknown): void; complete(): void };
@@ -78,7 +78,7 @@ function headersFor(token: string | undefined): Record<string, string> {
   };
 }
 
-export function oneLine(errors: GraphQLErrorShape[]): string {
+export function oneLine(errors: readonly GraphQLErrorShape[]): string {
   const first = errors[0]!;
   const code = typeof first.extensions?.code === 'string' ? ` [${first.extensions.code}]` : '';
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : '';
@@ -170,11 +170,11 @@ export function connect(opts: GatewayOptions, env: Record<string, string | undef
         lazy: true,
       });
       closers.push(() => client.dispose());
-      return client.subscribe({ query, variables, operationName }, sink as never);
+      return client.subscribe({ query, variables, operationName }, sink);
     }
     const client = createSseClient({ url, headers: headersFor(token), retryAttempts: 5 });
     closers.push(() => client.dispose());
-    return client.subscribe({ query, variables, operationName }, sink as never);
+    return client.subscribe({ query, variables, operationName }, sink);
   }
 }
 

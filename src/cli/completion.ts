@@ -1,5 +1,5 @@
 import type { CliIo } from './io.js';
-import type { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEPLOYMENT_STATUSES } from '../domain/status.js';
 import { usageError } from './client.js';
 import { didYouMean } from './suggest.js';
@@ -35,8 +35,9 @@ function valuesOf(option: Option, vendors: readonly string[]): string[] | 'files
 }
 
 function walk(cmd: Command, vendors: readonly string[], prefix: string[] = [], out: Node[] = []): Node[] {
-  const visible = cmd.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden);
-  const options = [...cmd.options.filter((o) => !o.hidden), ...(prefix.length === 0 ? [] : [{ long: '--help', short: '-h', required: false, optional: false, argChoices: undefined } as unknown as Option])];
+  // The commands help lists, but not its implicit `help` command.
+  const visible = cmd.createHelp().visibleCommands(cmd).filter((c) => cmd.commands.includes(c));
+  const options = [...cmd.options.filter((o) => !o.hidden), ...(prefix.length === 0 ? [] : [new Option('-h, --help')])];
   out.push({
     path: prefix.join(' '),
     subcommands: visible.map((c) => c.name()),

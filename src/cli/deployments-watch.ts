@@ -16,6 +16,12 @@ const WATCH = `subscription WatchDeployments($ids: [ID!]) {
   }
 }`;
 
+/** One event of WATCH, as its selection asks for it. */
+type WatchEvent =
+  | { __typename: 'ModelDeploymentStatusTransition'; deployment: { id: string; statusMessage: string | null }; previous: string | null; current: string; vendorStatus: string | null; at: string; initial: boolean }
+  | { __typename: 'BackendUnavailable'; backend: string; code: string; message: string; retryInMs: number; at: string }
+  | { __typename: 'BackendRecovered'; backend: string; at: string };
+
 interface Current {
   status: string;
   vendorStatus: string | null;
@@ -98,10 +104,10 @@ export function registerDeploymentsWatch(parent: Command, io: CliIo): void {
         next(res: GraphQLResponse<unknown>) {
           if (settled) return;
           if (res.errors?.length) return end(new CliError(oneLine(res.errors)));
-          const ev = (res.data as { modelDeploymentStatusChanged?: Record<string, any> } | null)?.modelDeploymentStatusChanged;
+          const ev = (res.data as { modelDeploymentStatusChanged?: WatchEvent } | null)?.modelDeploymentStatusChanged;
           if (!ev) return;
           if (ev.__typename === 'ModelDeploymentStatusTransition') {
-            const id = ev.deployment.id as string;
+            const id = ev.deployment.id;
             // A repeated present state (e.g. after a reconnect) is not a transition.
             if (ev.initial && announced.has(id) && current.get(id)?.status === ev.current) return;
             announced.add(id);
@@ -134,8 +140,8 @@ export function registerDeploymentsWatch(parent: Command, io: CliIo): void {
           }
         },
         error(err: unknown) {
-          const e = err as { message?: string } | GraphQLResponse<unknown>['errors'];
-          const text = Array.isArray(e) ? oneLine(e) : (e?.message ?? (err instanceof Event ? 'the connection failed' : String(err)));
+          const message = typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string' ? err.message : undefined;
+          const text = Array.isArray(err) ? oneLine(err) : (message ?? (err instanceof Event ? 'the connection failed' : String(err)));
           end(new CliError(`subscription failed: ${text}`));
         },
         complete() {

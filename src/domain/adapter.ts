@@ -102,7 +102,7 @@ export interface AdapterInstance<K = unknown> {
  * for one backend. How its deployments are shown in the API is not its business: a vendor folder's
  * GraphQL part (adapters/<vendor>/graphql.ts) adds that, beside it.
  */
-export interface Adapter<C extends BackendConfigBase = BackendConfigBase, K = any> {
+export interface Adapter<C extends BackendConfigBase = BackendConfigBase, K = unknown> {
   vendor: string;
   configSchema: z.ZodType<C>;
   capabilities: Capabilities;

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import SchemaBuilder from '@pothos/core';
+import SchemaBuilder, { type FieldMap } from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
@@ -120,7 +120,7 @@ export function createBuilder() {
       updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true }),
       model: t.field({ type: ModelInfoRef, nullable: true, resolve: (d) => d.model }),
       resources: t.field({ type: ResourceInfoRef, nullable: true, resolve: (d) => d.resources }),
-      raw: t.field({ type: 'JSON', description: 'The vendor payload as received.', resolve: (d) => d.raw as never }),
+      raw: t.field({ type: 'JSON', description: 'The vendor payload as received.', resolve: (d) => d.raw }),
     }),
   });
 
@@ -142,7 +142,7 @@ export function vendorDeploymentType<Raw>(
   vendor: string,
   options: {
     description?: string;
-    fields: (t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<GatewayTypes>, ModelDeployment<Raw>>) => Record<string, any>;
+    fields: (t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<GatewayTypes>, ModelDeployment<Raw>>) => FieldMap;
   },
 ) {
   return builder.objectRef<ModelDeployment<Raw>>(typeName).implement({

@@ -1,6 +1,6 @@
 import type { ListFilter } from '../domain/adapter.js';
 import type { ModelDeployment } from '../domain/deployment.js';
-import { ConflictError, ForbiddenError, GatewayError, MUTATION_ERRORS, NotFoundError, UpstreamError, ValidationError } from '../domain/errors.js';
+import { ConflictError, ForbiddenError, GatewayError, NotFoundError, UpstreamError, ValidationError } from '../domain/errors.js';
 import { requireScope } from '../auth.js';
 import { listAcrossBackends, failureError, matchesFilter, type BackendFailure } from '../deployments.js';
 import {
@@ -15,11 +15,13 @@ import {
   type PlanView,
   type StoredPlan,
 } from '../plans.js';
+import type { InputFieldMap, InputRef } from '@pothos/core';
 import type { GatewayBuilder } from './builder.js';
 import type { GraphQLContext } from './context.js';
-import { asResultError, nullIssues, runUpdate, type UpdateInputShape, type UpdateSuccess } from './mutations.js';
+import { asResultError, nullIssues, runUpdate, UPDATE_RESULT_ERRORS, type registerMutations, type UpdateInputShape, type UpdateSuccess } from './mutations.js';
 import type { Clock } from '../domain/clock.js';
-import { toListFilter, type registerFilterInput } from './queries.js';
+import { toListFilter, type registerFilterInput, type registerQueries } from './queries.js';
+import type { registerErrorTypes } from './errors.js';
 
 /** One patch for many deployments; vendor blocks apply to that vendor's deployments only. */
 export interface BulkPatch {
@@ -421,23 +423,20 @@ async function applyPlanOnce(ctx: GraphQLContext, planId: string, vendorBlocks: 
 
 // --- schema -----------------------------------------------------------------------------------
 
-/**
- * Types defined by other modules that this one returns too, named as in the schema. Pothos
- * resolves a type name to the type registered under it when the schema is built.
- */
-const shared = {
-  success: 'UpdateModelDeploymentSuccess',
-  vendorRequest: 'VendorRequest',
-  fieldChange: 'FieldChange',
-  backendFailure: 'BackendFailure',
-  error: 'Error',
-} as const;
-const ref = (name: (typeof shared)[keyof typeof shared]) => name as never;
+/** Types defined by other modules that this one returns too: their refs. */
+export interface BulkSharedRefs {
+  success: ReturnType<typeof registerMutations>['SuccessRef'];
+  vendorRequest: ReturnType<typeof registerMutations>['VendorRequestRef'];
+  fieldChange: ReturnType<typeof registerMutations>['FieldChangeRef'];
+  backendFailure: ReturnType<typeof registerQueries>['BackendFailureRef'];
+  error: ReturnType<typeof registerErrorTypes>['ErrorInterface'];
+}
 
 export function registerBulkMutations(
   builder: GatewayBuilder,
   FilterInput: ReturnType<typeof registerFilterInput>,
-  vendorInputs: Map<string, unknown>,
+  vendorInputs: Map<string, InputRef<unknown>>,
+  shared: BulkSharedRefs,
   options: BulkOptions = {},
 ): void {
   const vendorBlocks = [...vendorInputs.keys()];
@@ -457,16 +456,15 @@ export function registerBulkMutations(
       id: t.exposeID('id'),
       outcome: t.field({ type: OutcomeEnum, resolve: (i) => i.outcome }),
       result: t.field({
-        type: ref(shared.success),
-        // The union of updateModelDeployment, shared by name; `result.name` is the key under which
-        // the errors plugin made it for that field, so both fields get the very same type.
-        errors: {
-          types: [...MUTATION_ERRORS],
-          directResult: true,
-          union: { name: 'UpdateModelDeploymentResult' },
-          result: { name: 'MutationUpdateModelDeploymentSuccess' },
-        } as never,
-        resolve: (i) => (i.error ?? i.success) as never,
+        type: shared.success,
+        // The union of updateModelDeployment: the same errors options give the very same type.
+        errors: UPDATE_RESULT_ERRORS,
+        resolve: (i) => {
+          // Thrown, a failed item's error is told as its member of the union (the errors plugin).
+          if (i.error) throw i.error;
+          if (!i.success) throw new Error(`bulk item ${i.id} has neither a result nor an error`);
+          return i.success;
+        },
       }),
     }),
   });
@@ -492,9 +490,9 @@ export function registerBulkMutations(
       summary: t.field({ type: SummaryRef, resolve: (p) => p.summary }),
       items: t.field({ type: [ItemRef], resolve: (p) => p.items }),
       failures: t.field({
-        type: [ref(shared.backendFailure)],
+        type: [shared.backendFailure],
         description: 'Backends that could not be listed for `where`: their deployments are not in `items`.',
-        resolve: (p) => p.failures as never,
+        resolve: (p) => p.failures,
       }),
     }),
   });
@@ -502,14 +500,14 @@ export function registerBulkMutations(
   const PatchInput = builder.inputType('UpdateModelDeploymentsPatch', {
     description: 'Applied to every selected deployment. A vendor block applies to deployments of that vendor only.',
     fields: (t) => {
-      const fields: Record<string, any> = {
+      const fields: InputFieldMap = {
         name: t.string({ required: false }),
         description: t.string({ required: false }),
         tags: t.stringList({ required: false, description: 'Replaces the whole tag list.' }),
         addTags: t.stringList({ required: false, description: 'Added to each deployment\u2019s tags (kept in order, no duplicates).' }),
         removeTags: t.stringList({ required: false }),
       };
-      for (const [vendor, input] of vendorInputs) fields[vendor] = t.field({ type: input as never, required: false });
+      for (const [vendor, input] of vendorInputs) fields[vendor] = t.field({ type: input, required: false });
       return fields;
     },
   });
@@ -530,7 +528,7 @@ export function registerBulkMutations(
       nullable: true,
       errors: { types: [ForbiddenError, ValidationError, UpstreamError], directResult: true, union: { name: 'UpdateModelDeploymentsResult' } },
       resolve: (_root, args, ctx) =>
-        runBulkUpdate(ctx, args as never, vendorBlocks, options).catch((err) => {
+        runBulkUpdate(ctx, args, vendorBlocks, options).catch((err) => {
           throw asResultError(ctx, err, null, 'bulk update');
         }),
     }),
@@ -557,9 +555,9 @@ export function registerBulkMutations(
       id: t.exposeID('id'),
       outcome: t.field({ type: OutcomeEnum, resolve: (i) => i.outcome }),
       version: t.exposeString('version', { nullable: true, description: 'The version the plan saw; apply refuses the item if it moved.' }),
-      requests: t.field({ type: [ref(shared.vendorRequest)], resolve: (i) => i.requests as never }),
-      changes: t.field({ type: [ref(shared.fieldChange)], resolve: (i) => i.changes as never }),
-      error: t.field({ type: ref(shared.error), nullable: true, resolve: (i) => (i.error ? restoreError(i.error) : null) as never }),
+      requests: t.field({ type: [shared.vendorRequest], resolve: (i) => i.requests }),
+      changes: t.field({ type: [shared.fieldChange], resolve: (i) => i.changes }),
+      error: t.field({ type: shared.error, nullable: true, resolve: (i) => (i.error ? restoreError(i.error) : null) }),
     }),
   });
 

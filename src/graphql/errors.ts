@@ -119,7 +119,7 @@ export function registerErrorTypes(builder: GatewayBuilder) {
       }),
       outcome: t.field({ type: WriteOutcomeEnum, nullable: true, description: 'What became of the write (null on reads).', resolve: (e) => e.outcome }),
       request: t.field({ type: UpstreamRequestRef, nullable: true, resolve: (e) => e.request }),
-      detail: t.field({ type: 'JSON', nullable: true, resolve: (e) => (e.detail ?? null) as never }),
+      detail: t.field({ type: 'JSON', nullable: true, resolve: (e) => e.detail ?? null }),
     }),
   });
 

@@ -4,6 +4,7 @@ import { ConflictError, GatewayError, MUTATION_ERRORS, UpstreamError, Validation
 import type { FieldChange, PlannedRequest, UpdatePatch } from '../domain/patch.js';
 import { requireScope } from '../auth.js';
 import type { Backend } from '../domain/backend.js';
+import type { InputFieldMap, InputRef } from '@pothos/core';
 import type { GatewayBuilder, CoreRefs } from './builder.js';
 import type { GraphQLContext } from './context.js';
 
@@ -139,7 +140,19 @@ export function asResultError(ctx: GraphQLContext, err: unknown, backend: string
   });
 }
 
-export function registerMutations(builder: GatewayBuilder, refs: CoreRefs, vendorInputs: Map<string, unknown>) {
+/**
+ * The errors of updateModelDeployment, passed as they are by each bulk item's `result` too: the
+ * errors plugin makes the union once per `result.name` (with directResult that name names no
+ * type), so both fields get the very same UpdateModelDeploymentResult.
+ */
+export const UPDATE_RESULT_ERRORS = {
+  types: [...MUTATION_ERRORS],
+  directResult: true,
+  union: { name: 'UpdateModelDeploymentResult' },
+  result: { name: 'UpdateModelDeploymentResult' },
+};
+
+export function registerMutations(builder: GatewayBuilder, refs: CoreRefs, vendorInputs: Map<string, InputRef<unknown>>) {
   const VendorRequestRef = builder.simpleObject('VendorRequest', {
     description: 'An HTTP request to a vendor, exactly as sent (or as it would be sent in a dry run).',
     fields: (t) => ({
@@ -170,8 +183,8 @@ export function registerMutations(builder: GatewayBuilder, refs: CoreRefs, vendo
     fields: (t) => ({
       field: t.exposeString('field', { description: 'In the vendor\u2019s words, as sent.' }),
       state: t.field({ type: FieldConfirmationStateEnum, resolve: (f) => f.state }),
-      sent: t.field({ type: 'JSON', nullable: true, resolve: (f) => f.sent as never }),
-      seen: t.field({ type: 'JSON', nullable: true, description: 'What the re-read shows; null when it does not show the field.', resolve: (f) => f.seen as never }),
+      sent: t.field({ type: 'JSON', nullable: true, resolve: (f) => f.sent }),
+      seen: t.field({ type: 'JSON', nullable: true, description: 'What the re-read shows; null when it does not show the field.', resolve: (f) => f.seen }),
       note: t.exposeString('note', { nullable: true }),
     }),
   });
@@ -183,8 +196,8 @@ export function registerMutations(builder: GatewayBuilder, refs: CoreRefs, vendo
         description: 'Re-read after the update; in a dry run, the deployment as it is now.',
         resolve: (s) => s.deployment,
       }),
-      requests: t.field({ type: [VendorRequestRef], resolve: (s) => s.requests as never }),
-      changes: t.field({ type: [FieldChangeRef], resolve: (s) => s.changes as never }),
+      requests: t.field({ type: [VendorRequestRef], resolve: (s) => s.requests }),
+      changes: t.field({ type: [FieldChangeRef], resolve: (s) => s.changes }),
       dryRun: t.exposeBoolean('dryRun'),
       confirmations: t.field({
         type: [FieldConfirmationRef],
@@ -198,7 +211,7 @@ export function registerMutations(builder: GatewayBuilder, refs: CoreRefs, vendo
   const Input = builder.inputType('UpdateModelDeploymentInput', {
     description: 'Common fields, plus at most one vendor block: the one of the target deployment\u2019s vendor.',
     fields: (t) => {
-      const fields: Record<string, any> = {
+      const fields: InputFieldMap = {
         id: t.id({ required: true }),
         name: t.string({ required: false }),
         description: t.string({ required: false }),
@@ -209,7 +222,7 @@ export function registerMutations(builder: GatewayBuilder, refs: CoreRefs, vendo
         }),
         dryRun: t.boolean({ required: false, description: 'Validate and return the vendor requests without sending them.' }),
       };
-      for (const [vendor, ref] of vendorInputs) fields[vendor] = t.field({ type: ref as never, required: false });
+      for (const [vendor, ref] of vendorInputs) fields[vendor] = t.field({ type: ref, required: false });
       return fields;
     },
   });
@@ -220,11 +233,7 @@ export function registerMutations(builder: GatewayBuilder, refs: CoreRefs, vendo
       // Nullable: a fault of the gateway in this field's selection never nulls the other fields of a document.
       nullable: true,
       args: { input: t.arg({ type: Input, required: true }) },
-      errors: {
-        types: [...MUTATION_ERRORS],
-        directResult: true,
-        union: { name: 'UpdateModelDeploymentResult' },
-      },
+      errors: UPDATE_RESULT_ERRORS,
       resolve: (_root, { input }, ctx) => {
         const id = String((input as UpdateInputShape).id);
         return runUpdate(ctx, input as UpdateInputShape, vendorBlocks).catch((err) => {
@@ -235,5 +244,5 @@ export function registerMutations(builder: GatewayBuilder, refs: CoreRefs, vendo
     }),
   );
 
-  return { SuccessRef, Input, vendorBlocks };
+  return { SuccessRef, VendorRequestRef, FieldChangeRef, Input, vendorBlocks };
 }

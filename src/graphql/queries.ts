@@ -107,15 +107,16 @@ export function registerQueries(builder: GatewayBuilder, refs: CoreRefs, FilterI
       {
         name: 'ModelDeploymentConnection',
         fields: (c) => ({
-          totalCount: c.int({ resolve: (conn) => (conn as unknown as { totalCount: number }).totalCount }),
+          totalCount: c.int({ resolve: (conn) => conn.totalCount }),
           failures: c.field({
             type: [BackendFailureRef],
             description: 'Backends that failed to answer this list.',
-            resolve: (conn) => (conn as unknown as { failures: never[] }).failures,
+            resolve: (conn) => conn.failures,
           }),
         }),
       },
       { name: 'ModelDeploymentEdge' },
     ),
   }));
+  return { BackendFailureRef };
 }

@@ -1,3 +1,4 @@
+import { InputObjectRef, type InputRef } from '@pothos/core';
 import { lexicographicSortSchema, type GraphQLSchema } from 'graphql';
 import type { ModelDeployment } from '../domain/deployment.js';
 import { createBuilder } from './builder.js';
@@ -21,13 +22,16 @@ export interface BuiltSchema {
 /** Builds the whole schema for a set of vendors: one builder, one toSchema(). */
 export function buildSchema(vendors: readonly VendorModule[]): BuiltSchema {
   const { builder, refs } = createBuilder();
-  registerErrorTypes(builder);
-  const vendorInputs = new Map<string, unknown>();
+  const { ErrorInterface } = registerErrorTypes(builder);
+  const vendorInputs = new Map<string, InputRef<unknown>>();
   const generic = new Set<string>();
   for (const { adapter, graphql } of vendors) {
     if (graphql) {
       const out = graphql.registerTypes(builder, refs);
-      if (out && out.updateInput) vendorInputs.set(adapter.vendor, out.updateInput);
+      if (out && out.updateInput) {
+        if (!(out.updateInput instanceof InputObjectRef)) throw new Error(`vendor ${adapter.vendor}: graphql.registerTypes must return as updateInput the ref builder.inputType made`);
+        vendorInputs.set(adapter.vendor, out.updateInput);
+      }
       for (const path of adapter.capabilities.nullablePaths ?? []) NULLABLE_INPUT_PATHS.add([adapter.vendor, ...path].join('.'));
     } else {
       generic.add(adapter.vendor);
@@ -41,11 +45,11 @@ export function buildSchema(vendors: readonly VendorModule[]): BuiltSchema {
     fields: () => ({}),
   });
   const FilterInput = registerFilterInput(builder, refs);
-  registerQueries(builder, refs, FilterInput);
+  const { BackendFailureRef } = registerQueries(builder, refs, FilterInput);
   registerBackendTypes(builder, (vendor) => typeNames.get(vendor) ?? GENERIC_TYPE_NAME);
   registerViewer(builder);
-  const { vendorBlocks } = registerMutations(builder, refs, vendorInputs);
+  const { vendorBlocks, SuccessRef, VendorRequestRef, FieldChangeRef } = registerMutations(builder, refs, vendorInputs);
   registerSubscriptions(builder, refs, FilterInput);
-  registerBulkMutations(builder, FilterInput, vendorInputs);
+  registerBulkMutations(builder, FilterInput, vendorInputs, { success: SuccessRef, vendorRequest: VendorRequestRef, fieldChange: FieldChangeRef, backendFailure: BackendFailureRef, error: ErrorInterface });
   return { schema: lexicographicSortSchema(builder.toSchema()), vendorBlocks };
 }

@@ -2,7 +2,7 @@ import type { ListFilter } from '../domain/adapter.js';
 import { ValidationError } from '../domain/errors.js';
 import { requireScope } from '../auth.js';
 import { selectBackends } from '../deployments.js';
-import { MAX_SUBSCRIPTION_IDS, type Refusal, type WatchKind } from '../app/watches.js';
+import { MAX_SUBSCRIPTION_IDS, type Emitted, type WatchKind } from '../app/watches.js';
 import type { HubEvent } from '../status/events.js';
 import type { GatewayBuilder, CoreRefs } from './builder.js';
 import type { GraphQLContext } from './context.js';
@@ -10,9 +10,18 @@ import { toListFilter, type registerFilterInput } from './queries.js';
 
 export { MAX_SUBSCRIPTION_IDS, SubscriptionLimitError, subscriptionEventsSent, subscriptionStats } from '../app/watches.js';
 
-/** A refusal that ends the stream is the field's error (typed, with its code); anything else is the event. */
-function refusedOr(ev: unknown): unknown {
-  if ((ev as { type?: string }).type === 'refused') throw (ev as Refusal).error;
+/**
+ * A refusal that ends the stream is the field's error (typed, with its code); anything else is the
+ * event. A watch of one kind never sends the other kind's events.
+ */
+function statusEvent(ev: Emitted) {
+  if (ev.type === 'refused') throw ev.error;
+  if (ev.type === 'change') throw new Error('a change event on a status subscription');
+  return ev;
+}
+function changeEvent(ev: Emitted) {
+  if (ev.type === 'refused') throw ev.error;
+  if (ev.type === 'status') throw new Error('a status event on a change subscription');
   return ev;
 }
 
@@ -101,26 +110,26 @@ export function registerSubscriptions(builder: GatewayBuilder, refs: CoreRefs, F
   const StatusEvent = builder.unionType('ModelDeploymentStatusEvent', { types: [Transition, BackendUnavailable, BackendRecovered] });
   const ChangeEvent = builder.unionType('ModelDeploymentChangeEvent', { types: [Change, BackendUnavailable, BackendRecovered] });
 
-  const args = (t: any) => ({
-    ids: t.arg.idList({ required: false, description: 'Deployments to watch; without ids, every deployment the filter selects.' }),
-    filter: t.arg({ type: FilterInput, required: false, description: 'statuses select transitions into those statuses.' }),
-    emitCurrent: t.arg.boolean({ required: false, description: 'Send the present state first, so no separate query is needed.' }),
-  });
+  const args = builder.args((t) => ({
+    ids: t.idList({ required: false, description: 'Deployments to watch; without ids, every deployment the filter selects.' }),
+    filter: t.field({ type: FilterInput, required: false, description: 'statuses select transitions into those statuses.' }),
+    emitCurrent: t.boolean({ required: false, description: 'Send the present state first, so no separate query is needed.' }),
+  }));
 
   builder.subscriptionFields((t) => ({
     modelDeploymentStatusChanged: t.field({
       type: StatusEvent,
       description: 'Status transitions of watched deployments, and backend availability.',
-      args: args(t),
-      subscribe: (_root, a, ctx) => subscribe('status', a as never, ctx) as never,
-      resolve: (ev) => refusedOr(ev) as never,
+      args,
+      subscribe: (_root, a, ctx) => subscribe('status', a, ctx),
+      resolve: statusEvent,
     }),
     modelDeploymentChanged: t.field({
       type: ChangeEvent,
       description: 'Any change of watched deployments (a new NeMo version, a renamed ZStack model …), and backend availability.',
-      args: args(t),
-      subscribe: (_root, a, ctx) => subscribe('change', a as never, ctx) as never,
-      resolve: (ev) => refusedOr(ev) as never,
+      args,
+      subscribe: (_root, a, ctx) => subscribe('change', a, ctx),
+      resolve: changeEvent,
     }),
   }));
 }

@@ -1,6 +1,7 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import { bulkhead, circuitBreaker, ConsecutiveBreaker, handleWhen, BrokenCircuitError, BulkheadRejectedError, CircuitState } from 'cockatiel';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../domain/clock.js';
 import { UpstreamError, type WriteOutcome } from '../domain/errors.js';
 import type { HttpClient, HttpClientSettings, HttpRequest, HttpResponse, QueryValue, RetryAfterHeader, UpstreamCode, VendorErrorFacts } from '../domain/http.js';
 
@@ -11,6 +12,8 @@ export interface HttpClientOptions extends HttpClientSettings {
   logger: Logger;
   /** Told of every attempt, retry wait and circuit change (metrics, traces). */
   observer?: UpstreamObserver;
+  /** Retry waits, their jitter and Retry-After dates (request timeouts run on the machine's time). @default systemClock */
+  clock?: Clock;
 }
 
 export type { RetryAfterHeader };
@@ -55,7 +58,7 @@ export function codeForStatus(status: number): { code: UpstreamCode; retryable: 
 }
 
 /** Retry-After in ms (delta-seconds or HTTP date), or null. */
-export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | null {
+export function parseRetryAfter(value: string | string[] | undefined, now = systemClock.now()): number | null {
   const v = Array.isArray(value) ? value[0] : value;
   if (!v) return null;
   if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
@@ -74,8 +77,6 @@ export function buildQuery(query: Record<string, QueryValue> | undefined): strin
   const s = params.toString();
   return s ? `?${s}` : '';
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A whole-request deadline, as the `signal` of an undici request. undici takes an EventEmitter
@@ -153,11 +154,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const retryAfterOf = (status: number, headers: HttpResponse['headers']): number | null => {
     for (const h of retryAfterHeaders) {
       if (h.statuses && !h.statuses.includes(status)) continue;
-      const ms = parseRetryAfter(headers[h.name]);
+      const ms = parseRetryAfter(headers[h.name], clock.now());
       if (ms !== null) return ms;
     }
     return null;
   };
+  const clock = options.clock ?? systemClock;
   const pool = new Pool(url.origin, {
     connections: options.connections ?? 64,
     pipelining: 1,
@@ -253,6 +255,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           method: req.method,
           headers,
           body,
+          // undici types it AbortSignal | EventEmitter, and calls only once/removeListener on it (Deadline above).
           signal: deadline as never,
           headersTimeout: limit,
           bodyTimeout: limit,
@@ -337,12 +340,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           return await guarded(req, attempt);
         } catch (err) {
           if (!(err instanceof UpstreamError) || !idempotent || !err.retryable || attempt >= retries) throw err;
-          const backoff = Math.min(maxDelay, baseDelay * 2 ** attempt) * (0.5 + Math.random() / 2);
+          const backoff = Math.min(maxDelay, baseDelay * 2 ** attempt) * (0.5 + clock.random() / 2);
           const wait = err.retryAfterMs ?? backoff;
           if (wait > maxDelay) throw err;
           observer?.retry(attemptOf(req, attempt + 1), wait, err.retryAfterMs != null);
           log.debug({ attempt: attempt + 1, wait, code: err.code }, 'retrying idempotent upstream call');
-          await sleep(wait);
+          await clock.sleep(wait);
         }
       }
     },

@@ -85,6 +85,7 @@ export function createFastLane(gateway: Gateway): FastLane {
     if (gateway.authenticate(req.headers.authorization) === null) return null;
     // What the context reads of the request (its headers), without building a Fetch Request.
     const request = { method: 'POST', url, headers: new NodeHeaders(req.headers) };
+    // Yoga's type asks for a whole Fetch Request and its params; this stand-in has what the context reads.
     const enveloped = getEnveloped({ request, params } as never);
     let document: DocumentNode;
     try {
@@ -118,6 +119,7 @@ export function createFastLane(gateway: Gateway): FastLane {
       res.end(body);
       return;
     }
+    // Yoga builds its answer with the Response class it is given: Captured, in place of a whole Fetch API, keeps it as given.
     const answer = processRegularResult(result, { Response: Captured } as never, mediaType) as unknown as Captured;
     const headers: Record<string, string | number> = {};
     for (const [k, v] of Object.entries(answer.init.headers)) headers[k.toLowerCase()] = v;
@@ -411,7 +413,7 @@ function chunkOf(result: ExecutionResult): Buffer {
 }
 
 /** As Yoga serializes a result: errors without their internal `http` and `unexpected` extensions. */
-function withoutInternals(result: ExecutionResult): ExecutionResult {
+function withoutInternals(result: ExecutionResult): Omit<ExecutionResult, 'errors'> & { errors?: readonly unknown[] } {
   if (!result.errors?.length && !(result.extensions as Record<string, unknown> | undefined)?.http) return result;
   const errors = result.errors?.map((e) => {
     const json = (typeof e.toJSON === 'function' ? e.toJSON() : e) as { extensions?: Record<string, unknown> };
@@ -419,5 +421,5 @@ function withoutInternals(result: ExecutionResult): ExecutionResult {
     return { ...json, extensions };
   });
   const { http: _http, ...extensions } = (result.extensions ?? {}) as Record<string, unknown>;
-  return { ...result, errors: errors as never, extensions: Object.keys(extensions).length ? extensions : undefined };
+  return { ...result, errors, extensions: Object.keys(extensions).length ? extensions : undefined };
 }

@@ -81,7 +81,7 @@ export function createWebSocketEdge(gateway: Gateway, isDraining: () => boolean)
             rootValue: { execute, subscribe },
           };
           trackedOf(ctx.extra.socket).running++;
-          return args as never;
+          return args;
         } catch (err) {
           // A parse error, a query-limit rule that throws, a refused context: this operation only.
           if (err instanceof GraphQLError) return [err];

@@ -18,5 +18,6 @@ export function toYoga(gateway: Gateway, req: IncomingMessage, res: ServerRespon
     httpVersion: req.httpVersion,
     socket: req.socket,
   });
+  // Not a whole IncomingMessage: a readable body with the fields of one that Yoga's node handler reads.
   void gateway.yoga(replay as unknown as IncomingMessage, res);
 }

@@ -12,7 +12,7 @@ import addFormatsModule from 'ajv-formats';
  */
 
 // ajv-formats is CommonJS with `exports.default`; under ESM the default import is the module object.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
+const addFormats = addFormatsModule.default;
 
 export interface SeedIssue {
   /** Path into the validated value, e.g. `["ports", 0, "internalPort"]`. */

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
-import type { Clock } from '../domain/clock.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 
 /**
  * The shared machinery behind every vendor simulator: a real HTTP server on loopback, a
@@ -74,6 +74,11 @@ export interface SimulatorServerOptions {
   authFailure?(headers: http.IncomingHttpHeaders, method: string, path: string): SimResponse | null;
   port?: number;
   host?: string;
+  /**
+   * Wire time: injected latency, its jitter, the hang-up of a truncated reply and the time of each
+   * recorded call. The client's timeouts measure these on the machine's time. @default systemClock
+   */
+  clock?: Clock;
 }
 
 export interface SimulatorServer {
@@ -115,6 +120,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
   const calls: RecordedCall[] = [];
   let faults: FaultRule[] = [];
   const sockets = new Set<Socket>();
+  const clock = options.clock ?? systemClock;
 
   const takeFault = (method: string, path: string): Fault | undefined => {
     for (const rule of faults) {
@@ -167,7 +173,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
       headers: req.headers,
       body,
       status: 0,
-      at: Date.now(),
+      at: clock.now(),
     };
     calls.push(record);
     const respond = (r: SimResponse) => {
@@ -181,8 +187,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
       fault = undefined;
     }
     if (fault?.kind === 'latency') {
-      const delay = fault.ms + Math.random() * (fault.jitterMs ?? 0);
-      await new Promise((r) => setTimeout(r, delay));
+      await clock.sleep(fault.ms + clock.random() * (fault.jitterMs ?? 0));
       fault = undefined;
     }
     if (fault) {
@@ -216,7 +221,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
           record.status = 200;
           res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
           res.write('{"data": {"name": "trunc');
-          return setTimeout(() => req.socket.destroy(), 5);
+          return void clock.setTimer(() => req.socket.destroy(), 5);
         case 'wrong-shape':
           return respond({ status: 200, body: options.wrongShapeBody ?? { unexpected: [1, 2, 3] } });
       }

@@ -92,7 +92,7 @@ export async function createRedisPubSub(url: string, logger: Logger): Promise<Pu
   }
   const eventTarget = createResilientRedisEventTarget(publishClient, subscribeClient, logger);
   return {
-    pubsub: createPubSub<Record<string, [Observation]>>({ eventTarget: eventTarget as never }),
+    pubsub: createPubSub<Record<string, [Observation]>>({ eventTarget }),
     kind: 'redis',
     async close() {
       publishClient.disconnect();

@@ -50,7 +50,7 @@ function makeAjv(checkSchemas: boolean): Ajv {
     logger: { log: () => {}, warn: (...args: unknown[]) => void (String(args[0]).includes('option unicode') ? undefined : console.warn(...args)), error: console.error },
   });
   // ajv-formats is CommonJS; its ESM default is the module object whose `default` is the plugin.
-  (addFormats as unknown as { default: (a: Ajv) => void }).default(ajv);
+  addFormats.default(ajv);
   ajv.addVocabulary(['x-assumption']);
   ajv.addSchema(bodiesSchema);
   return ajv;
