@@ -227,6 +227,7 @@ function useFixedErrorCodes(hideSuggestions: boolean): Plugin {
         onExecuteDone: ({ result, setResult }: { result: unknown; setResult: (r: never) => void }) => {
           const r = result as ExecutionResult | null;
           if (!r || typeof r !== 'object' || Symbol.asyncIterator in r || !r.errors?.some((e) => / Did you mean /.test(e.message))) return;
+          // setResult's type is generic over the execution's result type; a copy of that same result goes back.
           setResult({ ...r, errors: r.errors.map(withoutSuggestion) } as never);
         },
       }

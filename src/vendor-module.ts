@@ -56,6 +56,7 @@ export interface VendorModule<S extends VendorSimulator = VendorSimulator> exten
 }
 
 /** `export default defineVendor({ adapter, graphql, simulator, conformance })` in adapters/<vendor>/index.ts. */
+// Any config and key types: a vendor module holds an adapter of its own types, which only its folder uses.
 export function defineVendor<S extends VendorSimulator>(module: Omit<VendorModule<S>, 'vendor' | 'adapter'> & { adapter: Adapter<any, any> }): VendorModule<S> {
   return { ...module, adapter: module.adapter as Adapter, vendor: module.adapter.vendor };
 }

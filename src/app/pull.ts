@@ -62,6 +62,7 @@ export class Settled<T> implements PromiseLike<T> {
 
   then<A = T, B = never>(onFulfilled?: ((value: T) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
     const callback = this.rejected ? onRejected : onFulfilled;
+    // Nothing to map: this settled value is the same result under the type the caller asked for.
     if (!callback) return this as unknown as PromiseLike<A | B>;
     try {
       const out = callback(this.value);

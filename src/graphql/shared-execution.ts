@@ -87,6 +87,7 @@ class GroupEvents implements AsyncIterableIterator<ExecutionResult> {
         r = this.pull.take();
       } catch (err) {
         this.end(DONE);
+        // A Settled is a thenable that settles at once; iterator callers only `await`/`then` it, as a Promise.
         return new Settled(err, true) as unknown as Promise<never>;
       }
       if (r) {
@@ -94,8 +95,10 @@ class GroupEvents implements AsyncIterableIterator<ExecutionResult> {
         try {
           mapped = this.map(r);
         } catch (err) {
+          // A Settled is a thenable that settles at once; iterator callers only `await`/`then` it, as a Promise.
           return new Settled(err, true) as unknown as Promise<never>;
         }
+        // A Settled is a thenable that settles at once; iterator callers only `await`/`then` it, as a Promise.
         return mapped instanceof Promise ? mapped : (new Settled(mapped) as unknown as Promise<IteratorResult<ExecutionResult>>);
       }
     }

@@ -19,6 +19,7 @@ export function useEndableStreams(streams: StreamEnder): Plugin {
       return {
         onSubscribeResult({ result, setResult }) {
           if (!result || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return;
+          // Yoga's setResult is typed for its own result union; an Endable is the same async iterator, made endable on drain.
           setResult(new Endable((result as AsyncIterable<unknown>)[Symbol.asyncIterator](), streams) as never);
         },
       };
