@@ -105,7 +105,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
 /** What prom-client 15 keeps per label set of a Histogram (lib/histogram.js `createBaseValues`). */
 interface HistogramEntry {
   labels: Record<string, string>;
-  bucketValues: Record<number, number>;
+  bucketValues: Record<string, number>;
   sum: number;
   count: number;
 }
@@ -130,7 +130,7 @@ export function childCache(histogram: Histogram<string>) {
   // One level per label: label values are mostly the same string objects call after call, whose
   // hashes V8 keeps, where a joined key would be a new string to hash on every call.
   type Level = Map<string, Level | Slot>;
-  type Slot = { found: { hash: string; entry: HistogramEntry } | null };
+  type Slot = { found: Found | null };
   const root: Level = new Map();
   return (values: string[], seconds: number) => {
     let level = root;
@@ -145,17 +145,17 @@ export function childCache(histogram: Histogram<string>) {
     const slot = at.found;
     if (slot && h.hashMap[slot.hash] === slot.entry && Number.isFinite(seconds)) {
       const e = slot.entry;
-      const bounds = h.upperBounds;
-      let bound = -1;
+      const { bounds, keys } = slot;
+      e.sum += seconds;
+      e.count += 1;
       for (let i = 0; i < bounds.length; i++) {
         if (seconds <= bounds[i]!) {
-          bound = bounds[i]!;
+          // The bucket's key as prom-client's own `bucketValues[bound]` makes it, converted once.
+          const key = keys[i]!;
+          if (Object.prototype.hasOwnProperty.call(e.bucketValues, key)) e.bucketValues[key]! += 1;
           break;
         }
       }
-      e.sum += seconds;
-      e.count += 1;
-      if (Object.prototype.hasOwnProperty.call(e.bucketValues, bound)) e.bucketValues[bound]! += 1;
       return;
     }
     histogram.labels(...values).observe(seconds);
@@ -163,12 +163,20 @@ export function childCache(histogram: Histogram<string>) {
   };
 }
 
-/** The entry prom-client keeps for these label values, with its key in `hashMap`. */
-function entryOf(h: HistogramInternals, values: string[]): { hash: string; entry: HistogramEntry } | null {
+/** A label set's entry in prom-client's `hashMap`, with its key there, and the bucket bounds with their keys in `bucketValues`. */
+interface Found {
+  hash: string;
+  entry: HistogramEntry;
+  bounds: readonly number[];
+  keys: readonly string[];
+}
+
+/** The entry prom-client keeps for these label values. */
+function entryOf(h: HistogramInternals, values: string[]): Found | null {
   if (!h.hashMap || !Array.isArray(h.upperBounds) || !Array.isArray(h.labelNames)) return null;
   for (const hash of Object.keys(h.hashMap)) {
     const entry = h.hashMap[hash]!;
-    if (h.labelNames.every((name, i) => entry.labels?.[name] === values[i])) return { hash, entry };
+    if (h.labelNames.every((name, i) => entry.labels?.[name] === values[i])) return { hash, entry, bounds: h.upperBounds, keys: h.upperBounds.map(String) };
   }
   return null;
 }
