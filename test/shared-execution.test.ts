@@ -1,8 +1,10 @@
-/** Identical subscriptions share each event's execution; different variables or callers do not. */
+/** Identical subscriptions share each event's execution; different variables or callers do not; a pulled stream's events pass every layer at once. */
 import { describe, expect, it } from 'vitest';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { parse, type ExecutionResult } from 'graphql';
 import { useSharedSubscriptionExecution } from '../src/graphql/shared-execution.js';
+import { PULL, type Pullable, type PullChannel, type PullReader } from '../src/app/pull.js';
+import { useEndableStreams, type StreamEnder } from '../src/server/streams.js';
 
 function setup() {
   let resolved = 0;
@@ -74,5 +76,106 @@ describe('shared subscription execution', () => {
     expect(rc!.value).not.toBe(ra!.value);
     expect(s.resolved()).toBe(3);
     await Promise.all([a, b, c].map((it) => it.return?.()));
+  });
+});
+
+/** A source that can be read without waiting (src/app/pull.ts), as a subscriber's feed is. */
+class PulledSource implements AsyncIterableIterator<object>, Pullable<object> {
+  readonly queue: object[] = [];
+  reader: PullReader | null = null;
+  ended = false;
+  push(ev: object) {
+    this.queue.push(ev);
+    this.reader?.wake();
+  }
+  take(): IteratorResult<object> | null {
+    if (this.queue.length) return { value: this.queue.shift()!, done: false };
+    return this.ended ? { value: undefined, done: true } : null;
+  }
+  ready() {
+    return this.queue.length > 0 || this.ended;
+  }
+  next(): Promise<IteratorResult<object>> {
+    throw new Error('a pulled source is read by take()');
+  }
+  return(): Promise<IteratorResult<object>> {
+    this.ended = true;
+    this.reader?.wake();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+}
+
+describe('pulled subscriptions', () => {
+  function setup() {
+    const sources: PulledSource[] = [];
+    const schema = createSchema({
+      typeDefs: 'type Query { ok: Boolean } type Subscription { tick: Tick! } type Tick { n: Int! }',
+      resolvers: {
+        Subscription: {
+          tick: {
+            subscribe: () => {
+              const s = new PulledSource();
+              sources.push(s);
+              return s;
+            },
+            resolve: (ev: { n: number }) => ev,
+          },
+        },
+      },
+    });
+    const streams: StreamEnder = { ended: false, open: new Set() };
+    // Yoga's own plugins (error masking's per-event hook among them) wrap every subscription too.
+    const yoga = createYoga({ schema, plugins: [useSharedSubscriptionExecution(), useEndableStreams(streams)] });
+    const document = parse('subscription { tick { n } }');
+    const subscribe = async (reader: { wake(): void }) => {
+      const { subscribe, contextFactory, schema: s } = yoga.getEnveloped({ request: new Request('http://x/graphql') });
+      const contextValue = await contextFactory();
+      const channel: PullChannel = { attach: (source) => (source.reader = channel), wake: () => reader.wake() };
+      (contextValue as Record<symbol, unknown>)[PULL] = channel;
+      return (await subscribe({ schema: s, document, contextValue })) as AsyncIterableIterator<ExecutionResult>;
+    };
+    return { subscribe, sources, streams };
+  }
+
+  it('hands each event through every layer at once, the same result to every subscriber, and ends at a drain', async () => {
+    const s = setup();
+    const got: Array<Array<IteratorResult<ExecutionResult>>> = [];
+    /** Per subscriber, whether each result came before next() returned. */
+    const atOnce: boolean[][] = [];
+    const subs: AsyncIterableIterator<ExecutionResult>[] = [];
+    for (let i = 0; i < 3; i++) {
+      const mine: Array<IteratorResult<ExecutionResult>> = [];
+      const sync: boolean[] = [];
+      got.push(mine);
+      atOnce.push(sync);
+      // Told an event is there, the reader calls next().
+      const reader = {
+        wake: () => {
+          let returned = false;
+          subs[i]!.next().then((r) => {
+            mine.push(r);
+            sync.push(!returned);
+          });
+          returned = true;
+        },
+      };
+      subs.push(await s.subscribe(reader));
+    }
+    expect(s.sources).toHaveLength(3);
+    const ev = { n: 5 };
+    for (const source of s.sources) source.push(ev);
+    for (const source of s.sources) source.push({ n: 6 });
+    const tick = (n: number) => ({ data: { tick: { n } } });
+    expect(got.map((g) => g.map((r) => r.value))).toEqual([0, 1, 2].map(() => [tick(5), tick(6)]));
+    expect(atOnce).toEqual([0, 1, 2].map(() => [true, true]));
+    expect(got[1]![0]!.value).toBe(got[0]![0]!.value);
+    // A drain ends every stream: the reader is woken and next() says done.
+    expect(s.streams.open.size).toBe(3);
+    for (const e of [...s.streams.open]) e.end();
+    await new Promise((r) => setImmediate(r));
+    expect(got.map((g) => g.at(-1)!.done)).toEqual([true, true, true]);
   });
 });

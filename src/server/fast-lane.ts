@@ -207,6 +207,8 @@ class SseWriter implements PullChannel {
   start(events: AsyncIterator<ExecutionResult>): void {
     const res = this.res;
     this.events = events;
+    // The client may be gone while the subscription started: its 'close' has been and gone.
+    if (res.destroyed) return this.close();
     res.on('close', this.stop);
     res.writeHead(200, SSE_HEADERS);
     // Some clients wait for a first byte before they report the stream open.
