@@ -81,8 +81,8 @@ export interface GatewayOptions {
   logger?: Logger;
   clock?: Clock;
   /**
-   * The clock of the watch hub (polling timers, jitter, observation times) and of the upstream
-   * budgets. @default clock
+   * The clock of the watch hub (polling timers, jitter, observation times), of the upstream
+   * budgets and of the upstream requests' deadlines. @default clock
    */
   statusClock?: Clock;
   /** Replaces the built-in adapters (tests). External adapters from the config are added to these. */
@@ -308,7 +308,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       clock,
       http: (o) => {
         writesObserved = true;
-        return observeWrites(createHttpClient({ ...o, backend: entry.id, logger: backendLogger, observer: observability.upstream }));
+        return observeWrites(createHttpClient({ ...o, backend: entry.id, logger: backendLogger, observer: observability.upstream, clock: options.statusClock ?? clock }));
       },
     });
     backends.set(entry.id, {
