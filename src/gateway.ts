@@ -44,7 +44,7 @@ export interface GatewayOptions {
   clock?: Clock;
   /**
    * The clock of the watch hub (polling timers, jitter, observation times), of the upstream
-   * budgets, of upstream retry waits and of the health cache. @default clock
+   * budgets, of upstream retry waits, of the upstream requests' deadlines and of the health cache. @default clock
    */
   statusClock?: Clock;
   /**

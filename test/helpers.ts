@@ -45,8 +45,9 @@ export interface StackOptions {
   vendors?: string[];
   clock?: ManualClock;
   /**
-   * The clock of the watch hub and the upstream budgets. @default the machine's (the hub polls in
-   * real time); pass `clock` to drive polling by hand
+   * The clock of the watch hub, the upstream budgets and the upstream requests' deadlines.
+   * @default the machine's (the hub polls in real time); pass `clock` to drive polling and
+   * upstream timeouts by hand
    */
   statusClock?: Clock;
   phaseMs?: number;

@@ -5,6 +5,7 @@ import { createHttpClient, codeForStatus, parseRetryAfter } from '../src/http/cl
 import { createRedactor } from '../src/http/redact.js';
 import { startSimulatorServer, type SimulatorServer } from '../src/simulator/server.js';
 import { UpstreamError } from '../src/domain/errors.js';
+import { createManualClock } from '../src/domain/clock.js';
 
 const logger = pino({ level: 'silent' });
 let sim: SimulatorServer;
@@ -35,6 +36,26 @@ async function failure(p: Promise<unknown>): Promise<UpstreamError> {
     return err as UpstreamError;
   }
   throw new Error('expected a failure');
+}
+
+/** Waits (real time: a real socket is waited on) until `cond` holds; the bound only ends a stuck test. */
+async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Whether `p` is still unsettled after a few turns of the event loop. */
+async function stillPending(p: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  p.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+  return !settled;
 }
 
 describe('status → code table', () => {
@@ -123,32 +144,63 @@ describe('upstream client', () => {
     expect(err.retryAfterMs).toBeNull();
   });
 
-  it('bounds a request that never gets an answer', async () => {
+  // Limits far beyond the test's own time: only the clock's moving can end these requests.
+  const LIMIT = 30_000;
+
+  it('bounds a request that never gets an answer: it times out once its clock passes the limit', async () => {
+    const clock = createManualClock();
     sim.inject({ kind: 'hang' });
-    const t0 = Date.now();
-    const err = await failure(client({ retries: 0 }).request({ method: 'GET', path: '/thing' }));
+    const failed = failure(client({ retries: 0, clock, timeoutMs: LIMIT }).request({ method: 'GET', path: '/thing' }));
+    await until('the request to reach the server', () => sim.calls.length === 1);
+    clock.advance(LIMIT - 1);
+    expect(await stillPending(failed)).toBe(true);
+    clock.advance(1);
+    const err = await failed;
     expect(err.code).toBe('UPSTREAM_TIMEOUT');
-    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(err.message).toContain(`within ${LIMIT} ms`);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('keeps each request to its own limit: the shorter one times out first, the other when its own limit passes', async () => {
+    const clock = createManualClock();
+    sim.inject({ kind: 'hang' });
+    const c = client({ retries: 0, clock, timeoutMs: LIMIT });
+    const long = failure(c.request({ method: 'GET', path: '/thing' }));
+    clock.advance(5_000);
+    const short = failure(c.request({ method: 'GET', path: '/thing', timeoutMs: 10_000 }));
+    await until('both requests to reach the server', () => sim.calls.length === 2);
+    clock.advance(10_000);
+    expect((await short).message).toContain('within 10000 ms');
+    expect(await stillPending(long)).toBe(true);
+    clock.advance(LIMIT - 15_000 - 1);
+    expect(await stillPending(long)).toBe(true);
+    clock.advance(1);
+    expect((await long).message).toContain(`within ${LIMIT} ms`);
+    expect(clock.pendingTimers()).toBe(0);
   });
 
   it('bounds the whole request, not each chunk: a body that trickles in forever times out', async () => {
     const http = await import('node:http');
+    let drips = 0;
     const server = http.createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"slow": "');
-      // A byte every 50 ms: never idle long enough for a per-chunk timeout of 300 ms.
-      const drip = setInterval(() => res.write('x'), 50);
+      // A byte every 50 ms: the body never stalls, so only the whole-request deadline ends it.
+      const drip = setInterval(() => (res.write('x'), drips++), 50);
       res.on('close', () => clearInterval(drip));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const { port } = server.address() as { port: number };
     try {
-      const t0 = Date.now();
-      const err = await failure(client({ baseUrl: `http://127.0.0.1:${port}`, retries: 0 }).request({ method: 'GET', path: '/thing' }));
+      const clock = createManualClock();
+      const failed = failure(client({ baseUrl: `http://127.0.0.1:${port}`, retries: 0, clock, timeoutMs: LIMIT }).request({ method: 'GET', path: '/thing' }));
+      await until('a few chunks of the body', () => drips >= 3);
+      clock.advance(LIMIT - 1);
+      expect(await stillPending(failed)).toBe(true);
+      clock.advance(1);
+      const err = await failed;
       expect(err.code).toBe('UPSTREAM_TIMEOUT');
-      expect(err.message).toContain('within 300 ms');
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
-      expect(Date.now() - t0).toBeLessThan(800);
+      expect(err.message).toContain(`within ${LIMIT} ms`);
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

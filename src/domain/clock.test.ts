@@ -9,12 +9,14 @@ describe('manual clock', () => {
     clock.setTimer(() => fired.push(`a@${clock.now()}`), 10);
     const c = clock.setTimer(() => fired.push('c'), 15);
     c.cancel();
+    expect(clock.nextTimerAt()).toBe(1_010);
     clock.advance(9);
     expect(fired).toEqual([]);
     clock.advance(11);
     expect(fired).toEqual(['a@1010', 'b@1020']);
     expect(clock.now()).toBe(1_020);
     expect(clock.pendingTimers()).toBe(0);
+    expect(clock.nextTimerAt()).toBeNull();
   });
 
   it('sleep resolves when time reaches it and rejects when aborted', async () => {

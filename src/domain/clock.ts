@@ -53,6 +53,8 @@ export interface ManualClock extends Clock {
   onChange(listener: () => void): () => void;
   /** Timers not yet fired or cancelled. */
   pendingTimers(): number;
+  /** When the earliest pending timer falls due (clock time), or null when none is pending. */
+  nextTimerAt(): number | null;
 }
 
 /**
@@ -110,6 +112,11 @@ export function createManualClock(start = Date.parse('2026-01-15T09:00:00Z'), se
       return () => listeners.delete(listener);
     },
     pendingTimers: () => timers.size,
+    nextTimerAt() {
+      let at: number | null = null;
+      for (const timer of timers.values()) if (at === null || timer.at < at) at = timer.at;
+      return at;
+    },
   };
   return clock;
 }

@@ -1,7 +1,7 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import { bulkhead, circuitBreaker, ConsecutiveBreaker, handleWhen, BrokenCircuitError, BulkheadRejectedError, CircuitState } from 'cockatiel';
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../domain/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../domain/clock.js';
 import { UpstreamError, type WriteOutcome } from '../domain/errors.js';
 import type { HttpClient, HttpClientSettings, HttpRequest, HttpResponse, QueryValue, RetryAfterHeader, UpstreamCode, VendorErrorFacts } from '../domain/http.js';
 
@@ -12,7 +12,11 @@ export interface HttpClientOptions extends HttpClientSettings {
   logger: Logger;
   /** Told of every attempt, retry wait and circuit change (metrics, traces). */
   observer?: UpstreamObserver;
-  /** Retry waits, their jitter and Retry-After dates (request timeouts run on the machine's time). @default systemClock */
+  /**
+   * Retry waits, their jitter, Retry-After dates and each request's whole-request deadline
+   * (`timeoutMs`): a manual clock moves a held request past it. undici's own connect, headers and
+   * body timeouts are on the machine's time at max(timeoutMs, 60 s), a safety net only. @default systemClock
+   */
   clock?: Clock;
 }
 
@@ -82,8 +86,7 @@ export function buildQuery(query: Record<string, QueryValue> | undefined): strin
  * A whole-request deadline, as the `signal` of an undici request. undici takes an EventEmitter
  * as well as an AbortSignal (it calls `once('abort')` and `removeListener`); Node's AbortSignal
  * with its per-request timer (AbortSignal.timeout) cost about 17 µs of CPU per upstream call in
- * `npm run bench`, this object next to nothing. One sweeping timer aborts what is past due, so
- * the bound is kept to within SWEEP_MS.
+ * `npm run bench`, this object next to nothing.
  */
 class Deadline {
   aborted = false;
@@ -113,35 +116,61 @@ class Deadline {
   }
 }
 
-const SWEEP_MS = 20;
-const deadlines = {
-  pending: new Set<Deadline>(),
-  timer: null as NodeJS.Timeout | null,
+/**
+ * One client's deadlines in flight, on the client's clock: one timer, set for the earliest of
+ * them, aborts every request past due when it fires. A request that ends first only leaves the
+ * set (no timer per request); the timer is dropped when the set is empty.
+ */
+class Deadlines {
+  private readonly pending = new Set<Deadline>();
+  private timer: TimerHandle | null = null;
+  /** When `timer` fires (clock time). */
+  private timerAt = Infinity;
+  constructor(private readonly clock: Clock) {}
+
   track(limitMs: number): Deadline {
-    const d = new Deadline(performance.now() + limitMs);
+    const d = new Deadline(this.clock.now() + limitMs);
     this.pending.add(d);
-    if (!this.timer) {
-      this.timer = setInterval(() => this.sweep(), SWEEP_MS);
-      this.timer.unref();
-    }
+    if (d.at < this.timerAt) this.arm(d.at);
     return d;
-  },
+  }
+
   done(d: Deadline): void {
     this.pending.delete(d);
-  },
-  sweep(): void {
-    const now = performance.now();
+    if (this.pending.size === 0 && this.timer) {
+      this.timer.cancel();
+      this.timer = null;
+      this.timerAt = Infinity;
+    }
+  }
+
+  private arm(at: number): void {
+    this.timer?.cancel();
+    this.timerAt = at;
+    this.timer = this.clock.setTimer(() => this.fire(at), at - this.clock.now());
+  }
+
+  /** The timer set for `at` fired: that much time has passed, whatever the clock reads now. */
+  private fire(at: number): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    const now = Math.max(at, this.clock.now());
+    let next = Infinity;
     for (const d of this.pending) {
-      if (d.at > now) continue;
+      if (d.at > now) {
+        if (d.at < next) next = d.at;
+        continue;
+      }
       this.pending.delete(d);
       d.abort(new DOMException('The upstream call timed out', 'TimeoutError'));
     }
-    if (this.pending.size === 0 && this.timer) {
-      clearInterval(this.timer);
-      this.timer = null;
-    }
-  },
-};
+    if (next !== Infinity && next < this.timerAt) this.arm(next);
+  }
+}
+
+/** undici's own timeouts, on the machine's time: a safety net far beyond any deadline a test moves a manual clock past. */
+const SAFETY_NET_MS = 60_000;
+const safetyNet = (limitMs: number) => Math.max(limitMs, SAFETY_NET_MS);
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const url = new URL(options.baseUrl);
@@ -160,13 +189,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return null;
   };
   const clock = options.clock ?? systemClock;
+  const deadlines = new Deadlines(clock);
   const pool = new Pool(url.origin, {
     connections: options.connections ?? 64,
     pipelining: 1,
     keepAliveTimeout: 30_000,
-    connect: { timeout: Math.min(timeoutMs, 5_000) },
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
+    // Connecting is bounded by each request's deadline (on the clock); these are the safety net.
+    connect: { timeout: safetyNet(timeoutMs) },
+    headersTimeout: safetyNet(timeoutMs),
+    bodyTimeout: safetyNet(timeoutMs),
   });
   const log = options.logger.child({ backend: options.backend });
   // Per backend: a concurrency cap, and a breaker that fails fast while the vendor is down.
@@ -257,8 +288,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           body,
           // undici types it AbortSignal | EventEmitter, and calls only once/removeListener on it (Deadline above).
           signal: deadline as never,
-          headersTimeout: limit,
-          bodyTimeout: limit,
+          headersTimeout: safetyNet(limit),
+          bodyTimeout: safetyNet(limit),
         });
       } catch (err) {
         throw networkError(req, err, limit, isWrite);
