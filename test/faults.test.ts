@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { startStack, dataOf, watchSimulator, type GqlResult, type Stack } from './helpers.js';
+import { startStack, dataOf, conformanceOf, watchSimulator, type GqlResult, type Stack } from './helpers.js';
 import { createManualClock, type ManualClock } from '../src/domain/clock.js';
 import type { Fault, FaultRule, SimulatorServer, VendorSimulator } from '../src/simulator/server.js';
 import { ERROR_CODES } from '../src/domain/errors.js';
@@ -60,7 +60,7 @@ const ITEM_PATH: Record<Vendor, string> = {
 
 const GET = `query($id: ID!) { modelDeployment(id: $id) { id } }`;
 
-const idOf = (stack: Stack, vendor: Vendor) => `${vendor}:${stack.sims[vendor]!.conformance.existingKey}`;
+const idOf = (_stack: Stack, vendor: Vendor) => `${vendor}:${conformanceOf(vendor).existingKey}`;
 
 function expectFixedCodes(r: GqlResult) {
   for (const e of r.body.errors ?? []) expect(ERROR_CODES, JSON.stringify(e)).toContain(e.extensions?.code);
