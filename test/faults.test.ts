@@ -486,7 +486,7 @@ describe('each fault kind on the write alone, per vendor: typed, outcome told, s
 });
 
 describe('the list across vendors when one backend is down', () => {
-  it.concurrent.each(VENDORS)('%s down: the others’ deployments, plus an error naming %s', async (vendor) => {
+  it.concurrent.each(VENDORS)('%s down: the others’ deployments, plus an error naming that backend', async (vendor) => {
     const stack = await startStack();
     try {
       const LIST = `{ modelDeployments(first: 500) { totalCount edges { node { id backend } } failures { backend code message } } }`;
