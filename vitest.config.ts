@@ -12,8 +12,9 @@ export default defineConfig({
     exclude: ['node_modules/**', 'test/bench/**'],
     // Scans what each test file logged, answered and printed for every configured secret.
     setupFiles: ['test/setup-secret-scan.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
+    // Guards against a hang, not limits on speed: a busy machine may take several times as long.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
     pool: 'forks',
     // Both cores: most test time is spent waiting on sockets and child processes, not computing.
     maxWorkers: 2,

@@ -325,7 +325,7 @@ function checkUpdateResults(body: any, count: number, targetVendor: (i: number) 
 // fast-check's seed is printed on failure; a run is reproducible with `seed` and `path`.
 const RUNS = { ids: 30, updates: 12, wrongTypes: 40 };
 
-describe('hostile input through GraphQL over HTTP', () => {
+describe('hostile input through GraphQL over HTTP', { timeout: 180_000 }, () => {
   it('IDs: never a 5xx or an untyped error, never a request outside the vendors’ routes', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(anyId, { minLength: 60, maxLength: 120 }), async (ids) => {
