@@ -1,4 +1,4 @@
-import { Pool, errors as undiciErrors } from 'undici';
+import { Pool, errors as undiciErrors } from './undici.js';
 import { bulkhead, circuitBreaker, ConsecutiveBreaker, handleWhen, BrokenCircuitError, BulkheadRejectedError, CircuitState } from 'cockatiel';
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type TimerHandle } from '../domain/clock.js';
