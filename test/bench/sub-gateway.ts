@@ -5,7 +5,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { parseConfig } from '../../src/config.js';
 import { createGateway } from '../../src/gateway.js';
 import { startServer } from '../../src/server/index.js';
@@ -18,9 +19,27 @@ const server = await startServer(gateway, { port: 0 });
 // Descriptors are the first wall at 10,000 subscribers: say what this process may open.
 const fdLimit = Number(/Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? NaN);
 
+// `?profile=start` and `?profile=<file>` (stop, and write there): a CPU profile of part of a run.
+let profiler: Session | null = null;
 const stats = http.createServer((req, res) => {
   // With --expose-gc, `?gc` tells live memory from garbage not yet collected.
   if (req.url?.includes('gc') && typeof globalThis.gc === 'function') globalThis.gc();
+  const profile = new URL(req.url ?? '/', 'http://x').searchParams.get('profile');
+  if (profile === 'start' && !profiler) {
+    profiler = new Session();
+    profiler.connect();
+    profiler.post('Profiler.enable', () => profiler!.post('Profiler.start', () => res.end('{}')));
+    return;
+  }
+  if (profile && profile !== 'start' && profiler) {
+    profiler.post('Profiler.stop', (err, r) => {
+      if (!err) writeFileSync(profile, JSON.stringify(r.profile));
+      profiler!.disconnect();
+      profiler = null;
+      res.end('{}');
+    });
+    return;
+  }
   res.setHeader('content-type', 'application/json');
   const hub = gateway.runtime.hub;
   res.end(JSON.stringify({ hub: hub?.stats() ?? {}, subscriptions: hub ? subscriptionStats(hub) : null, memory: process.memoryUsage() }));

@@ -7,7 +7,9 @@
  * gateway RSS, and how long a status change takes to reach every subscriber; then the same
  * delivery from a bare node:http server (sse-floor.ts), the floor on this machine.
  * Environment: BENCH_SUBSCRIBERS=10,1000 (levels), BENCH_GATEWAY_NODE_ARGS="--cpu-prof" (or
- * --heapsnapshot-signal=SIGUSR2, --expose-gc) for profiling the gateway.
+ * --heapsnapshot-signal=SIGUSR2, --expose-gc) for profiling the gateway; its stats port also takes
+ * `?profile=start` and `?profile=<file>` to profile part of a run (sub-gateway.ts). What one
+ * subscriber costs without sockets, quick and steady on a busy machine: sub-pipeline.ts.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
