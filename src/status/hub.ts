@@ -210,9 +210,11 @@ export class WatchHub {
     };
   }
 
-  /** Backends being polled now: watchers, polls made, availability. */
-  stats(): Record<string, { watches: number; polls: number; unavailable: boolean; owner: boolean }> {
-    return Object.fromEntries([...this.byBackend].map(([id, bw]) => [id, { watches: bw.listeners.size, polls: bw.polls, unavailable: bw.unavailable, owner: bw.owner }]));
+  /** Backends being polled now: watchers, polls made, whether one is under way, availability. */
+  stats(): Record<string, { watches: number; polls: number; polling: boolean; unavailable: boolean; owner: boolean }> {
+    return Object.fromEntries(
+      [...this.byBackend].map(([id, bw]) => [id, { watches: bw.listeners.size, polls: bw.polls, polling: bw.polling !== null, unavailable: bw.unavailable, owner: bw.owner }]),
+    );
   }
 
   /** What this instance's subscribers of the backend were told while it is down; null when it is up. */
