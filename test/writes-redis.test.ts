@@ -21,7 +21,7 @@ import { sse } from './sub-clients.js';
 import { redisServer, requireService } from './services.js';
 import { freePort, pingOnce, startGateway } from './redis-server.js';
 import { Redis } from 'ioredis';
-import { systemClock } from '../src/domain/clock.js';
+import { createManualClock, systemClock, type Clock, type ManualClock } from '../src/domain/clock.js';
 import { createRedisWriteLock } from '../src/app/write-lock.js';
 import { ConflictError } from '../src/domain/errors.js';
 
@@ -143,19 +143,63 @@ describe.skipIf(!hasRedis)('the Redis write lock', () => {
   };
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+  /**
+   * Awaits `p` while moving `clock` through the timers due within `shortMs` (retry pauses), one at
+   * a time, letting Redis answer in between (real time only for the socket; no bound on it).
+   */
+  async function onClock<T>(clock: ManualClock, p: Promise<T>, shortMs: number): Promise<T> {
+    let settled = false;
+    p.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    while (!settled) {
+      const due = clock.nextTimerAt();
+      if (due !== null && due - clock.now() <= shortMs) clock.advance(due - clock.now());
+      await pause(2);
+    }
+    return p;
+  }
+
   it('two instances never hold one key at once: the lease is renewed while a write outlasts it', async () => {
-    // A lease far shorter than the work: without renewal the second instance would get in.
-    const one = createRedisWriteLock(client(), { clock: systemClock, logger, leaseMs: 150 });
-    const two = createRedisWriteLock(client(), { clock: systemClock, logger, leaseMs: 150 });
+    // Leases run out on Redis's time, renewals fall due on the instances' clock. The lease is far
+    // longer than the test, so Redis never ends it by itself; before each renewal the key is made
+    // to look nearly run out, and the renewal is seen putting its time back.
+    const LEASE_MS = 90_000;
+    const clock = createManualClock();
+    let renewalsArmed = 0;
+    const oneClock: Clock = {
+      ...clock,
+      setTimer: (fn, ms) => {
+        if (ms === LEASE_MS / 3) renewalsArmed++;
+        return clock.setTimer(fn, ms);
+      },
+    };
+    const raw = client();
+    const key = 'model-gateway:write-lock:dep-1';
+    const one = createRedisWriteLock(client(), { clock: oneClock, logger, leaseMs: LEASE_MS });
+    const two = createRedisWriteLock(client(), { clock, logger, leaseMs: LEASE_MS, waitMs: 10 * LEASE_MS });
     const events: string[] = [];
+    let finish!: () => void;
     const first = one.run('dep-1', async () => {
       events.push('one:start');
-      await pause(700);
+      await new Promise<void>((r) => (finish = r));
       events.push('one:end');
     });
-    await pause(50);
+    await eventually(async () => events.includes('one:start'), 20_000, 'the first write to hold the lock');
     const second = two.run('dep-1', async () => void events.push('two:start'));
-    await Promise.all([first, second]);
+    // The write outlasts three leases of the clock; the second instance keeps trying meanwhile.
+    for (let i = 1; i <= 9; i++) {
+      await eventually(async () => renewalsArmed === i, 20_000, `renewal ${i} to be due`);
+      await raw.pexpire(key, 30_000);
+      clock.advance(LEASE_MS / 3);
+      await eventually(async () => (await raw.pttl(key)) > 30_000, 20_000, `renewal ${i}`);
+    }
+    expect(events).toEqual(['one:start']);
+    finish();
+    await first;
+    // The second instance takes the lock at its next try.
+    await onClock(clock, second, 50);
     expect(events).toEqual(['one:start', 'one:end', 'two:start']);
   });
 
@@ -172,21 +216,39 @@ describe.skipIf(!hasRedis)('the Redis write lock', () => {
   });
 
   it('a waiter on another instance that outwaits the bound gets ConflictError and never runs', async () => {
-    const one = createRedisWriteLock(client(), { clock: systemClock, logger });
-    const two = createRedisWriteLock(client(), { clock: systemClock, logger, waitMs: 200 });
+    const clock = createManualClock();
+    const one = createRedisWriteLock(client(), { clock, logger });
+    const two = createRedisWriteLock(client(), { clock, logger, waitMs: 200 });
     let ran = false;
-    const first = one.run('dep-3', () => pause(800));
-    await pause(50);
-    const err = await two
-      .run('dep-3', async () => {
-        ran = true;
-      })
-      .then(
-        () => null,
-        (e) => e,
-      );
+    let finish!: () => void;
+    let holding = false;
+    const first = one.run(
+      'dep-3',
+      () =>
+        new Promise<void>((r) => {
+          holding = true;
+          finish = r;
+        }),
+    );
+    await eventually(async () => holding, 20_000, 'the first write to hold the lock');
+    const from = clock.now();
+    const err = await onClock(
+      clock,
+      two
+        .run('dep-3', async () => {
+          ran = true;
+        })
+        .then(
+          () => null,
+          (e) => e,
+        ),
+      50,
+    );
     expect(err).toBeInstanceOf(ConflictError);
     expect(ran).toBe(false);
+    // Refused when its clock reached the bound: its last pause ends there.
+    expect(clock.now() - from).toBe(200);
+    finish();
     await first;
     expect(await two.run('dep-3', async () => 'free again')).toBe('free again');
   });

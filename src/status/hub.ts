@@ -218,13 +218,13 @@ export class WatchHub {
   }
 
   /**
-   * Backends being polled now: watchers, polls begun, polls ended, availability. A poll has ended
-   * once what it read is published: on the in-memory pubsub, its events reach the listeners before
-   * the next turn of the event loop.
+   * Backends being polled now: watchers, polls begun, polls ended, whether one is under way,
+   * availability. A poll has ended once what it read is published: on the in-memory pubsub, its
+   * events reach the listeners before the next turn of the event loop.
    */
-  stats(): Record<string, { watches: number; polls: number; polled: number; unavailable: boolean; owner: boolean }> {
+  stats(): Record<string, { watches: number; polls: number; polled: number; polling: boolean; unavailable: boolean; owner: boolean }> {
     return Object.fromEntries(
-      [...this.byBackend].map(([id, bw]) => [id, { watches: bw.listeners.size, polls: bw.polls, polled: bw.polled, unavailable: bw.unavailable, owner: bw.owner }]),
+      [...this.byBackend].map(([id, bw]) => [id, { watches: bw.listeners.size, polls: bw.polls, polled: bw.polled, polling: bw.polling !== null, unavailable: bw.unavailable, owner: bw.owner }]),
     );
   }
 
