@@ -23,6 +23,7 @@ function fromFiles(): Parts | null {
     require('undici/lib/global.js');
     if (typeof api.request !== 'function' || typeof Pool !== 'function' || typeof errors?.UndiciError !== 'function') return null;
     Object.assign(Dispatcher.prototype, api);
+    // A required file is typed by hand here: its class, for instanceof, is only known to be a constructor.
     return Pool.prototype instanceof (Dispatcher as unknown as new () => object) ? { Pool, errors } : null;
   } catch {
     return null;
