@@ -47,6 +47,8 @@ export interface GatewayOptions {
    * budgets, of upstream retry waits, of the upstream requests' deadlines and of the health cache. @default clock
    */
   statusClock?: Clock;
+  /** The clock of the upstream HTTP clients (retry waits, request deadlines). @default statusClock */
+  upstreamClock?: Clock;
   /**
    * Replaces the built-in vendors (tests). A bare adapter is a vendor without a GraphQL part.
    * External adapters from the config are added to these.
@@ -306,7 +308,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       clock,
       http: (o) => {
         writesObserved = true;
-        return observeWrites(createHttpClient({ ...o, backend: entry.id, logger: backendLogger, observer: observability.upstream, clock: options.statusClock ?? clock }));
+        return observeWrites(createHttpClient({ ...o, backend: entry.id, logger: backendLogger, observer: observability.upstream, clock: options.upstreamClock ?? options.statusClock ?? clock }));
       },
     });
     backends.set(entry.id, {

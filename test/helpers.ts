@@ -50,6 +50,8 @@ export interface StackOptions {
    * upstream timeouts by hand
    */
   statusClock?: Clock;
+  /** The clock of the gateway's upstream clients (retry waits, deadlines). @default statusClock */
+  upstreamClock?: Clock;
   phaseMs?: number;
   /** Extra simulators (e.g. a toy vendor) with their backend ids. */
   extraSims?: Record<string, VendorSimulator>;
@@ -177,6 +179,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const gateway = await createGateway(config, {
     clock,
     statusClock: options.statusClock ?? systemClock,
+    upstreamClock: options.upstreamClock,
     logger: options.logger ?? defaultLogger(source, logs),
     // The built-in registry is the gateway's default; any other is handed over as the gateway's adapters.
     adapters: options.adapters ?? (registry === builtInVendors ? undefined : registry),
