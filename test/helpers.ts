@@ -240,8 +240,8 @@ export async function until(what: string, cond: () => boolean, timeoutMs = 30_00
   }
 }
 
-/** Polls of a backend the hub has ended (0 while it is not watched). */
-export const polled = (hub: WatchHub, backend: string): number => hub.stats()[backend]?.polled ?? 0;
+/** Polls of a backend the hub has ended since it started (a watch that ended since keeps its count). */
+export const polled = (hub: WatchHub, backend: string): number => hub.polledSinceStart(backend);
 
 /** Whether no poll of the hub is under way. */
 export const hubIdle = (hub: WatchHub): boolean => Object.values(hub.stats()).every((s) => s.polls === s.polled);

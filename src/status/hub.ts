@@ -141,6 +141,8 @@ export class WatchHub {
   private readonly byBackend = new Map<string, BackendWatch>();
   /** When each backend's last poll began: outlives its watches, so churn cannot add polls. */
   private readonly lastPollAt = new Map<string, number>();
+  /** Polls ended per backend since the hub started: outlives its watches too. */
+  private readonly pollsEnded = new Map<string, number>();
   private closed = false;
   readonly clock: Clock;
   private readonly ownership: PollOwnership;
@@ -226,6 +228,14 @@ export class WatchHub {
     return Object.fromEntries(
       [...this.byBackend].map(([id, bw]) => [id, { watches: bw.listeners.size, polls: bw.polls, polled: bw.polled, polling: bw.polling !== null, unavailable: bw.unavailable, owner: bw.owner }]),
     );
+  }
+
+  /**
+   * Polls of the backend ended since the hub started, whether it is watched now or not: a count
+   * that a poll's own outcome (its last subscriber leaving on the event it published) cannot reset.
+   */
+  polledSinceStart(backend: string): number {
+    return this.pollsEnded.get(backend) ?? 0;
   }
 
   /** What this instance's subscribers of the backend were told while it is down; null when it is up. */
@@ -550,6 +560,7 @@ export class WatchHub {
       return await this.readAndPublish(bw);
     } finally {
       bw.polled += 1;
+      this.pollsEnded.set(bw.backend.id, (this.pollsEnded.get(bw.backend.id) ?? 0) + 1);
     }
   }
 
