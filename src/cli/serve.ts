@@ -77,18 +77,7 @@ export async function serve(opts: ServeOptions, env = process.env): Promise<void
   const server = await startServer(gateway, { host: config.server.host, port: config.server.port, boardAtRoot: Boolean(demo) });
   // The banner is for people: on stderr, so that stdout carries only the JSON log lines.
   const out = process.stderr;
-  out.write(`\nmodel-gateway is listening on ${server.url}\n`);
-  if (config.server.graphiql) out.write(`GraphiQL: open ${server.url} in a browser\n`);
-  out.write(`Status board: open ${new URL(demo ? '/' : '/board', server.url)} in a browser\n`);
-  if (demo) {
-    out.write(`\nDEMO MODE: no config given, so the gateway serves the built-in vendor simulators:\n`);
-    for (const sim of Object.values(demo.simulators)) out.write(`  ${sim.vendor.padEnd(11)} ${sim.url}\n`);
-    out.write(`\nWARNING: demo mode is OPEN: no API key is required. Use --config with an auth section in production.\n`);
-  } else if (!config.auth) {
-    out.write(`\nWARNING: the config has no auth section: the API is OPEN to anyone who can reach ${config.server.host}:${server.port}.\n`);
-  }
-  out.write(`\nTry:\n  curl -s ${server.url} -H 'content-type: application/json' \\\n    -d '{"query":"{ modelDeployments(first: 5) { edges { node { id vendor name status } } } }"}'\n\n`);
-
+  // Ready for a signal before the banner: whoever reads it may interrupt at once.
   // First signal: drain (bounded by server.drainTimeoutMs), exit 0 when everything finished in
   // time. A second signal exits at once.
   let stopping = false;
@@ -105,4 +94,16 @@ export async function serve(opts: ServeOptions, env = process.env): Promise<void
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  out.write(`\nmodel-gateway is listening on ${server.url}\n`);
+  if (config.server.graphiql) out.write(`GraphiQL: open ${server.url} in a browser\n`);
+  out.write(`Status board: open ${new URL(demo ? '/' : '/board', server.url)} in a browser\n`);
+  if (demo) {
+    out.write(`\nDEMO MODE: no config given, so the gateway serves the built-in vendor simulators:\n`);
+    for (const sim of Object.values(demo.simulators)) out.write(`  ${sim.vendor.padEnd(11)} ${sim.url}\n`);
+    out.write(`\nWARNING: demo mode is OPEN: no API key is required. Use --config with an auth section in production.\n`);
+  } else if (!config.auth) {
+    out.write(`\nWARNING: the config has no auth section: the API is OPEN to anyone who can reach ${config.server.host}:${server.port}.\n`);
+  }
+  out.write(`\nTry:\n  curl -s ${server.url} -H 'content-type: application/json' \\\n    -d '{"query":"{ modelDeployments(first: 5) { edges { node { id vendor name status } } } }"}'\n\n`);
 }

@@ -30,6 +30,13 @@ export function registerSimulate(program: Command, io: CliIo): void {
         sims.push(await builtInVendors.find((m) => m.vendor === v)!.simulator({ port: port || undefined, seed: true }));
         if (port) port += 1;
       }
+      // Ready for a signal before saying it is serving: whoever reads the banner may interrupt at once.
+      const stop = async () => {
+        await Promise.allSettled(sims.map((s) => s.close()));
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop());
+      process.on('SIGTERM', () => void stop());
       const summary = Object.fromEntries(sims.map((s) => {
         const { vendor: _v, ...rest } = s.backendConfig;
         return [s.vendor, rest];
@@ -39,11 +46,5 @@ export function registerSimulate(program: Command, io: CliIo): void {
         for (const [vendor, cfg] of Object.entries(summary)) io.stdout.write(`${vendor}: ${JSON.stringify(cfg)}\n`);
         io.stderr.write('Serving until interrupted (Ctrl-C).\n');
       }
-      const stop = async () => {
-        await Promise.allSettled(sims.map((s) => s.close()));
-        process.exit(0);
-      };
-      process.on('SIGINT', () => void stop());
-      process.on('SIGTERM', () => void stop());
     });
 }
