@@ -21,5 +21,5 @@ EXPOSE 4000
 # Config: mount a file and set MODEL_GATEWAY_CONFIG=/etc/model-gateway/config.yaml; secrets come
 # from the environment (${NAME} in the file). Without a config the gateway runs its demo.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "/app/node_modules/model-gateway/dist/src/bin.js"]
+ENTRYPOINT ["node", "/app/node_modules/model-gateway/dist/bundle/bin.js"]
 CMD ["serve"]

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The package's binary (dist/src/bin.js): the compiled CLI.
+// The CLI's entry. The package's binary is its bundle (dist/bundle/bin.js, scripts/bundle.mjs).
 import './cli/main.js';

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtInVendors } from '../adapters/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string; bin: Record<string, string> };
 const INSTALL_TIMEOUT_MS = 600_000;
 /** A real process must start: generous, since the machine's cores may be busy. */
 const START_TIMEOUT_MS = 60_000;
@@ -87,7 +87,8 @@ async function readyz(base: string): Promise<{ status: number; body: { status: s
 
 describe('the packed package', () => {
   it('holds compiled JavaScript and declarations, no TypeScript sources or tests', () => {
-    expect(packedFiles).toContain('dist/src/bin.js');
+    expect(packedFiles).toContain('dist/bundle/bin.js');
+    expect(pkg.bin['model-gateway']).toBe('dist/bundle/bin.js');
     expect(packedFiles).toContain('dist/src/index.d.ts');
     expect(packedFiles).toContain('package.json');
     const sources = packedFiles.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { runLoad } from './load.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const compiled = ['dist/src/bin.js'];
+// The package's binary, as `npm start` and an installed package run it.
+const compiled = ['dist/bundle/bin.js'];
 const sources = ['bin/model-gateway.js'];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
