@@ -238,20 +238,23 @@ export const ConfigurationSchema = z.looseObject({
 });
 
 /** One AI model as GET and list return it (seed 002). The single definition of the read shape. */
+// In the order the vendor sends the fields (seed 002's example replies, the simulator's
+// transcription), which is the order zod gives them back in: a reply that keeps its contract is
+// then read as it is, without a copy (src/domain/reader.ts).
 export const DeploymentSchema = z.looseObject({
-  id: z.string(),
-  projectId: z.string(),
-  // Kept as sent: an unknown word maps to UNKNOWN with the word in vendorStatus (mapping.ts).
-  status: lenient(z.string()),
   name: lenient(z.string()),
   description: lenient(z.string()),
   tags: lenient(z.array(z.string())),
   spec: lenient(z.looseObject({ type: lenient(z.string()), configuration: lenient(ConfigurationSchema) })),
+  id: z.string(),
+  projectId: z.string(),
   entityId: lenient(z.string()),
   entityType: lenient(z.string()),
   creatorId: lenient(z.string()),
   dns: lenient(z.looseObject({ base: z.string(), zone: z.string() })),
   ports: lenient(z.array(PortSchema)),
+  // Kept as sent: an unknown word maps to UNKNOWN with the word in vendorStatus (mapping.ts).
+  status: lenient(z.string()),
   deploymentConfiguration: lenient(z.looseObject({ id: z.string(), createdAt: lenient(z.string()) })),
   createdAt: lenient(z.string()),
   updatedAt: lenient(z.string()),
@@ -295,18 +298,18 @@ const configuration = R.looseObject({
   architecture: R.lenient(R.looseObject({ type: R.lenient(R.string), workerConfig: R.lenient(R.looseObject({})) })),
 });
 const deployment = R.looseObject({
-  id: R.required(R.string),
-  projectId: R.required(R.string),
-  status: R.lenient(R.string),
   name: R.lenient(R.string),
   description: R.lenient(R.string),
   tags: R.lenient(R.array(R.string)),
   spec: R.lenient(R.looseObject({ type: R.lenient(R.string), configuration: R.lenient(configuration) })),
+  id: R.required(R.string),
+  projectId: R.required(R.string),
   entityId: R.lenient(R.string),
   entityType: R.lenient(R.string),
   creatorId: R.lenient(R.string),
   dns: R.lenient(R.looseObject({ base: R.required(R.string), zone: R.required(R.string) })),
   ports: R.lenient(R.array(port)),
+  status: R.lenient(R.string),
   deploymentConfiguration: R.lenient(R.looseObject({ id: R.required(R.string), createdAt: R.lenient(R.string) })),
   createdAt: R.lenient(R.string),
   updatedAt: R.lenient(R.string),

@@ -79,6 +79,36 @@ describe('Northflank: the hot-path reader reads exactly as DeploymentSchema', ()
     expect(refused).toBeGreaterThan(100);
   });
 
+  it('reads a reply that keeps the contract as it is (no copy), and copies one it must change or reorder', () => {
+    let kept = 0;
+    let copied = 0;
+    fc.assert(
+      fc.property(fc.oneof(shaped, mutated(shaped).map((m) => m.value)), (v) => {
+        const fast = readDeploymentFast(v);
+        if (fast === FAIL) return;
+        if (fast === v) kept++;
+        else copied++;
+      }),
+      { numRuns: 2_000 },
+    );
+    expect(kept).toBeGreaterThan(100);
+    expect(copied).toBeGreaterThan(100);
+    // In the contract's order, nothing to change: the value itself.
+    const inOrder = JSON.parse('{"name":"n","tags":["x"],"id":"a","projectId":"p","status":"ACTIVE","extra":1}');
+    expect(readDeploymentFast(inOrder)).toBe(inOrder);
+    // An unknown key before a known one: zod's order (known keys first), so a copy.
+    const reordered = JSON.parse('{"extra":1,"id":"a","projectId":"p"}');
+    const read = readDeploymentFast(reordered);
+    expect(read).not.toBe(reordered);
+    expect(Object.keys(read as object)).toEqual(['id', 'projectId', 'extra']);
+    // A tag of the wrong type: the list reads as absent, so the item is a copy; the input is untouched.
+    const wrongTag = JSON.parse('{"id":"a","projectId":"p","tags":[1]}');
+    const fixed = readDeploymentFast(wrongTag) as Record<string, unknown>;
+    expect(fixed).not.toBe(wrongTag);
+    expect(fixed.tags).toBeUndefined();
+    expect(wrongTag.tags).toEqual([1]);
+  });
+
   it('values as JSON.parse gives them: an own `__proto__` key is dropped as zod drops it, neighbours kept', () => {
     const v = JSON.parse('{"id":"a","projectId":"p","__proto__":{"x":1},"extra":2,"dns":{"base":"b","zone":"z","__proto__":[]},"ports":[{"__proto__":1,"id":"p1"}]}');
     expect(disagreement(v)).toBeNull();

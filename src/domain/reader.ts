@@ -63,21 +63,30 @@ export function nullable<T>(read: Reader<T>): Reader<T | null> {
   return Object.assign(reader, { parts: { nullable: read as Reader<unknown> } });
 }
 
-/** `z.array(schema)`: a new array of the items read, or FAIL when one fails. */
+/**
+ * `z.array(schema)`: the items read, or FAIL when one fails. The input itself when every item
+ * reads as itself (as it does for a vendor's JSON that keeps its contract): a copy is made only
+ * from the first item that reads as something else.
+ */
 export function array<T>(read: Reader<T>): Reader<T[]> {
   const refs = new Map<unknown, string>([[FAIL, 'FAIL']]);
   const item = readInto(read, refs, 'return FAIL;');
   const reader = compile<T[]>(
     refs,
     `if (!Array.isArray(v)) return FAIL;
-    const out = new Array(v.length);
+    let out = null;
     let x;
     for (let i = 0; i < v.length; i++) {
       x = v[i];
       ${item}
-      out[i] = x;
+      if (out !== null) out[i] = x;
+      else if (x !== v[i] || !(i in v)) {
+        out = new Array(v.length);
+        for (let j = 0; j < i; j++) out[j] = v[j];
+        out[i] = x;
+      }
     }
-    return out;`,
+    return out === null ? v : out;`,
   );
   return Object.assign(reader, { parts: { array: read as Reader<unknown> } });
 }
@@ -99,24 +108,45 @@ export function required<T>(read: Reader<T>): Field<T> {
  * `z.looseObject(shape)`: an object that is not an array; the shape's keys first, in shape
  * order, then every other key of the input in its own order (values as they are), except
  * `__proto__` (which would replace the result's prototype).
+ *
+ * That is the input itself when it is a plain object whose fields all read as themselves and
+ * whose keys already come in that order, as a vendor's JSON that keeps its contract does: then
+ * nothing is allocated (a list of fifty items is read without a copy of each). Otherwise a copy.
  */
 export function looseObject(shape: Record<string, Field<unknown>>): Reader<Record<string, unknown>> {
   const keys = Object.keys(shape);
   if (keys.includes('__proto__')) throw new Error('a reader cannot have a `__proto__` field (zod does not read it either)');
-  const refs = new Map<unknown, string>([[FAIL, 'FAIL']]);
-  const fields = keys.map((key) => {
+  const refs = new Map<unknown, string>([[FAIL, 'FAIL'], [Object.prototype, 'PLAIN']]);
+  const reads = keys.map((key, i) => {
     const k = JSON.stringify(key);
     const { read, lenient } = shape[key]!;
     return lenient
-      ? `if (${k} in v) { x = v[${k}]; ${readInto(read, refs, 'x = undefined;')} out[${k}] = x; }`
-      : `if (!(${k} in v)) return FAIL; x = v[${k}]; ${readInto(read, refs, 'return FAIL;')} out[${k}] = x;`;
+      ? `const p${i} = ${k} in v; let f${i}; if (p${i}) { x = v[${k}]; ${readInto(read, refs, 'x = undefined;')} f${i} = x; if (x !== v[${k}]) same = false; }`
+      : `if (!(${k} in v)) return FAIL; x = v[${k}]; ${readInto(read, refs, 'return FAIL;')} const f${i} = x; if (x !== v[${k}]) same = false;`;
   });
+  const stores = keys.map((key, i) => (shape[key]!.lenient ? `if (p${i}) out[${JSON.stringify(key)}] = f${i};` : `out[${JSON.stringify(key)}] = f${i};`));
   const reader = compile<Record<string, unknown>>(
     refs,
     `if (typeof v !== 'object' || v === null || Array.isArray(v)) return FAIL;
-    const out = {};
     let x;
-    ${fields.join('\n    ')}
+    let same = Object.getPrototypeOf(v) === PLAIN;
+    ${reads.join('\n    ')}
+    if (same) {
+      // The shape's keys first, in its order, then the others; no own __proto__.
+      let at = -1;
+      let other = false;
+      for (const key in v) {
+        switch (key) {
+          ${keys.map((k, i) => `case ${JSON.stringify(k)}: if (other || at >= ${i}) same = false; at = ${i}; break;`).join('\n          ')}
+          case '__proto__': same = false; break;
+          default: other = true;
+        }
+        if (!same) break;
+      }
+      if (same) return v;
+    }
+    const out = {};
+    ${stores.join('\n    ')}
     for (const key in v) {
       switch (key) {
         ${[...keys, '__proto__'].map((k) => `case ${JSON.stringify(k)}:`).join(' ')}
