@@ -50,7 +50,7 @@ async function startupSection(runs: number) {
   const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
   const rows: [string, number, number][] = [];
-  for (const [label, entry] of [['compiled (dist/)', compiled], ['sources via tsx', sources]] as const) {
+  for (const [label, entry] of [['package (dist/bundle)', compiled], ['sources via tsx', sources]] as const) {
     const first: number[] = [];
     const help: number[] = [];
     for (let i = 0; i < runs; i++) {
