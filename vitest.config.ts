@@ -12,6 +12,8 @@ export default defineConfig({
     exclude: ['node_modules/**', 'test/bench/**'],
     // Scans what each test file logged, answered and printed for every configured secret.
     setupFiles: ['test/setup-secret-scan.ts'],
+    // The CLI bundled from the sources for the tests' child processes (test/binary.ts).
+    globalSetup: ['test/global-setup.ts'],
     // Guards against a hang, not limits on speed: a busy machine may take several times as long.
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -3,11 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dataOf, startStack } from './helpers.js';
 
-const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
+import { bin } from './binary.js';
 const dir = mkdtempSync(join(tmpdir(), 'model-gateway-audit-'));
 const file = join(dir, 'audit', 'writes.jsonl');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

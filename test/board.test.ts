@@ -17,6 +17,7 @@ import { buildBoard } from '../web/board/build.mjs';
 import { createBoardHandler } from '../src/board/assets.js';
 import { chromium, requireService } from './services.js';
 import { startStack, dataOf, type Stack } from './helpers.js';
+import { bin } from './binary.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const SCREENSHOT = path.join(root, 'docs/board.png');
@@ -494,7 +495,7 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
   });
 
   it('`npm start` (demo mode) prints the board URL, and the board there shows the three vendors', async () => {
-    const child = spawn(process.execPath, [path.join(root, 'bin/model-gateway.js'), 'serve'], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'serve'], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));

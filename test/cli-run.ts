@@ -6,7 +6,6 @@
  */
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { runCli, SERVING_COMMANDS, commandOf } from '../src/cli/run.js';
 import type { CliIo } from '../src/cli/io.js';
@@ -14,7 +13,9 @@ import { systemClock, type Clock } from '../src/domain/clock.js';
 import type { Stack } from './helpers.js';
 import { capture } from './secret-capture.js';
 
-export const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
+import { bin } from './binary.js';
+
+export { bin };
 
 export interface Run {
   code: number | null;

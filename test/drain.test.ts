@@ -4,7 +4,6 @@
  * closed with 1001, new connections are refused during the drain, and the process exits 0.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +13,7 @@ import { createNorthflankSimulator, type NorthflankSimulator } from '../adapters
 import { watchSimulator } from './helpers.js';
 import { capture } from './secret-capture.js';
 
-const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
+import { bin } from './binary.js';
 const ID = 'northflank:default-project/deepseek-v3-deployment';
 /** Real processes on a busy machine: generous bounds, never a timing assertion. */
 const START_MS = 30_000;

@@ -1,7 +1,6 @@
 /** Helpers of the multi-process tests: a free port, whether a redis-server answers PING, a gateway process. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 
 /** A port nothing listens on now (the OS picks it). */
 export function freePort(): Promise<number> {
@@ -40,14 +39,14 @@ export interface GatewayProcess {
   output: () => string;
 }
 
-const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
+import { bin } from './binary.js';
 
 /** `model-gateway serve --config FILE` on a free port: resolves with the URL it prints. */
 export function startGateway(config: string): Promise<GatewayProcess> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [bin, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    // Generous: a busy machine compiles the sources (tsx) of several gateways at once.
+    // Generous: a busy machine starts several gateways at once.
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
       reject(new Error(`gateway did not start: ${out}`));

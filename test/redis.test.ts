@@ -18,7 +18,7 @@ import { freePort, pingOnce } from './redis-server.js';
 
 const hasRedis = requireService(redisServer, 'the Redis scale-out tests');
 
-const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
+import { bin, typescriptModules } from './binary.js';
 const toyModule = fileURLToPath(new URL('./fixtures/toy/adapter.ts', import.meta.url));
 
 /** Waits (bounded) until redis-server answers PING: it listens some time after it was spawned. */
@@ -33,7 +33,7 @@ async function redisAnswers(port: number, proc: ChildProcess, timeoutMs = 10_000
 
 function startGateway(config: string): Promise<{ proc: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [bin, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...typescriptModules, bin, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => reject(new Error(`gateway did not start: ${out}`)), 20_000);
     const onData = (b: Buffer) => {

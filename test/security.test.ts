@@ -11,6 +11,7 @@ import { createToySimulator } from './fixtures/toy/simulator.js';
 import { createNorthflankSimulator } from '../adapters/northflank/simulator.js';
 import { ws } from './sub-clients.js';
 import { addSecret, capture } from './secret-capture.js';
+import { bin } from './binary.js';
 
 const toyModule = fileURLToPath(new URL('./fixtures/toy/adapter.ts', import.meta.url));
 const KEYS = {
@@ -188,8 +189,7 @@ describe('query limits, CSRF, CORS, body size, introspection', () => {
 });
 
 describe('the real binary, serving without auth, says loudly that it is open', () => {
-  const bin = fileURLToPath(new URL('../bin/model-gateway.js', import.meta.url));
-  /** Start-up runs TypeScript through tsx: allow for a slow machine, but never wait forever. */
+  /** Allow for a slow machine, but never wait forever. */
   const START_MS = 20_000;
   const STOP_MS = 10_000;
 
