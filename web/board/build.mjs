@@ -2,7 +2,7 @@
 // page that loads them, each with its brotli (.br) and gzip (.gz) form. The gateway serves these
 // files from memory (src/board/assets.ts).
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
@@ -34,16 +34,31 @@ export async function buildBoard(outDir = defaultOutDir) {
   const cssName = `app-${hash(cssMin)}.css`;
   const template = await readFile(path.join(here, 'index.html'), 'utf8');
   const html = template.replace('%SCRIPT%', `/board/assets/${jsName}`).replace('%STYLE%', `/board/assets/${cssName}`);
-  await rm(outDir, { recursive: true, force: true });
+  // The folder may be served while it is rebuilt (a gateway running from this tree, or `npm pack`
+  // building beside the tests): each file is replaced whole (written aside, then renamed over the
+  // old one), and what the new build does not have is removed only after it is all in place.
   await mkdir(path.join(outDir, 'assets'), { recursive: true });
   const files = { 'index.html': html, [`assets/${jsName}`]: js, [`assets/${cssName}`]: cssMin };
+  const put = async (name, bytes) => {
+    const aside = path.join(outDir, `${name}.${process.pid}.tmp`);
+    await writeFile(aside, bytes);
+    await rename(aside, path.join(outDir, name));
+  };
+  const written = new Set();
   for (const [name, content] of Object.entries(files)) {
     const bytes = Buffer.from(content);
-    await writeFile(path.join(outDir, name), bytes);
+    await put(name, bytes);
     // The gateway serves brotli and gzip (src/board/assets.ts): made here once, with the same
     // settings, so that the first request for the board does not compress on the event loop.
-    await writeFile(path.join(outDir, `${name}.br`), brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length } }));
-    await writeFile(path.join(outDir, `${name}.gz`), gzipSync(bytes, { level: 9 }));
+    await put(`${name}.br`, brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length } }));
+    await put(`${name}.gz`, gzipSync(bytes, { level: 9 }));
+    for (const n of [name, `${name}.br`, `${name}.gz`]) written.add(n);
+  }
+  for (const dir of ['', 'assets']) {
+    for (const entry of await readdir(path.join(outDir, dir), { withFileTypes: true })) {
+      const name = dir ? `${dir}/${entry.name}` : entry.name;
+      if (entry.isFile() && !written.has(name) && !name.endsWith('.tmp')) await rm(path.join(outDir, name), { force: true });
+    }
   }
   return { outDir, files: Object.keys(files) };
 }
