@@ -9,7 +9,7 @@ import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import type { Logger } from 'pino';
-import { getOperationAST, NoSchemaIntrospectionCustomRule, GraphQLError, type ExecutionResult } from 'graphql';
+import { getOperationAST, NoSchemaIntrospectionCustomRule, GraphQLError, getVariableValues, type DocumentNode, type ExecutionArgs, type ExecutionResult, type Source } from 'graphql';
 import { builtInVendors } from '../adapters/index.js';
 import type { Adapter, BackendConfigBase } from './domain/adapter.js';
 import type { Backend } from './domain/backend.js';
@@ -70,6 +70,8 @@ export interface Gateway {
   authenticate(authorization: string | null | undefined): Principal | 'open' | null;
   /** Ends every live subscription (each gets `complete`) and every one started later: the drain. */
   endStreams(): void;
+  /** Operations graphql-jit holds compiled (at most 1,000, the least recently run dropped first). */
+  compiledOperations(): number;
   close(): Promise<void>;
 }
 
@@ -180,6 +182,9 @@ function fixedCodeOf(error: GraphQLError): ErrorCode {
   if (status === 401) return 'UNAUTHENTICATED';
   if (status === 403) return 'FORBIDDEN';
   if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  // A 400 about a place in the document (a variable's value, as Yoga's executor marks it) is the
+  // operation's fault; one about no place (a body that is not JSON, a batch) is the request's.
+  if (status === 400 && error.locations?.length && !error.path) return 'GRAPHQL_VALIDATION';
   if (status !== undefined && status >= 400 && status < 500) return 'BAD_REQUEST';
   if (status !== undefined && status >= 500) return 'INTERNAL';
   // With a path it arose while producing the result (e.g. a value the schema cannot serialize);
@@ -222,18 +227,29 @@ function useFixedErrorCodes(hideSuggestions: boolean): Plugin {
   const fix = hideSuggestions ? <E>(e: E) => withoutSuggestion(withFixedCode(e)) : withFixedCode;
   const fixAll = <R extends ExecutionResult>(result: R): R => (result.errors?.length ? { ...result, errors: result.errors.map(fix) } : result);
   // Variable values are checked at execution: their messages may suggest enum values. (Only
-  // those errors are touched here; masking and codes come after, in the mask function.) One
-  // hooks object for every execution.
-  const unsuggest = hideSuggestions
-    ? {
-        onExecuteDone: ({ result, setResult }: { result: unknown; setResult: (r: never) => void }) => {
-          const r = result as ExecutionResult | null;
-          if (!r || typeof r !== 'object' || Symbol.asyncIterator in r || !r.errors?.some((e) => / Did you mean /.test(e.message))) return;
-          // setResult's type is generic over the execution's result type; a copy of that same result goes back.
-          setResult({ ...r, errors: r.errors.map(withoutSuggestion) } as never);
-        },
-      }
-    : undefined;
+  // those errors are touched here; masking and codes come after, in the mask function.)
+  // graphql-jit's results are brought to graphql-js's form: errors first, and each error's
+  // locations on the request's source (Yoga rebuilds every error from its nodes or source, and a
+  // compiled query's errors have neither). One hooks object for every execution.
+  const hooks = {
+    onExecuteDone: ({ args, result, setResult }: { args: ExecutionArgs; result: unknown; setResult: (r: never) => void }) => {
+      const r = result as ExecutionResult | null;
+      if (!r || typeof r !== 'object' || Symbol.asyncIterator in r || !r.errors?.length) return;
+      const suggests = hideSuggestions && r.errors.some((e) => / Did you mean /.test(e.message));
+      const unplaced = r.errors.some((e) => e.locations && !e.source);
+      // Errors before execution (variables): graphql-js (Yoga's executor) marks them for a 400.
+      // A compiled query words its variable errors its own way: they are told as graphql-js tells them.
+      const early = !('data' in r) && r.errors.some((e) => (e.extensions?.http as { status?: number } | undefined)?.status !== 400);
+      if (!suggests && !unplaced && !early && Object.keys(r)[0] === 'errors') return;
+      const source = args.document.loc?.source;
+      let errors = unplaced && source ? r.errors.map((e) => (e.locations && !e.source ? placed(e, source) : e)) : r.errors;
+      if (early) errors = (variableErrors(args) ?? errors).map(asRequestError);
+      if (suggests) errors = errors.map(withoutSuggestion);
+      const { errors: _, data, ...rest } = r;
+      // setResult's type is generic over the execution's result type; a copy of that same result goes back.
+      setResult({ errors, ...(data !== undefined ? { data } : {}), ...rest } as never);
+    },
+  };
   return {
     onValidate() {
       return ({ result, setResult }) => {
@@ -241,14 +257,37 @@ function useFixedErrorCodes(hideSuggestions: boolean): Plugin {
       };
     },
     onExecute() {
-      // One hooks object for every execution (or none): envelop's hook type is generic over each execution's arguments.
-      return unsuggest as never;
+      // One hooks object for every execution: envelop's hook type is generic over each execution's arguments.
+      return hooks as never;
     },
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result)) setResult(result.map(fixAll));
       else if (!(Symbol.asyncIterator in (result as object))) setResult(fixAll(result as ExecutionResult));
     },
   };
+}
+
+/** graphql-js's errors for an operation's variables (as Yoga's executor finds them), or null when it finds none. */
+function variableErrors(args: ExecutionArgs): readonly GraphQLError[] | null {
+  const op = getOperationAST(args.document, args.operationName);
+  if (!op) return null;
+  const coerced = getVariableValues(args.schema, op.variableDefinitions ?? [], args.variableValues ?? {}, { maxErrors: 50 });
+  return coerced.errors?.length ? coerced.errors : null;
+}
+
+/** An error that ends the request before execution, marked as Yoga's executor marks it (HTTP 400). */
+function asRequestError(error: GraphQLError): GraphQLError {
+  const http = { ...(error.extensions?.http as object | undefined), status: 400 };
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: error.originalError, extensions: { ...error.extensions, http } });
+}
+
+/** An error of a compiled query (locations without a source) as graphql-js makes it: at positions of the request's source. */
+function placed(error: GraphQLError, source: Source): GraphQLError {
+  const lineStarts = [0];
+  // Line ends as graphql-js counts them (getLocation).
+  for (const m of source.body.matchAll(/\r\n|[\n\r]/g)) lineStarts.push(m.index + m[0].length);
+  const positions = error.locations!.map((l) => (lineStarts[l.line - 1] ?? 0) + l.column - 1);
+  return new GraphQLError(error.message, { source, positions, path: error.path, originalError: error.originalError, extensions: error.extensions });
 }
 
 /** graphql-js's "Did you mean …?" names schema members: with introspection off, they are not told. */
@@ -391,6 +430,17 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const limits = config.server.limits;
   const streams: StreamEnder = { ended: false, open: new Set() };
+  // Compiling an operation costs about a hundred times executing it once: an operation is compiled
+  // the second time it runs (parsed documents are cached by their text, so a document seen again is
+  // the same object). One-off and generated operations, a hostile caller's among them, run on
+  // graphql-js and cost no compilation; test/jit-lane.test.ts shows both lanes answer alike.
+  const runs = new WeakMap<DocumentNode, number>();
+  const jitCache = createLRUCache<Parameters<JITCache['set']>[1]>({ max: 1000 });
+  const jitWorthy = (document: DocumentNode): boolean => {
+    const n = (runs.get(document) ?? 0) + 1;
+    runs.set(document, n);
+    return n >= 2;
+  };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: built.schema,
     graphqlEndpoint: '/graphql',
@@ -440,14 +490,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       maxAliasesPlugin({ n: limits.aliases }),
       maxDirectivesPlugin({ n: limits.directives }),
       costLimitPlugin({ maxCost: limits.cost }),
-      // graphql-jit compiles queries and mutations; subscriptions run on graphql-js.
+      // graphql-jit compiles queries and mutations that come again; subscriptions run on graphql-js.
       useGraphQlJit(
         // (customJSONSerializer is off: graphql-jit cannot serialize custom scalars such as DateTime.)
         {},
         {
-          enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription',
+          enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' && jitWorthy(args.document),
           // Compiled queries keyed by their text: a document object is new for every request.
-          cache: createLRUCache<Parameters<JITCache['set']>[1]>({ max: 1000 }),
+          cache: jitCache,
         },
       ),
       // One execution per event for identical subscriptions, however many subscribers.
@@ -469,6 +519,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
       return m ? authenticate(apiKeys, m[1]!) : null;
     },
+    compiledOperations: () => jitCache.size,
     endStreams() {
       if (streams.ended) return;
       streams.ended = true;
