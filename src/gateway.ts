@@ -76,6 +76,8 @@ export interface Gateway {
 }
 
 const DEFAULT_HEALTH_TTL_MS = 5_000;
+/** Runs of an operation on graphql-js before graphql-jit compiles it. */
+export const JIT_AFTER_RUNS = 8;
 let builtInSchema: BuiltSchema | null = null;
 
 /**
@@ -430,16 +432,17 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const limits = config.server.limits;
   const streams: StreamEnder = { ended: false, open: new Set() };
-  // Compiling an operation costs about a hundred times executing it once: an operation is compiled
-  // the second time it runs (parsed documents are cached by their text, so a document seen again is
-  // the same object). One-off and generated operations, a hostile caller's among them, run on
-  // graphql-js and cost no compilation; test/jit-lane.test.ts shows both lanes answer alike.
+  // Compiling an operation costs as much as running it on graphql-js a hundred times or more: an
+  // operation is compiled once it has run JIT_AFTER_RUNS times (parsed documents are cached by
+  // their text, so a document seen again is the same object). One-off and rarely run operations,
+  // a hostile caller's generated ones among them, run on graphql-js and cost no compilation;
+  // test/jit-lane.test.ts shows both lanes answer alike.
   const runs = new WeakMap<DocumentNode, number>();
   const jitCache = createLRUCache<Parameters<JITCache['set']>[1]>({ max: 1000 });
   const jitWorthy = (document: DocumentNode): boolean => {
     const n = (runs.get(document) ?? 0) + 1;
     runs.set(document, n);
-    return n >= 2;
+    return n > JIT_AFTER_RUNS;
   };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: built.schema,
@@ -490,7 +493,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       maxAliasesPlugin({ n: limits.aliases }),
       maxDirectivesPlugin({ n: limits.directives }),
       costLimitPlugin({ maxCost: limits.cost }),
-      // graphql-jit compiles queries and mutations that come again; subscriptions run on graphql-js.
+      // graphql-jit compiles queries and mutations that run often; subscriptions run on graphql-js.
       useGraphQlJit(
         // (customJSONSerializer is off: graphql-jit cannot serialize custom scalars such as DateTime.)
         {},
