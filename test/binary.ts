@@ -5,9 +5,14 @@
  * child started this way needs no TypeScript loader (tsx compiles every module of a process it
  * starts, some two seconds of CPU for each `serve`).
  */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const bin = fileURLToPath(new URL('../node_modules/.cache/model-gateway-test/bin.js', import.meta.url));
+/** Where each run's bundle goes: a folder of its own, so that two runs at once never share one. */
+export const binRoot = fileURLToPath(new URL('../node_modules/.cache/model-gateway-test/', import.meta.url));
+
+/** The bundle of this run (test/global-setup.ts names its folder before the test workers start). */
+export const bin = join(process.env.MODEL_GATEWAY_TEST_BIN_DIR ?? join(binRoot, 'current'), 'bin.js');
 
 /** Node flags for a child that loads a TypeScript adapter module (a config's `adapters:` entry). */
 export const typescriptModules = ['--import', 'tsx'];
