@@ -1,5 +1,6 @@
 import { Pool, errors as undiciErrors } from './undici.js';
-import { bulkhead, circuitBreaker, ConsecutiveBreaker, handleWhen, BrokenCircuitError, BulkheadRejectedError, CircuitState } from 'cockatiel';
+import { bulkhead, BulkheadRejectedError } from 'cockatiel';
+import { BrokenCircuitError, CircuitBreaker, type CircuitStateName } from './breaker.js';
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type TimerHandle } from '../domain/clock.js';
 import { UpstreamError, type WriteOutcome } from '../domain/errors.js';
@@ -24,7 +25,7 @@ export type { RetryAfterHeader };
 
 const DEFAULT_RETRY_AFTER_HEADERS: readonly RetryAfterHeader[] = [{ name: 'retry-after' }];
 
-export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
+export type { CircuitStateName };
 
 /** What an observer hears of one upstream attempt (labels only: no ids beyond the request id, no bodies). */
 export interface UpstreamAttempt {
@@ -202,13 +203,18 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const log = options.logger.child({ backend: options.backend });
   // Per backend: a concurrency cap, and a breaker that fails fast while the vendor is down.
   const limiter = bulkhead(options.maxConcurrent ?? options.connections ?? 64, options.maxQueued ?? 1000);
-  const breaker = circuitBreaker(
-    handleWhen((err) => err instanceof UpstreamError && (err.code === 'UPSTREAM_UNAVAILABLE' || err.code === 'UPSTREAM_TIMEOUT')),
-    { halfOpenAfter: options.breakerHalfOpenAfterMs ?? 2_000, breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5) },
-  );
-  breaker.onBreak(() => log.warn('circuit opened: failing fast until the backend answers again'));
   const observer = options.observer;
-  if (observer) breaker.onStateChange((state) => observer.circuit(options.backend, CIRCUIT_STATE_NAMES[state]));
+  const breaker = new CircuitBreaker({
+    clock,
+    threshold: options.breakerThreshold ?? 5,
+    halfOpenAfterMs: options.breakerHalfOpenAfterMs ?? 2_000,
+    isFailure: (err) => err instanceof UpstreamError && (err.code === 'UPSTREAM_UNAVAILABLE' || err.code === 'UPSTREAM_TIMEOUT'),
+    onStateChange(state) {
+      if (state === 'open') log.warn('circuit opened: failing fast until the backend answers again');
+      else if (state === 'closed') log.info('circuit closed: backend answers again');
+      observer?.circuit(options.backend, state);
+    },
+  });
   const routeOf = routeMatcher(options.routes ?? []);
   const attemptOf = (req: HttpRequest, attempt: number): UpstreamAttempt => ({
     backend: options.backend,
@@ -217,7 +223,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     requestId: req.requestId,
     attempt,
   });
-  breaker.onReset(() => log.info('circuit closed: backend answers again'));
 
   async function guarded(req: HttpRequest, attempt: number): Promise<HttpResponse> {
     try {
@@ -380,17 +385,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
       }
     },
-    circuitOpen: () => breaker.state === CircuitState.Open,
+    circuitOpen: () => breaker.state === 'open',
     close: () => pool.close(),
   };
 }
 
-const CIRCUIT_STATE_NAMES: Record<CircuitState, CircuitStateName> = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.Open]: 'open',
-  [CircuitState.HalfOpen]: 'half-open',
-  [CircuitState.Isolated]: 'isolated',
-};
 
 /** Names a path by the first template it matches (`{name}` matches one segment), else `other`. */
 export function routeMatcher(templates: readonly string[]): (path: string) => string {

@@ -30,7 +30,7 @@ interface WriteFacts {
   principal: { name: string } | null;
 }
 
-const CIRCUIT_VALUE: Record<CircuitStateName, number> = { closed: 0, 'half-open': 1, open: 2, isolated: 2 };
+const CIRCUIT_VALUE: Record<CircuitStateName, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 /**
  * Metrics, traces and the audit trail of one gateway. Everything per gateway (registry, tracer
