@@ -1,7 +1,8 @@
 /** emitCurrent: the present state is read once for a crowd of identical subscriptions, not once per subscriber. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../src/domain/clock.js';
-import { startStack, type Stack } from './helpers.js';
+import { allArrived, startStack, type Stack } from './helpers.js';
+import { subscriptionEventsSent } from '../src/graphql/subscriptions.js';
 import { sse } from './sub-clients.js';
 
 const IDS = ['northflank:default-project/deepseek-v3-deployment', 'northflank:default-project/gemma-2-9b-it'];
@@ -23,9 +24,13 @@ describe('emitCurrent with many identical subscriptions', () => {
   afterAll(() => stack?.close());
 
   it('100 subscribers get the present state of both ids, read once per id', async () => {
+    const hub = stack.gateway.runtime.hub!;
+    const sentFrom = subscriptionEventsSent(hub);
     const subs = Array.from({ length: 100 }, () => sse(stack.url, SUB, { ids: IDS }));
     try {
       await Promise.all(subs.map((s) => s.waitFor((ev) => ev.filter((e) => e.initial).length === 2, 30_000)));
+      // Every event sent is in: a present state sent twice would be counted below.
+      await allArrived(hub, sentFrom, subs);
       for (const s of subs) {
         expect(s.events.map((e) => e.deployment.id).sort()).toEqual([...IDS].sort());
         expect(s.events.every((e) => e.initial && e.__typename === 'ModelDeploymentStatusTransition')).toBe(true);

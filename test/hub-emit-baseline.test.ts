@@ -12,20 +12,12 @@ import { createLogger } from '../src/logger.js';
 import type { HubEvent } from '../src/status/events.js';
 import { POLL_JITTER, WatchHub } from '../src/status/hub.js';
 import { createMemoryPubSub } from '../src/status/pubsub.js';
-import { startStack, type Stack } from './helpers.js';
-import { sse, transitions } from './sub-clients.js';
+import { allArrived, startStack, until, type Stack } from './helpers.js';
+import { subscriptionEventsSent } from '../src/graphql/subscriptions.js';
+import { sse, transitions, type Collector } from './sub-clients.js';
 
 const deployment = fakeDeployment;
 
-
-/** Waits (real time: sockets carry what the hub does) until `cond` holds; the bound only ends a stuck test. */
-async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 const told = (events: HubEvent[]) => events.flatMap((e) => (e.type === 'status' || e.type === 'change' ? [`${e.type} ${e.id} ${e.previous}->${e.current}`] : []));
 
@@ -124,10 +116,19 @@ describe('ZStack: emitCurrent right after a poll, a change before the next one (
   const LONGEST_GAP = INTERVAL * (1 + POLL_JITTER);
   let stack: Stack;
   let stopOther: () => void = () => {};
+  /** Every subscription opened here, and the gateway's count of events sent before the first. */
+  const opened: Collector[] = [];
+  let sentFrom = 0;
+  const open = (query: string) => {
+    const c = sse(stack.url, query, {});
+    opened.push(c);
+    return c;
+  };
   beforeAll(async () => {
     stack = await startStack({ vendors: ['zstack'], statusClock, config: { status: { pollIntervalMs: INTERVAL } } });
+    sentFrom = subscriptionEventsSent(stack.gateway.runtime.hub!);
     // Another watched model keeps the hub polling ZStack.
-    const other = sse(stack.url, `subscription { modelDeploymentStatusChanged(ids: ["${OTHER}"]) { __typename } }`, {});
+    const other = open(`subscription { modelDeploymentStatusChanged(ids: ["${OTHER}"]) { __typename } }`);
     stopOther = () => other.stop();
     await until('the hub to watch zstack', () => stack.gateway.runtime.hub!.stats().zstack !== undefined);
   });
@@ -153,16 +154,14 @@ describe('ZStack: emitCurrent right after a poll, a change before the next one (
     expect(polls()).toBe(start + 1);
     await until('the poll to answer', hubWaiting);
     // What the poll found reaches the subscribers over their streams.
-    await new Promise((r) => setTimeout(r, 20));
+    await allArrived(stack.gateway.runtime.hub!, sentFrom, opened);
   }
 
   it('a model removed before the hub read it is told READY->DELETED, exactly', async () => {
     await justPolled();
     const at = polls();
-    const sub = sse(
-      stack.url,
+    const sub = open(
       `subscription { modelDeploymentStatusChanged(ids: ["zstack:${UUID}"], emitCurrent: true) { __typename ... on ModelDeploymentStatusTransition { previous current initial deployment { id status } } } }`,
-      {},
     );
     try {
       await sub.waitFor((ev) => ev.some((e) => e.initial));
@@ -181,10 +180,8 @@ describe('ZStack: emitCurrent right after a poll, a change before the next one (
 
   it('an offered baseline without tags learns them silently: a later rename changes the name only', async () => {
     await justPolled();
-    const sub = sse(
-      stack.url,
+    const sub = open(
       `subscription { modelDeploymentChanged(ids: ["zstack:${RENAMED}"], emitCurrent: true) { __typename ... on ModelDeploymentChange { previous current initial changedFields deployment { id name } } } }`,
-      {},
     );
     try {
       await sub.waitFor((ev) => ev.some((e) => e.initial));

@@ -1,17 +1,15 @@
 /** Status subscriptions over SSE (graphql-sse client) and WebSocket (graphql-ws client). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { startStack, type Stack } from './helpers.js';
-import { createManualClock } from '../src/domain/clock.js';
+import { allArrived, pollRounds, polled, startStack, until, type Stack } from './helpers.js';
+import { createManualClock, systemClock } from '../src/domain/clock.js';
 import { createToySimulator } from './fixtures/toy/simulator.js';
 import { sse, ws, transitions, type Collector } from './sub-clients.js';
-import { subscriptionStats } from '../src/graphql/subscriptions.js';
+import { subscriptionEventsSent, subscriptionStats } from '../src/graphql/subscriptions.js';
 import { POLL_JITTER } from '../src/status/hub.js';
 import type { RecordedCall } from '../src/simulator/server.js';
 
 const toyModule = fileURLToPath(new URL('./fixtures/toy/adapter.ts', import.meta.url));
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A transition as `PREVIOUS->CURRENT`, anything else by its type name. */
 const describeEvent = (e: any) => (e.__typename === 'ModelDeploymentStatusTransition' ? `${e.previous}->${e.current}` : (e.__typename ?? `error: ${String(e.error)}`));
@@ -30,25 +28,65 @@ describe.each([
   ['SSE', sse],
   ['WebSocket', ws],
 ] as const)('status subscription over %s', (_name, open) => {
+  const INTERVAL = 200;
+  /** The interval plus its jitter: a healthy backend polls once per step. */
+  const STEP = INTERVAL * 1.1;
+  /** The longest wait before a failing backend's next poll (its backoff at most, plus jitter): it polls once per such step. */
+  const BACKOFF_STEP = 30_000 * 1.1;
+  /** The hub's clock: it polls only when the test moves it. */
+  const clock = createManualClock();
   let stack: Stack;
   let toy: Awaited<ReturnType<typeof createToySimulator>>;
   beforeAll(async () => {
     toy = await createToySimulator();
-    stack = await startStack({ vendors: [], extraSims: { toybox: toy }, config: { adapters: [toyModule], status: { pollIntervalMs: 40 } } });
+    // The hub moves on the manual clock; the upstream calls of the failing backend retry on real
+    // time, so that a poll ends by itself and the test can wait for it before moving the clock again.
+    stack = await startStack({ vendors: [], extraSims: { toybox: toy }, statusClock: clock, upstreamClock: systemClock, config: { adapters: [toyModule], status: { pollIntervalMs: INTERVAL } } });
   });
   afterAll(() => stack?.close());
 
+  const hubOf = () => stack.gateway.runtime.hub!;
+  /** Moves the hub's clock until it has ended `n` more polls of the toy backend. */
+  const rounds = (n: number, stepMs = STEP) => pollRounds(hubOf(), clock, { toybox: n }, stepMs);
+  /**
+   * Opens a subscription once the previous tests' subscribers have left (so that every event sent
+   * from here on is this one's), and waits until the gateway has it.
+   */
+  async function subscribe(variables: Record<string, unknown>) {
+    const hub = hubOf();
+    await until('the earlier subscribers to leave', () => subscriptionStats(hub).subscribers === 0);
+    const from = subscriptionEventsSent(hub);
+    const sub = open(stack.url, STATUS_SUB, variables);
+    await until('the subscriber', () => subscriptionStats(hub).subscribers === 1);
+    return { sub, from };
+  }
+  /**
+   * After an outage has been cleared: the toy backend's next polls, until one reads it (its
+   * client's circuit breaker, on the machine's clock, may fail the first ones fast).
+   */
+  async function recovered() {
+    const hub = hubOf();
+    for (const deadline = Date.now() + 30_000; hub.stats().toybox!.unavailable; ) {
+      if (Date.now() > deadline) throw new Error(`toybox did not recover: ${JSON.stringify(hub.stats())}`);
+      await rounds(1, BACKOFF_STEP);
+    }
+  }
+
   it('sends the present state, then each transition once, in order', async () => {
-    const sub = open(stack.url, STATUS_SUB, { ids: ['toybox:alpha'], emit: true });
+    const hub = hubOf();
+    const { sub, from } = await subscribe({ ids: ['toybox:alpha'], emit: true });
     try {
       await sub.waitFor((ev) => ev.some((e) => e.initial));
       expect(sub.events[0]).toMatchObject({ __typename: 'ModelDeploymentStatusTransition', initial: true, previous: null, current: 'READY', deployment: { id: 'toybox:alpha' } });
-      await new Promise((r) => setTimeout(r, 120)); // the hub has its baseline
+      await rounds(1); // the hub has its baseline
       toy.setState('alpha', 'down');
+      await rounds(1);
       await sub.waitFor((ev) => transitions(ev).length === 1);
       toy.setState('alpha', 'up');
+      await rounds(1);
       await sub.waitFor((ev) => transitions(ev).length === 2);
-      await new Promise((r) => setTimeout(r, 150)); // no duplicates arrive later
+      await rounds(2); // nothing late, nothing twice
+      await allArrived(hub, from, [sub]);
       expect(transitions(sub.events)).toEqual(['READY->FAILED', 'FAILED->READY']);
       expect(sub.events.filter((e) => !e.initial).map((e) => e.vendorStatus)).toEqual(['down', 'up']);
     } finally {
@@ -56,44 +94,28 @@ describe.each([
     }
   });
 
-  /** Resolves once the hub has finished a poll of the toy backend begun after this call. */
-  async function hubHasBaseline() {
-    const polls = () => stack.gateway.runtime.hub!.stats().toybox?.polls ?? 0;
-    const start = polls();
-    const deadline = Date.now() + 5000;
-    while (polls() < start + 2) {
-      if (Date.now() > deadline) throw new Error('the hub did not poll toybox');
-      await sleep(5);
-    }
-  }
-
-  /** Waits until the hub has made `n` more polls of the (failing) toy backend. */
-  async function morePolls(n: number) {
-    const polls = () => stack.gateway.runtime.hub!.stats().toybox?.polls ?? 0;
-    const target = polls() + n;
-    const deadline = Date.now() + 10_000;
-    while (polls() < target) {
-      if (Date.now() > deadline) throw new Error('the hub stopped polling toybox');
-      await sleep(10);
-    }
-  }
-
   it('tells subscribers a backend is down once, then that it recovered, in order, without reconnecting', async () => {
+    const hub = hubOf();
     toy.setState('beta', 'down');
-    const sub = open(stack.url, STATUS_SUB, { ids: ['toybox:beta'] });
+    const { sub, from } = await subscribe({ ids: ['toybox:beta'] });
     try {
-      await hubHasBaseline();
+      await rounds(1); // the hub has its baseline
       toy.setState('beta', 'up');
+      await rounds(1);
       await sub.waitFor((ev) => transitions(ev).length === 1);
       toy.server.inject({ kind: 'status', status: 503 });
+      await rounds(1);
       await sub.waitFor((ev) => ev.some((e) => e.__typename === 'BackendUnavailable'));
       // Failing polls go on (with backoff); the subscriber is told once.
-      await morePolls(2);
+      await rounds(2, BACKOFF_STEP);
       toy.server.clearFaults();
-      await sub.waitFor((ev) => ev.some((e) => e.__typename === 'BackendRecovered'), 8000);
+      await recovered();
+      await sub.waitFor((ev) => ev.some((e) => e.__typename === 'BackendRecovered'), 30_000);
       toy.setState('beta', 'down');
+      await rounds(1);
       await sub.waitFor((ev) => transitions(ev).length === 2);
-      await sleep(150); // nothing late, nothing twice
+      await rounds(2); // nothing late, nothing twice
+      await allArrived(hub, from, [sub]);
 
       expect(sub.events.map(describeEvent)).toEqual(['FAILED->READY', 'BackendUnavailable', 'BackendRecovered', 'READY->FAILED']);
       expect(sub.events.find((e) => e.__typename === 'BackendUnavailable')).toEqual({ __typename: 'BackendUnavailable', backend: 'toybox', code: 'UPSTREAM_UNAVAILABLE' });
@@ -104,21 +126,26 @@ describe.each([
       toy.server.clearFaults();
       sub.stop();
     }
-  });
+  }, 60_000);
 
   it('delivers a transition that happened while the backend was down once it answers again', async () => {
+    const hub = hubOf();
     toy.setState('beta', 'down');
-    const sub = open(stack.url, STATUS_SUB, { ids: ['toybox:beta'] });
+    const { sub, from } = await subscribe({ ids: ['toybox:beta'] });
     try {
-      await hubHasBaseline();
+      await rounds(1); // the hub has its baseline
       toy.server.inject({ kind: 'status', status: 503 });
+      await rounds(1);
       await sub.waitFor((ev) => ev.some((e) => e.__typename === 'BackendUnavailable'));
       toy.setState('beta', 'up');
-      await morePolls(1); // the hub retries while the backend is down; nothing is told meanwhile
+      await rounds(1, BACKOFF_STEP); // the hub retries while the backend is down; nothing is told meanwhile
+      await allArrived(hub, from, [sub]);
       expect(transitions(sub.events)).toEqual([]);
       toy.server.clearFaults();
-      await sub.waitFor((ev) => transitions(ev).length === 1, 8000);
-      await sleep(150);
+      await recovered();
+      await sub.waitFor((ev) => transitions(ev).length === 1, 30_000);
+      await rounds(2); // nothing late, nothing twice
+      await allArrived(hub, from, [sub]);
 
       expect(sub.events.map(describeEvent)).toEqual(['BackendUnavailable', 'BackendRecovered', 'FAILED->READY']);
       expect(sub.events.at(-1)).toMatchObject({ deployment: { id: 'toybox:beta', status: 'READY' }, vendorStatus: 'up', initial: false });
@@ -127,17 +154,8 @@ describe.each([
       toy.server.clearFaults();
       sub.stop();
     }
-  });
+  }, 60_000);
 });
-
-/** Waits (real time: sockets carry what the hub does) until `cond` holds; the bound only ends a stuck test. */
-async function until(what: string, cond: () => boolean, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 describe('the watch hub', () => {
   /** The hub's clock: it polls only when the test moves it. */
@@ -257,14 +275,15 @@ describe('the watch hub under 500 subscribers', () => {
   }
   /** Ticks until the hub's clock has moved `ms`. */
   async function run(ms: number) {
-    const until = statusClock.now() + ms;
-    while (statusClock.now() < until) await tick();
+    const end = statusClock.now() + ms;
+    while (statusClock.now() < end) await tick();
   }
 
   it('with 500 subscribers on 10 deployments, the simulators count at most one poll per backend per interval; after all unsubscribe, the counters stop rising', async () => {
     const hub = stack.gateway.runtime.hub!;
     const sims = stack.sims;
     const from = statusClock.now();
+    const sentFrom = subscriptionEventsSent(hub);
     // 500 different non-empty subsets of the 10 ids: i * 619 runs through distinct residues mod 1023.
     const subsets = Array.from({ length: 500 }, (_, i) => IDS.filter((_, bit) => ((((i * 619) % 1023) + 1) >> bit) & 1));
     expect(new Set(subsets.map((s) => s.join())).size).toBe(500);
@@ -295,7 +314,7 @@ describe('the watch hub under 500 subscribers', () => {
       await run(MAX_GAP);
       await until('every subscriber to hear of its changes', () => subs.every((c, i) => c.events.length >= expected[i]!.length), 60_000);
       await run(INTERVAL * 2); // nothing late, nothing twice
-      await sleep(200);
+      await allArrived(hub, sentFrom, subs, 60_000);
       const to = statusClock.now();
       // Each subscriber hears of the changes to its own subset, once; nobody of anything else.
       expect(subs.map(got)).toEqual(expected);
@@ -324,8 +343,13 @@ describe('the watch hub under 500 subscribers', () => {
     // No poll is left to fall due, however far the clock moves.
     expect(statusClock.nextTimerAt()).toBeNull();
     for (const v of VENDORS) sims[v]!.server.resetCalls();
+    // The last tick left no poll under way, and the clock has not moved since: nothing is in flight.
+    const ended = VENDORS.map((v) => polled(hub, v));
     statusClock.advance(INTERVAL * 3);
-    await sleep(50);
+    // Nothing fell due, and nothing was set to: no poll began, none can begin later.
+    expect(statusClock.pendingTimers()).toBe(0);
+    expect(hub.stats()).toEqual({});
+    expect(VENDORS.map((v) => polled(hub, v))).toEqual(ended);
     expect(Object.fromEntries(VENDORS.map((v) => [v, sims[v]!.server.count()]))).toEqual({ northflank: 0, nemo: 0, zstack: 0 });
   }, 400_000);
 });

@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../src/domain/clock.js';
-import { dataOf, startStack, type Stack } from './helpers.js';
+import { allArrived, dataOf, startStack, until, type Stack } from './helpers.js';
 import { sse, ws, type Collector } from './sub-clients.js';
-import { subscriptionStats } from '../src/graphql/subscriptions.js';
+import { subscriptionEventsSent, subscriptionStats } from '../src/graphql/subscriptions.js';
 
 const ID = 'northflank:default-project/deepseek-v3-deployment';
 const INTERVAL = 60_000;
@@ -19,14 +19,6 @@ const PLAN = `mutation($ids: [ID!], $patch: UpdateModelDeploymentsPatch!) {
   updateModelDeployments(ids: $ids, patch: $patch, dryRun: true) { __typename ... on UpdateModelDeploymentsPayload { planId summary { changed } } }
 }`;
 const APPLY = `mutation($planId: ID!) { applyModelDeploymentPlan(planId: $planId) { __typename ... on Error { code } ... on UpdateModelDeploymentsPayload { summary { changed } } } }`;
-
-async function until(what: string, cond: () => boolean, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const reads = (stack: Stack) => stack.sims.northflank!.server.calls.filter((c) => c.method === 'GET').length;
 const subscribers = (stack: Stack) => subscriptionStats(stack.gateway.runtime.hub!).subscribers;
@@ -48,6 +40,7 @@ describe('two gateways in one process', () => {
   it('never see each other’s subscriptions: the same operation on both gets only its own gateway’s events', async () => {
     // The same document, variables and (anonymous) caller on both gateways, over both transports:
     // the case a process-wide shared execution would merge.
+    const sentFrom = { a: subscriptionEventsSent(a.gateway.runtime.hub!), b: subscriptionEventsSent(b.gateway.runtime.hub!) };
     const subs: Array<{ on: 'a' | 'b'; c: Collector }> = [
       { on: 'a', c: sse(a.url, SUB, { ids: [ID] }) },
       { on: 'b', c: sse(b.url, SUB, { ids: [ID] }) },
@@ -61,6 +54,8 @@ describe('two gateways in one process', () => {
       expect(dataOf(await b.gql(RENAME, { id: ID, name: 'renamed on B' })).updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
       for (const s of subs.filter((x) => x.on === 'b')) await s.c.waitFor((ev) => ev.some((e) => e.deployment?.name === 'renamed on B'), 15_000);
 
+      // Every event each gateway sent is in its own subscribers' collectors: one sent twice is there to be counted.
+      for (const [on, stack] of [['a', a], ['b', b]] as const) await allArrived(stack.gateway.runtime.hub!, sentFrom[on], subs.filter((x) => x.on === on).map((x) => x.c));
       const names = (c: Collector) => c.events.map((e) => e.deployment?.name);
       for (const s of subs) expect({ on: s.on, names: names(s.c) }).toEqual({ on: s.on, names: [`renamed on ${s.on.toUpperCase()}`] });
     } finally {

@@ -13,7 +13,6 @@ import { sse, ws, transitions } from './sub-clients.js';
 import { subscriptionEventsSent, subscriptionStats } from '../src/graphql/subscriptions.js';
 
 const VENDORS = ['northflank', 'nemo', 'zstack'] as const;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Calls per simulator, ZStack's logins aside (a session is reused from one request to the next). */
 const counts = (stack: Stack) => Object.fromEntries(VENDORS.map((v) => [v, stack.sims[v]!.server.calls.filter((c) => !c.path.includes('/accounts/')).length]));
 const reset = (stack: Stack) => VENDORS.forEach((v) => stack.sims[v]!.server.resetCalls());
@@ -209,11 +208,15 @@ describe('a greedy caller and the shared budget of a backend', () => {
       stack.sims.northflank!.setStatus('default-project/deepseek-v3-deployment', 'crashed');
       // The hub's next poll falls due with the queue full of the greedy caller's reads.
       await pollRounds(hub, clock, { northflank: 1 }, STEP);
-      // Time for the queued reads: a step at a time until every request is answered.
-      for (const deadline = Date.now() + 30_000; !answered; await sleep(10)) {
+      // Time for the queued reads: a step at a time until every request is answered. Before the
+      // next step, the reads the step let through have been answered (requests' deadlines are on
+      // this clock: none is moved past while its read is at the simulator).
+      const calls = stack.sims.northflank!.server.calls;
+      for (const deadline = Date.now() + 30_000; !answered; ) {
         if (Date.now() > deadline) throw new Error(`the flood was not answered (waiting: ${JSON.stringify(budget.waiting())})`);
         clock.advance(STEP);
         await until('the polls to end', () => hubIdle(hub));
+        await until('the reads let through to be answered', () => answered || calls.every((c) => c.status !== 0));
       }
       const codes = (await results).flatMap((r) => (r.body.errors ?? []).map((e) => e.extensions?.code));
       expect(codes).toContain('RATE_LIMITED');

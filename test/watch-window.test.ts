@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../src/domain/clock.js';
-import { subscriptionStats } from '../src/graphql/subscriptions.js';
-import { dataOf, startStack, type Stack } from './helpers.js';
+import { subscriptionEventsSent, subscriptionStats } from '../src/graphql/subscriptions.js';
+import { allArrived, dataOf, hubIdle, startStack, until, type Stack } from './helpers.js';
 import { sse, ws, type Collector } from './sub-clients.js';
 
 const INTERVAL = 60_000;
@@ -21,15 +21,6 @@ const SUB = `subscription($ids: [ID!], $emit: Boolean) {
     ... on ModelDeploymentChange { initial changedFields deployment { id name } }
   }
 }`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
 
 describe('a mutation 10 ms after subscribing, before the hub has read anything', () => {
   const clock = createManualClock();
@@ -45,6 +36,7 @@ describe('a mutation 10 ms after subscribing, before the hub has read anything',
       // Even runs: the hub's first poll falls due with the mutation and races it; odd runs: the
       // hub polled less than an interval ago, so it reads nothing before the mutation.
       if (run % 2 === 0) clock.advance(INTERVAL * 2);
+      const sentFrom = subscriptionEventsSent(hub);
       const subs: Array<{ name: string; emit: boolean; c: Collector }> = [
         { name: 'SSE', emit: false, c: sse(stack.url, SUB, { ids: [PLAIN], emit: false }) },
         { name: 'WebSocket', emit: false, c: ws(stack.url, SUB, { ids: [PLAIN], emit: false }) },
@@ -72,7 +64,9 @@ describe('a mutation 10 ms after subscribing, before the hub has read anything',
         expect([res.a.__typename, res.b.__typename]).toEqual(['UpdateModelDeploymentSuccess', 'UpdateModelDeploymentSuccess']);
         const renamed = (c: Collector) => c.events.filter((e) => !e.initial && e.deployment?.name === name);
         for (const s of subs) await s.c.waitFor((ev) => renamed({ events: ev } as Collector).length > 0, 5000).catch(() => undefined);
-        await sleep(5); // nothing twice
+        // Nothing twice: the poll in flight (even runs) has ended, and every event sent is in.
+        await until('the poll to end', () => hubIdle(hub));
+        await allArrived(hub, sentFrom, subs.map((s) => s.c));
         expect({ run, got: subs.map((s) => [s.name, renamed(s.c).length]) }).toEqual({ run, got: subs.map((s) => [s.name, 1]) });
         for (const s of subs) expect(renamed(s.c)[0].changedFields).toContain('name');
       } finally {
