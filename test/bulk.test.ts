@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { startStack, dataOf, type Stack } from './helpers.js';
+import { startStack, dataOf, until, type Stack } from './helpers.js';
 import { defineAdapter, type AdapterInstance } from '../src/domain/adapter.js';
 import type { ModelDeployment } from '../src/domain/deployment.js';
 import { ConflictError, NotFoundError } from '../src/domain/errors.js';
@@ -145,19 +145,18 @@ describe('a bulk update over every vendor', () => {
     const posts = () => sim.server.calls.slice(before).filter((c) => c.method === 'POST');
     let result: any = null;
     const pending = bulk(stack, { where: { vendors: ['northflank'], tags: ['qwen'] }, patch: { addTags: ['rate'] }, concurrency: 1 }).then((r) => (result = r));
-    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    for (let i = 0; posts().length === 0 && i < 500; i++) await pause(10);
+    await until('the first write to be answered', () => posts().some((c) => c.status !== 0));
     expect(posts().map((c) => c.status)).toEqual([429]);
-    // The wait is on the gateway's clock: nothing is sent again until a second of it has passed.
-    await pause(100);
+    // The wait is on the gateway's clock: a timer of it, due a second from now, is all that stands
+    // between the 429 and the next call, so nothing is sent again until a second of it has passed.
+    const retryAt = stack.clock.now() + 1000;
+    await until('the wait of the Retry-After on the gateway\'s clock', () => stack.clock.nextTimerAt() === retryAt || result !== null);
+    expect(result).toBeNull();
     stack.clock.advance(900);
-    await pause(100);
+    expect(stack.clock.nextTimerAt()).toBe(retryAt);
     expect(posts()).toHaveLength(1);
     expect(result).toBeNull();
-    for (let i = 0; result === null && i < 200; i++) {
-      stack.clock.advance(250);
-      await pause(20);
-    }
+    stack.clock.advance(100);
     const r = await pending;
     expect(r.items.length).toBe(2);
     expect(r.items.every((i: any) => i.outcome === 'CHANGED')).toBe(true);
@@ -273,7 +272,22 @@ interface MemItem {
   rev: number;
 }
 
-function createMemAdapter(stats: { inFlight: Map<string, number>; peak: Map<string, number>; total: number; totalPeak: number }) {
+interface MemStats {
+  inFlight: Map<string, number>;
+  peak: Map<string, number>;
+  total: number;
+  totalPeak: number;
+  /** Writes finished, per backend. */
+  done: Map<string, number>;
+  /**
+   * While set, a write is held until every backend of the batch has as many writes in flight as
+   * it may (`limit`, or fewer when fewer of its `items` are left): the peaks are then exactly what
+   * the bulk update lets run at once, not what a pause happened to let overlap.
+   */
+  batch?: { limit: number; items: Record<string, number> };
+}
+
+function createMemAdapter(stats: MemStats) {
   const KEY = [{ name: 'item', pattern: /^[a-z0-9-]+$/, maxLength: 40 }];
   return defineAdapter({
     vendor: 'mem',
@@ -330,12 +344,17 @@ function createMemAdapter(stats: { inFlight: Map<string, number>; peak: Map<stri
           stats.peak.set(backend, Math.max(stats.peak.get(backend) ?? 0, stats.inFlight.get(backend)!));
           stats.totalPeak = Math.max(stats.totalPeak, stats.total);
           try {
-            await new Promise((r) => setTimeout(r, 40));
+            const batch = stats.batch;
+            if (batch) {
+              const full = () => Object.entries(batch.items).every(([b, n]) => (stats.inFlight.get(b) ?? 0) >= Math.min(batch.limit, n - (stats.done.get(b) ?? 0)));
+              await until(`as many writes in flight as may be (${JSON.stringify(Object.fromEntries(stats.inFlight))} now, done ${JSON.stringify(Object.fromEntries(stats.done))})`, full);
+            }
             if (k === 'boom') throw new TypeError('secret internal detail');
             Object.assign(items.get(k)!, body, { rev: items.get(k)!.rev + 1 });
           } finally {
             stats.inFlight.set(backend, stats.inFlight.get(backend)! - 1);
             stats.total -= 1;
+            stats.done.set(backend, (stats.done.get(backend) ?? 0) + 1);
           }
           return { deployment: await get(k), requests: p.requests, changes: p.changes };
         },
@@ -350,7 +369,17 @@ const memSim = () =>
 
 describe('bulk updates on an instrumented vendor', () => {
   let stack: Stack;
-  const stats = { inFlight: new Map<string, number>(), peak: new Map<string, number>(), total: 0, totalPeak: 0 };
+  const stats: MemStats = { inFlight: new Map(), peak: new Map(), total: 0, totalPeak: 0, done: new Map() };
+  /** Runs a bulk update whose writes are held until as many are in flight as may be (`MemStats.batch`). */
+  async function batched<T>(batch: NonNullable<MemStats['batch']>, run: () => Promise<T>): Promise<T> {
+    stats.done.clear();
+    stats.batch = batch;
+    try {
+      return await run();
+    } finally {
+      stats.batch = undefined;
+    }
+  }
   const ops = 'ops-key-0123456789abcdef';
   const other = 'other-key-0123456789abcdef';
   beforeAll(async () => {
@@ -364,7 +393,8 @@ describe('bulk updates on an instrumented vendor', () => {
   afterAll(() => stack?.close());
 
   it('keeps at most `concurrency` writes in flight per backend, backends side by side; one failing item stops no other', async () => {
-    const r = await bulk(stack, { where: { vendors: ['mem'] }, patch: { addTags: ['c'] }, concurrency: 3 }, ops);
+    // 13 items on each backend ('boom' among them): 3 at once on each.
+    const r = await batched({ limit: 3, items: { 'mem-a': 13, 'mem-b': 13 } }, () => bulk(stack, { where: { vendors: ['mem'] }, patch: { addTags: ['c'] }, concurrency: 3 }, ops));
     expect(r.summary).toEqual({ matched: 26, changed: 24, unchanged: 0, failed: 2 });
     expect(Object.fromEntries(stats.peak)).toEqual({ 'mem-a': 3, 'mem-b': 3 });
     expect(stats.totalPeak).toBeGreaterThan(3);
@@ -373,7 +403,7 @@ describe('bulk updates on an instrumented vendor', () => {
     expect(JSON.stringify(r)).not.toContain('secret internal detail');
 
     stats.peak.clear();
-    await bulk(stack, { where: { backends: ['mem-b'] }, patch: { addTags: ['d'] } }, ops);
+    await batched({ limit: 4, items: { 'mem-b': 13 } }, () => bulk(stack, { where: { backends: ['mem-b'] }, patch: { addTags: ['d'] } }, ops));
     expect(Object.fromEntries(stats.peak)).toEqual({ 'mem-b': 4 });
   });
 
@@ -411,10 +441,7 @@ describe.skipIf(!hasRedis)('plans in Redis', () => {
     const port = await freePort();
     redis = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     const url = `redis://127.0.0.1:${port}`;
-    for (let i = 0; i < 50; i++) {
-      if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until('redis-server to answer PING', () => spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG', 10_000);
     stack = await startStack({ vendors: ['northflank'], config: { pubsub: { redis: url } } });
     // A second gateway instance over the same vendor and the same Redis.
     const config = parseConfig({ server: { port: 0 }, logging: { level: 'silent' }, pubsub: { redis: url }, backends: [{ id: 'northflank', ...stack.sims.northflank!.backendConfig }] });

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataOf, startStack, type Stack } from './helpers.js';
-import { bin } from './cli-run.js';
+import { bin, until } from './cli-run.js';
 import { capture } from './secret-capture.js';
 
 const ID = 'northflank:default-project/deepseek-v3-deployment';
@@ -55,19 +55,21 @@ describe('bulk progress', { timeout: 120_000 }, () => {
     // The backend answers the write with 429 Retry-After: 5 once: the apply waits it out, so it
     // lasts well past the moment (under a second) the progress line appears.
     stack.sims.northflank!.server.inject({ fault: { kind: 'rate-limit', retryAfterSeconds: 5 }, method: 'POST', times: 1 });
-    // The gateway waits on the stack's manual clock. Once the 429 has been answered and the
-    // terminal shows the wait (with -o json: once the CLI has had time to show it, and did not),
-    // move the clock past the Retry-After.
+    // The gateway waits on the stack's manual clock. Once the 429 has been answered, its wait is
+    // set on that clock, and the terminal shows the wait (with -o json: once the CLI has had time
+    // to show it, and did not), move the clock past the Retry-After.
     const sim = stack.sims.northflank!.server;
     let applying = true;
     let waitShown = false;
+    const retryAt = stack.clock.now() + 5_000;
     const mover = (async () => {
-      while (applying && !sim.calls.some((c) => c.method === 'POST' && c.status === 429)) await new Promise((r) => setTimeout(r, 20));
-      for (let i = 0; applying && !waitShown && i < (shown ? 300 : 30); i++) await new Promise((r) => setTimeout(r, 100));
-      while (applying) {
-        stack.clock.advance(1_000);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await until(() => !applying || sim.calls.some((c) => c.method === 'POST' && c.status === 429), 'the write to be answered 429');
+      await until(() => !applying || stack.clock.nextTimerAt() === retryAt, "the Retry-After's wait on the gateway's clock");
+      if (shown) await until(() => !applying || waitShown, 'the terminal to show the wait');
+      // With -o json nothing is to appear, so no event says it did not: the CLI would show its
+      // progress 0.8 s into the run on its own (real) clock, in its own process; 3 s is well past that.
+      else await new Promise((r) => setTimeout(r, 3_000));
+      if (applying) stack.clock.advance(5_000);
     })();
     const r = await applyOnTerminal(stack.url, planId, extra, dir, (terminal) => (waitShown ||= terminal.includes('rate-limited, waiting')));
     applying = false;

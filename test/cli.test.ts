@@ -6,7 +6,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startStack, dataOf, type Stack } from './helpers.js';
+import { startStack, dataOf, polled, type Stack } from './helpers.js';
 import { capture } from './secret-capture.js';
 import { bin, expectOneLine, run, start, until, writes } from './cli-run.js';
 
@@ -169,9 +169,15 @@ describe('model-gateway deployments / query', () => {
     const w = start(stack.url, ['deployments', 'watch', ...targets, '--until', 'READY', '--timeout', '15s']);
     await until(() => targets.every((t) => w.out.stdout.includes(`${t}  is `)), 'the present state of every target');
     expect(w.out.stdout).not.toContain('All 3');
-    for (let i = 0; i < 3; i++) {
+    const hub = stack.gateway.runtime.hub!;
+    let exited = false;
+    void w.done.then(() => (exited = true));
+    for (let i = 0; i < 3 && !exited; i++) {
       stack.clock.advance(PHASE_MS);
-      await new Promise((r) => setTimeout(r, 250));
+      // The hub polls in real time: two more polls of each vendor ended, so one began after the
+      // move and read the phase it brought (none is skipped); or the watch ended, every target READY.
+      const from = { northflank: polled(hub, 'northflank'), nemo: polled(hub, 'nemo') };
+      await until(() => exited || Object.entries(from).every(([b, n]) => polled(hub, b) >= n + 2), 'two more polls of northflank and nemo', 30_000);
     }
     const r = await w.done;
     expect(r.code, r.stderr).toBe(0);

@@ -1,6 +1,6 @@
 /**
- * Graceful shutdown of the real binary: SIGTERM while a slow write is in flight (simulator latency
- * fault). The write's caller gets its result, SSE subscribers (GET and POST) get `complete`, a WebSocket is
+ * Graceful shutdown of the real binary: SIGTERM while a write is in flight (held by the simulator
+ * until the test lets it go). The write's caller gets its result, SSE subscribers (GET and POST) get `complete`, a WebSocket is
  * closed with 1001, new connections are refused during the drain, and the process exits 0.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,16 +10,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createNorthflankSimulator, type NorthflankSimulator } from '../adapters/northflank/simulator.js';
-import { watchSimulator } from './helpers.js';
+import { until, watchSimulator } from './helpers.js';
 import { capture } from './secret-capture.js';
 
 import { bin } from './binary.js';
 const ID = 'northflank:default-project/deepseek-v3-deployment';
 /** Real processes on a busy machine: generous bounds, never a timing assertion. */
 const START_MS = 30_000;
-const WRITE_LATENCY_MS = 3000;
+/** How long a real socket or process event may take to show: a guard against a hang, never a pace. */
+const EVENT_MS = 15_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits until a real process prints its listening line (or exits); its URL, or an error with what it printed. */
+async function listening(proc: ChildProcess, output: () => string): Promise<string> {
+  const line = () => /model-gateway is listening on (http:\/\/\S+)/.exec(output());
+  await until('serve to start', () => line() !== null || proc.exitCode !== null, START_MS).catch((err: Error) => {
+    throw new Error(`serve did not start (${err.message}):\n${output()}`);
+  });
+  const m = line();
+  if (!m) throw new Error(`serve exited (${proc.exitCode}) before it listened:\n${output()}`);
+  return m[1]!;
+}
 
 describe('SIGTERM drains the real binary', () => {
   let sim: NorthflankSimulator;
@@ -45,16 +55,7 @@ describe('SIGTERM drains the real binary', () => {
         resolve(code);
       }),
     );
-    const until = Date.now() + START_MS;
-    for (;;) {
-      const m = /model-gateway is listening on (http:\/\/\S+)/.exec(output);
-      if (m) {
-        url = m[1]!;
-        break;
-      }
-      if (proc.exitCode !== null || Date.now() > until) throw new Error(`serve did not start:\n${output}`);
-      await sleep(50);
-    }
+    url = await listening(proc, () => output);
   }, START_MS + 5000);
   afterAll(async () => {
     if (proc && proc.exitCode === null) proc.kill('SIGKILL');
@@ -100,37 +101,46 @@ describe('SIGTERM drains the real binary', () => {
     socket.on('message', (m) => wsMessages.push(JSON.parse(m.toString())));
     await new Promise((r) => socket.once('open', r));
     socket.send(JSON.stringify({ type: 'connection_init' }));
-    while (!wsMessages.some((m) => m.type === 'connection_ack')) await sleep(10);
+    await until('the WebSocket connection_ack', () => wsMessages.some((m) => m.type === 'connection_ack'), EVENT_MS);
     socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription { modelDeploymentStatusChanged(ids: ["${ID}"], emitCurrent: true) { __typename } }` } }));
-    const until = Date.now() + 15_000;
-    while (!sseText.includes('event: next') || !postedText.includes('event: next') || !wsMessages.some((m) => m.type === 'next')) {
-      if (Date.now() > until) throw new Error(`subscriptions did not start: ${sseText} ${postedText} ${JSON.stringify(wsMessages)}`);
-      await sleep(20);
-    }
+    await until(
+      'the SSE (GET and POST) and WebSocket subscriptions to start',
+      () => sseText.includes('event: next') && postedText.includes('event: next') && wsMessages.some((m) => m.type === 'next'),
+      EVENT_MS,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: ${sseText} ${postedText} ${JSON.stringify(wsMessages)}`);
+    });
 
-    // A slow write, in flight when the signal arrives.
-    sim.server.inject({ fault: { kind: 'latency', ms: WRITE_LATENCY_MS }, method: 'POST', times: 1 });
+    // A write, in flight when the signal arrives: the simulator holds it until the test lets it go.
+    let releaseWrite!: () => void;
+    const writeHeld = new Promise<void>((resolve) => (releaseWrite = resolve));
+    sim.server.inject({ fault: { kind: 'gate', until: () => writeHeld }, method: 'POST', times: 1 });
     const writesBefore = sim.server.calls.filter((c) => c.method === 'POST').length;
+    let answered = false;
     const write = fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: `mutation { updateModelDeployment(input: {id: "${ID}", description: "drained"}) { __typename ... on UpdateModelDeploymentSuccess { deployment { description } } } }` }),
-    });
-    while (sim.server.calls.filter((c) => c.method === 'POST').length === writesBefore) await sleep(10);
+    }).finally(() => (answered = true));
+    await until('the simulator to receive the write', () => sim.server.calls.filter((c) => c.method === 'POST').length > writesBefore, EVENT_MS);
     proc.kill('SIGTERM');
 
-    // New connections are refused while the write is still running.
+    // New connections are refused while the write is still running: once the drain has begun
+    // (its log line is written just before the listener closes), a connection is refused.
+    await until('the drain to begin', () => /draining/.test(output) || proc.exitCode !== null, EVENT_MS);
     let refused = false;
-    const refusedBy = Date.now() + WRITE_LATENCY_MS - 500;
-    while (!refused && Date.now() < refusedBy) {
+    const guard = Date.now() + EVENT_MS;
+    while (!refused && Date.now() < guard) {
       try {
         await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close' }, body: '{"query":"{ __typename }"}' });
-        await sleep(20);
       } catch (err) {
         refused = /ECONNREFUSED/.test(String((err as { cause?: unknown }).cause ?? err));
       }
     }
     expect(refused).toBe(true);
+    expect(answered).toBe(false);
+    expect(proc.exitCode).toBeNull();
+    releaseWrite();
 
     const res = await write;
     expect(res.status).toBe(200);
@@ -171,15 +181,11 @@ describe('a drain that cannot finish', () => {
         resolve(code);
       }),
     );
-    const until = Date.now() + START_MS;
-    for (;;) {
-      const m = /model-gateway is listening on (http:\/\/\S+)/.exec(output);
-      if (m) return { proc, url: m[1]!, exited, output: () => output };
-      if (proc.exitCode !== null || Date.now() > until) {
-        proc.kill('SIGKILL');
-        throw new Error(`serve did not start:\n${output}`);
-      }
-      await sleep(50);
+    try {
+      return { proc, url: await listening(proc, () => output), exited, output: () => output };
+    } catch (err) {
+      proc.kill('SIGKILL');
+      throw err;
     }
   }
 
@@ -195,7 +201,7 @@ describe('a drain that cannot finish', () => {
       (r) => `answered ${r.status}`,
       () => 'cut',
     );
-    while (sim.server.calls.filter((c) => c.method === 'POST').length === before) await sleep(10);
+    await until('the simulator to receive the write', () => sim.server.calls.filter((c) => c.method === 'POST').length > before, EVENT_MS);
     return { write };
   }
 
@@ -217,11 +223,12 @@ describe('a drain that cannot finish', () => {
     try {
       await hangingWrite(s.url);
       s.proc.kill('SIGTERM');
-      await sleep(300);
+      // The first signal began a drain that cannot finish: the process waits on it.
+      await until('the drain to begin', () => /draining/.test(s.output()) || s.proc.exitCode !== null, EVENT_MS);
       expect(s.proc.exitCode).toBeNull();
       s.proc.kill('SIGINT');
-      // Well before the 60 s drain timeout.
-      const code = await Promise.race([s.exited, sleep(20_000).then(() => 'still running')]);
+      // Well before the 60 s drain timeout (a guard against a hang, not a pace).
+      const code = await Promise.race([s.exited, new Promise((r) => setTimeout(r, 20_000)).then(() => 'still running')]);
       expect(code).toBe(1);
       expect(s.output()).toMatch(/second signal/);
     } finally {

@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { startStack, dataOf, conformanceOf, watchSimulator, type GqlResult, type Stack } from './helpers.js';
+import { startStack, dataOf, conformanceOf, until, watchSimulator, type GqlResult, type Stack } from './helpers.js';
 import { createManualClock, type ManualClock } from '../src/domain/clock.js';
 import type { Fault, FaultRule, SimulatorServer, VendorSimulator } from '../src/simulator/server.js';
 import { ERROR_CODES } from '../src/domain/errors.js';
@@ -45,7 +45,9 @@ beforeAll(() => {
   process.on('unhandledRejection', onUnhandled);
 });
 afterAll(async () => {
-  // Late rejections (a timed-out attempt settling) would surface within a tick or two.
+  // Late rejections (a timed-out attempt settling) would surface within a tick or two. No event
+  // says that none is still coming, so this one short settle stays: it paces nothing a test
+  // asserts on the way, it only gives a stray rejection the chance to be counted.
   await new Promise((r) => setTimeout(r, 100));
   process.off('unhandledRejection', onUnhandled);
   expect(unhandled).toEqual([]);
@@ -66,6 +68,12 @@ function expectFixedCodes(r: GqlResult) {
   for (const e of r.body.errors ?? []) expect(ERROR_CODES, JSON.stringify(e)).toContain(e.extensions?.code);
 }
 
+/**
+ * Asks `probe` again until it holds: for what only a new request shows (a health check of a stack
+ * whose upstream clock is the machine's, so that its connection retries end by themselves; its
+ * circuit breaker half-opens on that clock too). The pause between probes spaces out requests; no
+ * bound on how long it took is asserted.
+ */
 async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs: number, what: string): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
@@ -97,16 +105,24 @@ async function onClock<T>(clock: ManualClock, answer: Promise<T>, held: () => nu
     () => (settled = true),
   );
   let timedOut = 0;
-  while (!settled) {
+  const waitOf = () => {
     const due = clock.nextTimerAt();
-    const wait = due === null ? null : due - clock.now();
-    if (wait !== null && wait <= shortMs) clock.advance(wait);
-    else if (wait !== null && held() > timedOut) {
-      timedOut++;
-      clock.advance(wait);
-    }
+    return due === null ? null : due - clock.now();
+  };
+  /** A wait the clock may run out now: a retry's, or a deadline of a request the simulator holds. */
+  const runnable = () => {
+    const wait = waitOf();
+    return wait !== null && (wait <= shortMs || held() > timedOut);
+  };
+  for (;;) {
     // Real time only for the sockets to carry what moved (no bound on it is asserted).
-    await new Promise((r) => setTimeout(r, 2));
+    await until('the answer, or a wait of it the clock may run out', () => settled || runnable());
+    if (settled) break;
+    const wait = waitOf()!;
+    if (wait > shortMs) timedOut++;
+    clock.advance(wait);
+    // A turn of the event loop (no time): what the move set off runs before the next look.
+    await new Promise((r) => setImmediate(r));
   }
   return { value: await answer, movedMs: clock.now() - from };
 }
@@ -332,7 +348,7 @@ describe('a write that fails in flight is never replayed, and its outcome is tol
             until: async () => {
               if (!writeSeen) return;
               releaseWrite();
-              while (!written()) await new Promise((r) => setTimeout(r, 5));
+              await until('the held write to be handled', written);
             },
           },
         },
@@ -366,7 +382,9 @@ describe('a write that fails in flight is never replayed, and its outcome is tol
       expect(result).toMatchObject({ __typename: 'UpstreamError', code: 'UPSTREAM_TIMEOUT', backend: vendor, outcome: 'UNKNOWN' });
       // The caller was right not to be told NOT_APPLIED: once its latency has passed, the write is applied after all.
       stack.clock.advance(LATE_MS);
-      await eventually(async () => WRITES[vendor].applied(dataOf(await stack.gql(READ, { id })).modelDeployment), 20_000, 'the late write');
+      const sim = stack.sims[vendor]!.server;
+      await until('the late write to be handled', () => sim.calls.some((c) => c.method === WRITES[vendor].method && c.path.includes(ITEM_PATH[vendor]) && c.status !== 0));
+      expect(WRITES[vendor].applied(dataOf(await stack.gql(READ, { id })).modelDeployment)).toBe(true);
       expect(writes()).toBe(1);
     } finally {
       await stack.close();
@@ -548,7 +566,8 @@ describe('a backend down at start-up', () => {
   }, 60_000);
 
   it('refusing our credentials: the gateway starts, serves the others, shows them unavailable, and sees them recover', async () => {
-    const stack = await startStack({
+    // Health is cached on the status clock: the test moves it past the TTL.
+    const stack = await startOnClock({
       healthTtlMs: 50,
       backendOverrides: { nemo: { token: 'rotated-nemo-token' }, zstack: { password: 'rotated-zstack-password' } },
     });
@@ -575,14 +594,11 @@ describe('a backend down at start-up', () => {
       revived.push(await createNemoSimulator({ port: nemoPort, token: 'rotated-nemo-token', clock: stack.clock, phaseMs: 1000 }));
       revived.push(await createZStackSimulator({ port: zstackPort, password: 'rotated-zstack-password', clock: stack.clock, phaseMs: 1000 }));
       for (const sim of revived) watchSimulator(sim);
-      await eventually(
-        async () => {
-          const now = await health(stack);
-          return now.nemo!.ok && now.zstack!.ok;
-        },
-        30_000,
-        'nemo and zstack to be healthy',
-      );
+      // The health cached before is kept for its TTL; past it, the next check asks again.
+      stack.clock.advance(50);
+      const now = await health(stack);
+      expect(now.nemo!.ok).toBe(true);
+      expect(now.zstack!.ok).toBe(true);
       expect(await listedBackends(stack)).toEqual({ backends: ['nemo', 'northflank', 'zstack'], failures: [] });
     } finally {
       await stack.close();

@@ -222,8 +222,9 @@ describe('upstream client', () => {
     expect(() => res.json()).toThrowError(/Backend plain: .*not valid JSON/);
   });
 
-  it('opens the circuit after repeated failures, fails fast, then probes back', async () => {
-    const c = client({ retries: 0, breakerThreshold: 3, breakerHalfOpenAfterMs: 200 });
+  it('opens the circuit after repeated failures, fails fast, then probes back when its clock has moved', async () => {
+    const clock = createManualClock();
+    const c = client({ retries: 0, breakerThreshold: 3, breakerHalfOpenAfterMs: 200, clock });
     sim.inject({ kind: 'status', status: 503 });
     for (let i = 0; i < 3; i++) await failure(c.request({ method: 'GET', path: '/thing' }));
     expect(c.circuitOpen()).toBe(true);
@@ -232,7 +233,11 @@ describe('upstream client', () => {
     expect(fast.message).toMatch(/circuit is open/);
     expect(sim.calls.length).toBe(calls);
     sim.clearFaults();
-    await new Promise((r) => setTimeout(r, 250));
+    // The breaker half-opens on the client's clock: 199 ms on, it still fails fast; at 200 ms one call probes.
+    clock.advance(199);
+    expect((await failure(c.request({ method: 'GET', path: '/thing' }))).message).toMatch(/circuit is open/);
+    expect(sim.calls.length).toBe(calls);
+    clock.advance(1);
     expect((await c.request({ method: 'GET', path: '/thing' })).status).toBe(200);
     expect(c.circuitOpen()).toBe(false);
   });

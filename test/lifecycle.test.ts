@@ -2,13 +2,21 @@
  * Each vendor's lifecycle seen end to end through GraphQL subscriptions, over SSE and over
  * WebSocket: a rollout started through the gateway, then the simulators' clock moved one phase
  * at a time, and the subscriber receives every transition once, in order.
+ *
+ * Two manual clocks: the stack's (the simulators' phases, the gateway's) and the hub's (its
+ * polls). A phase moves only when the test moves the first, a poll happens only when it moves
+ * the second, so "a few more polls" is a count of polls ended, never a wait in real time.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataOf, startStack, type Stack } from './helpers.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { allArrived, dataOf, pollRounds, startStack, until, type Stack } from './helpers.js';
+import { createManualClock } from '../src/domain/clock.js';
+import { subscriptionEventsSent, subscriptionStats } from '../src/graphql/subscriptions.js';
 import { sse, ws, transitions, type Collector } from './sub-clients.js';
 
 const PHASE_MS = 1000;
 const POLL_MS = 30;
+/** A step of the hub's clock that makes exactly one poll of a watched backend: the interval plus its jitter (10 %). */
+const POLL_STEP_MS = POLL_MS * 1.1;
 
 const STATUS_SUB = `subscription($ids: [ID!]) {
   modelDeploymentStatusChanged(ids: $ids, emitCurrent: true) {
@@ -35,45 +43,56 @@ const NEMO_ID = 'nemo:research-team-alpha/llama-3.1-8b';
 const ZSTACK_UUID = '1bb3ef7d600d4d30b21b8ffd299c37b5';
 const ZSTACK_ID = `zstack:${ZSTACK_UUID}`;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe.each([
   ['SSE', sse],
   ['WebSocket', ws],
 ] as const)('deployment lifecycles over %s', (_transport, open) => {
   let stack: Stack;
+  const hubClock = createManualClock();
+  const hub = () => stack.gateway.runtime.hub!;
   const subs: Collector[] = [];
+  /** The collectors opened by the running test, and the hub's count of events sent when it began. */
+  let opened: Collector[] = [];
+  let sentFrom = 0;
   const watch = (query: string, id: string) => {
+    if (!opened.length) sentFrom = subscriptionEventsSent(hub());
     const c = open(stack.url, query, { ids: [id] });
     subs.push(c);
+    opened.push(c);
     return c;
   };
 
-  /**
-   * Resolves once the hub has finished a poll of `backend` begun after this call: from then on
-   * it holds a baseline, so a change is compared against the present state, not taken as one.
-   */
-  async function hubHasBaseline(backend: string) {
-    const polls = () => stack.gateway.runtime.hub!.stats()[backend]?.polls ?? 0;
-    const start = polls();
-    const deadline = Date.now() + 5000;
-    while (polls() < start + 2) {
-      if (Date.now() > deadline) throw new Error(`the hub did not poll ${backend}`);
-      await sleep(5);
-    }
-  }
+  /** `n` more polls of `backend`, ended (the hub's clock moved one poll's worth at a time). */
+  const polls = (backend: string, n: number) => pollRounds(hub(), hubClock, { [backend]: n }, POLL_STEP_MS);
 
-  /** Moves the clock one phase and waits for the transition it causes. */
-  async function step(sub: Collector, expected: number) {
+  /**
+   * Two more polls of `backend`, ended: from then on the hub holds a baseline, so a change is
+   * compared against the present state, not taken as one.
+   */
+  const hubHasBaseline = (backend: string) => polls(backend, 2);
+
+  /** Moves the simulators one phase, has the hub poll `backend` once, and waits for the transition it shows. */
+  async function step(backend: string, sub: Collector, expected: number) {
     stack.clock.advance(PHASE_MS);
+    await polls(backend, 1);
     await sub.waitFor((ev) => transitions(ev).length >= expected);
   }
 
-  /** A few more polls: anything late (a duplicate, a stray transition) would arrive by then. */
-  const settle = () => sleep(POLL_MS * 5);
+  /**
+   * Three more polls of `backend`, ended, and every event the gateway sent since the test began
+   * arrived at the test's subscribers: anything late (a duplicate, a stray transition) is there.
+   */
+  async function settle(backend: string) {
+    await polls(backend, 3);
+    await allArrived(hub(), sentFrom, opened);
+  }
+
+  beforeEach(() => {
+    opened = [];
+  });
 
   beforeAll(async () => {
-    stack = await startStack({ vendors: ['northflank', 'nemo', 'zstack'], phaseMs: PHASE_MS, config: { status: { pollIntervalMs: POLL_MS } } });
+    stack = await startStack({ vendors: ['northflank', 'nemo', 'zstack'], phaseMs: PHASE_MS, statusClock: hubClock, config: { status: { pollIntervalMs: POLL_MS } } });
   });
   afterAll(async () => {
     subs.forEach((s) => s.stop());
@@ -87,11 +106,12 @@ describe.each([
 
     const res = dataOf(await stack.gql(UPDATE, { input: { id: NF_ID, northflank: { spec: { configuration: { revision: 'rollout-2' } } } } }));
     expect(res.updateModelDeployment).toMatchObject({ __typename: 'UpdateModelDeploymentSuccess', deployment: { status: 'PENDING' } });
+    await polls('northflank', 1);
     await sub.waitFor((ev) => transitions(ev).length >= 1);
-    await step(sub, 2);
-    await step(sub, 3);
-    await step(sub, 4);
-    await settle();
+    await step('northflank', sub, 2);
+    await step('northflank', sub, 3);
+    await step('northflank', sub, 4);
+    await settle('northflank');
 
     expect(sub.events.filter((e) => e.initial).map((e) => e.current)).toEqual(['READY']);
     expect(transitions(sub.events)).toEqual(['READY->PENDING', 'PENDING->PROVISIONING', 'PROVISIONING->STARTING', 'STARTING->READY']);
@@ -106,16 +126,22 @@ describe.each([
     await hubHasBaseline('northflank');
 
     dataOf(await stack.gql(UPDATE, { input: { id, northflank: { spec: { configuration: { revision: 'shared-2' } } } } }));
+    await polls('northflank', 1);
     await first.waitFor((ev) => transitions(ev).length >= 1);
-    await step(first, 2);
+    await step('northflank', first, 2);
     const late = watch(STATUS_SUB, id);
     await late.waitFor((ev) => ev.some((e) => e.initial));
-    await step(first, 3);
+    await step('northflank', first, 3);
     await late.waitFor((ev) => transitions(ev).length >= 1);
     // The first subscriber leaving does not stop the watch the late one shares.
+    const subscribers = subscriptionStats(hub()).subscribers;
     first.stop();
-    await step(late, 2);
-    await settle();
+    opened = opened.filter((c) => c !== first);
+    await until('the gateway to see the first subscriber leave', () => subscriptionStats(hub()).subscribers === subscribers - 1);
+    // What was sent to it so far, it received (three transitions and its present state: checked below).
+    sentFrom += first.events.length;
+    await step('northflank', late, 2);
+    await settle('northflank');
 
     expect(transitions(first.events)).toEqual(['READY->PENDING', 'PENDING->PROVISIONING', 'PROVISIONING->STARTING']);
     expect(late.events.filter((e) => e.initial).map((e) => e.current)).toEqual(['PROVISIONING']);
@@ -133,9 +159,10 @@ describe.each([
     expect(res.updateModelDeployment).toMatchObject({ __typename: 'UpdateModelDeploymentSuccess', deployment: { status: 'PENDING' } });
     const version = res.updateModelDeployment.deployment.version;
     expect(version).not.toBe(before);
+    await polls('nemo', 1);
     await sub.waitFor((ev) => transitions(ev).length >= 1);
-    await step(sub, 2);
-    await settle();
+    await step('nemo', sub, 2);
+    await settle('nemo');
 
     expect(sub.events.filter((e) => e.initial).map((e) => e.current)).toEqual(['READY']);
     expect(transitions(sub.events)).toEqual(['READY->PENDING', 'PENDING->READY']);
@@ -158,8 +185,9 @@ describe.each([
 
     const res = dataOf(await stack.gql(UPDATE, { input: { id: ZSTACK_ID, name: 'example-renamed' } }));
     expect(res.updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
+    await polls('zstack', 1);
     await changes.waitFor((ev) => ev.length >= 1);
-    await settle();
+    await settle('zstack');
     expect(changes.events).toHaveLength(1);
     expect(changes.events[0]).toMatchObject({ __typename: 'ModelDeploymentChange', previous: 'READY', current: 'READY', deployment: { id: ZSTACK_ID, name: 'example-renamed' } });
     // Only what the rename changed (ZStack's version is a digest of the inventory, so it moves too):
@@ -170,9 +198,10 @@ describe.each([
 
     // ZStack has no delete in the API the gateway speaks: the model goes away in the repository.
     expect(stack.sims.zstack.removeModel(ZSTACK_UUID)).toBe(true);
+    await polls('zstack', 1);
     await sub.waitFor((ev) => transitions(ev).length >= 1);
     await changes.waitFor((ev) => ev.length >= 2);
-    await settle();
+    await settle('zstack');
 
     expect(sub.events.filter((e) => e.initial).map((e) => e.current)).toEqual(['READY']);
     expect(transitions(sub.events)).toEqual(['READY->DELETED']);

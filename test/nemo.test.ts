@@ -1,7 +1,9 @@
 /** The NVIDIA NeMo Platform adapter through GraphQL over HTTP, against its simulator. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { startStack, dataOf, type Stack } from './helpers.js';
+import { allArrived, pollRounds, startStack, dataOf, type Stack } from './helpers.js';
+import { createManualClock, type ManualClock } from '../src/domain/clock.js';
+import { subscriptionEventsSent } from '../src/graphql/subscriptions.js';
 import { sse } from './sub-clients.js';
 import { fromSchema, NOISY, QUIET } from './seed-arbitrary.js';
 import { checkSeed, type NemoSimulator } from '../adapters/nemo/simulator.js';
@@ -283,9 +285,12 @@ describe('updateModelDeployment', () => {
 describe('configured workspaces are enforced on every path (backend configured for research-team-alpha only)', () => {
   const OUTSIDE = 'nemo:prod-inference/llama-3.1-70b-instruct';
   let scoped: Stack;
+  /** The hub's clock: it polls when the test moves it. */
+  let hubClock: ManualClock;
+  const POLL_MS = 1000;
   let scopedSim: NemoSimulator;
   beforeEach(async () => {
-    scoped = await startStack({ vendors: ['nemo'], phaseMs: PHASE, backendOverrides: { nemo: { workspaces: ['research-team-alpha'] } } });
+    scoped = await startStack({ vendors: ['nemo'], phaseMs: PHASE, statusClock: (hubClock = createManualClock()), config: { status: { pollIntervalMs: POLL_MS } }, backendOverrides: { nemo: { workspaces: ['research-team-alpha'] } } });
     scopedSim = scoped.sims.nemo as unknown as NemoSimulator;
     expect(scopedSim.deployment('prod-inference/llama-3.1-70b-instruct')).toBeDefined();
     scopedSim.server.resetCalls();
@@ -325,7 +330,12 @@ describe('configured workspaces are enforced on every path (backend configured f
     try {
       await sub.waitFor((ev) => ev.some((e) => e.initial));
       for (let i = 0; i < 5; i++) scoped.clock.advance(PHASE);
-      await new Promise((r) => setTimeout(r, 100));
+      // Three polls ended (the hub's clock moved one interval plus its jitter at a time), and every
+      // event sent arrived: an event for the id outside, or a read of it, would be there by now.
+      const hub = scoped.gateway.runtime.hub!;
+      await pollRounds(hub, hubClock, { nemo: 3 }, POLL_MS * 1.1);
+      await allArrived(hub, 0, [sub]);
+      expect(subscriptionEventsSent(hub)).toBe(sub.events.length);
       expect(sub.events.map((e) => e.deployment?.id)).toEqual([LLAMA]);
       expect(outsideCalls()).toEqual([]);
     } finally {

@@ -1,7 +1,9 @@
 /** The Northflank adapter through GraphQL over HTTP, against its simulator. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { startStack, dataOf, type Stack } from './helpers.js';
+import { allArrived, pollRounds, startStack, dataOf, type Stack } from './helpers.js';
+import { createManualClock, type ManualClock } from '../src/domain/clock.js';
+import { subscriptionEventsSent } from '../src/graphql/subscriptions.js';
 import { sse } from './sub-clients.js';
 import { fromSchema, NOISY, QUIET } from './seed-arbitrary.js';
 import { checkSeed } from '../adapters/northflank/simulator.js';
@@ -556,9 +558,12 @@ describe('a 400 with details (CONVENTIONS.md 1.5)', () => {
 describe('configured projects are enforced on every path (backend configured for default-project only)', () => {
   const OUTSIDE = 'northflank:ml-research/llama-3-1-8b-instruct';
   let scoped: Stack;
+  /** The hub's clock: it polls when the test moves it. */
+  let hubClock: ManualClock;
+  const POLL_MS = 1000;
   let scopedSim: NorthflankSimulator;
   beforeEach(async () => {
-    scoped = await startStack({ vendors: ['northflank'], phaseMs: PHASE, backendOverrides: { northflank: { projects: ['default-project'] } } });
+    scoped = await startStack({ vendors: ['northflank'], phaseMs: PHASE, statusClock: (hubClock = createManualClock()), config: { status: { pollIntervalMs: POLL_MS } }, backendOverrides: { northflank: { projects: ['default-project'] } } });
     scopedSim = scoped.sims.northflank as unknown as NorthflankSimulator;
     expect(scopedSim.get('ml-research/llama-3-1-8b-instruct')).toBeDefined();
     scopedSim.server.resetCalls();
@@ -605,7 +610,12 @@ describe('configured projects are enforced on every path (backend configured for
     try {
       await sub.waitFor((ev) => ev.some((e) => e.initial));
       for (let i = 0; i < 5; i++) scoped.clock.advance(PHASE);
-      await new Promise((r) => setTimeout(r, 100));
+      // Three polls ended (the hub's clock moved one interval plus its jitter at a time), and every
+      // event sent arrived: an event for the id outside, or a read of it, would be there by now.
+      const hub = scoped.gateway.runtime.hub!;
+      await pollRounds(hub, hubClock, { northflank: 3 }, POLL_MS * 1.1);
+      await allArrived(hub, 0, [sub]);
+      expect(subscriptionEventsSent(hub)).toBe(sub.events.length);
       expect(sub.events.map((e) => e.deployment?.id)).toEqual([DS]);
       expect(outsideCalls()).toEqual([]);
     } finally {

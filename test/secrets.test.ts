@@ -5,7 +5,8 @@
  * ZStack sessions that expire.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './helpers.js';
+import { startStack, until, type Stack } from './helpers.js';
+import { subscriptionStats } from '../src/graphql/subscriptions.js';
 import { sha512Hex } from '../adapters/zstack/client.js';
 import { sse, ws } from './sub-clients.js';
 import type { Fault, FaultRule } from '../src/simulator/server.js';
@@ -159,7 +160,8 @@ describe('no secret in any log line or answer', () => {
     overSse.stop();
     overWs.stop();
     refused.stop();
-    await new Promise((r) => setTimeout(r, 50));
+    // The gateway has seen both subscribers leave (and logged what it logs of that) before the logs are scanned.
+    await until('the subscribers to leave', () => subscriptionStats(stack.gateway.runtime.hub!).subscribers === 0);
   });
 
   it('finds none of the secrets anywhere', () => {

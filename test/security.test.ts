@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startStack, dataOf, watchSimulator, type Stack } from './helpers.js';
+import { startStack, dataOf, until, watchSimulator, type Stack } from './helpers.js';
 import { createToySimulator } from './fixtures/toy/simulator.js';
 import { createNorthflankSimulator } from '../adapters/northflank/simulator.js';
 import { ws } from './sub-clients.js';
@@ -218,14 +218,12 @@ describe('the real binary, serving without auth, says loudly that it is open', (
   }
 
   async function waitFor(s: Served, pattern: RegExp, what: string): Promise<RegExpExecArray> {
-    const until = Date.now() + START_MS;
-    for (;;) {
-      const m = pattern.exec(s.output());
-      if (m) return m;
-      if (s.proc.exitCode !== null) throw new Error(`serve exited (${s.proc.exitCode}) before ${what}:\n${s.output()}`);
-      if (Date.now() > until) throw new Error(`no ${what} within ${START_MS} ms:\n${s.output()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(what, () => pattern.test(s.output()) || s.proc.exitCode !== null, START_MS).catch(() => {
+      throw new Error(`no ${what} within ${START_MS} ms:\n${s.output()}`);
+    });
+    const m = pattern.exec(s.output());
+    if (m) return m;
+    throw new Error(`serve exited (${s.proc.exitCode}) before ${what}:\n${s.output()}`);
   }
 
   /** SIGTERM, then the process must exit 0 on its own within STOP_MS. */

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { builtInVendors } from '../adapters/index.js';
-import { startStack, dataOf, conformanceInput, isPlanned, plannedWrites, type Stack } from './helpers.js';
+import { startStack, dataOf, conformanceInput, isPlanned, plannedWrites, until, type Stack } from './helpers.js';
 import { createManualClock } from '../src/domain/clock.js';
-import { createMemoryWriteLock } from '../src/app/write-lock.js';
+import { createMemoryWriteLock, DEFAULT_LOCK_WAIT_MS } from '../src/app/write-lock.js';
 import { ConflictError } from '../src/domain/errors.js';
 import { createLogger } from '../src/logger.js';
 
@@ -69,19 +69,26 @@ describe('a writer that waits too long for the lock', () => {
       const id = idOf(stack, 'northflank');
       const sim = stack.sims.northflank!.server;
       sim.resetCalls();
-      sim.inject({ method: 'POST', pathIncludes: NF_WRITE.path, fault: { kind: 'latency', ms: 3000 }, times: 1 });
-      const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-      const holder = stack.gql(UPDATE, { input: { id, description: 'slow write' } });
-      for (let i = 0; nfWrites(stack) === 0 && i < 500; i++) await pause(10);
+      // The holder's write is held upstream until the waiter has its answer.
+      let waiterAnswered!: () => void;
+      const answered = new Promise<void>((resolve) => (waiterAnswered = resolve));
+      sim.inject({ method: 'POST', pathIncludes: NF_WRITE.path, fault: { kind: 'gate', until: () => answered }, times: 1 });
+      let holderDone = false;
+      const holder = stack.gql(UPDATE, { input: { id, description: 'slow write' } }).finally(() => (holderDone = true));
+      await until('the holder\'s write to reach the simulator', () => nfWrites(stack) > 0);
       expect(nfWrites(stack)).toBe(1);
       let waiter: any = null;
+      const lockWaitEnds = stack.clock.now() + DEFAULT_LOCK_WAIT_MS;
       const pending = stack.gql(UPDATE, { input: { id, description: 'waits for the lock' } }).then((r) => (waiter = dataOf(r).updateModelDeployment));
-      // The wait is bounded on the gateway's clock (30 s by default); the holder's write is still upstream.
-      for (let i = 0; waiter === null && i < 200; i++) {
-        stack.clock.advance(5_000);
-        await pause(20);
-      }
+      // The wait is bounded on the gateway's clock (30 s by default): its timer is due then.
+      await until('the second write to wait for the lock', () => stack.clock.nextTimerAt() === lockWaitEnds || waiter !== null);
+      expect(waiter).toBeNull();
+      stack.clock.advance(DEFAULT_LOCK_WAIT_MS - 1);
+      expect(stack.clock.nextTimerAt()).toBe(lockWaitEnds);
+      stack.clock.advance(1);
       await pending;
+      expect(holderDone).toBe(false);
+      waiterAnswered();
       expect(waiter).toMatchObject({ __typename: 'ConflictError', code: 'CONFLICT', message: expect.stringContaining('nothing was sent') });
       expect(dataOf(await holder).updateModelDeployment).toMatchObject({ __typename: 'UpdateModelDeploymentSuccess', deployment: { description: 'slow write' } });
       expect(nfWrites(stack)).toBe(1);

@@ -1,6 +1,6 @@
 /** The ZStack adapter through GraphQL over HTTP, against its simulator. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startStack, dataOf, type Stack } from './helpers.js';
+import { startStack, dataOf, until, type Stack } from './helpers.js';
 import type { ZStackSimulator } from '../adapters/zstack/simulator.js';
 
 const QWEN = '1bb3ef7d600d4d30b21b8ffd299c37b5';
@@ -44,9 +44,13 @@ async function moving<T>(p: Promise<T>): Promise<T> {
     () => (pending = false),
     () => (pending = false),
   );
-  while (pending) {
-    if (stack!.clock.pendingTimers() > 0) stack!.clock.advance(25);
-    await new Promise((r) => setTimeout(r, 2));
+  for (;;) {
+    // Real time only for the sockets to carry what the last move set off: until the answer, or a timer on the clock.
+    await until('the answer, or a timer waiting on the clock', () => !pending || stack!.clock.pendingTimers() > 0);
+    if (!pending) break;
+    stack!.clock.advance(25);
+    // A turn of the event loop (no time): what the move set off runs before the next look.
+    await new Promise((r) => setImmediate(r));
   }
   return p;
 }

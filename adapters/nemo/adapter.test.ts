@@ -13,6 +13,7 @@ import type { UpdatePatch } from '../../src/domain/patch.js';
 import { nemoAdapter, type NemoAdapterInstance, type NemoKey } from './adapter.js';
 import { createNemoSimulator, type NemoSimulator } from './simulator.js';
 import nemoModule from './index.js';
+import { until } from '../../test/helpers.js';
 
 const A = '/apis/models/v2/workspaces/research-team-alpha';
 const P = '/apis/models/v2/workspaces/prod-inference';
@@ -318,9 +319,12 @@ describe('update', () => {
     });
 
     it('a version that landed with another config is UNKNOWN', async () => {
-      sim.server.inject({ method: 'GET', pathIncludes: '/deployment-configs/', fault: { kind: 'latency', ms: 300 }, times: 1 });
+      // Our read of the config is held until someone else's version has landed and our write's answer is set to be lost.
+      let release!: () => void;
+      const otherLanded = new Promise<void>((resolve) => (release = resolve));
+      sim.server.inject({ method: 'GET', pathIncludes: '/deployment-configs/', fault: { kind: 'gate', until: () => otherLanded }, times: 1 });
       const pending = rejection(nemo.update(key(LLAMA), { vendor: { config: 'llama-config-v3' } }));
-      await new Promise((r) => setTimeout(r, 100));
+      await until('our read of the config to reach the simulator', () => sim.server.calls.some((c) => c.method === 'GET' && c.path.includes('/deployment-configs/')));
       // Someone else's version 4 lands between our read and our write; our write's answer is lost.
       const other = await fetch(`${sim.url}${A}/deployments/llama-3.1-8b`, {
         method: 'POST',
@@ -329,6 +333,7 @@ describe('update', () => {
       });
       expect(other.status).toBe(201);
       sim.server.inject({ method: 'POST', fault: { kind: 'status', status: 504 }, times: 1 });
+      release();
       const err = await pending;
       expect(err).toBeInstanceOf(UpstreamError);
       expect(err).toMatchObject({ outcome: 'UNKNOWN', code: 'UPSTREAM_UNAVAILABLE' });

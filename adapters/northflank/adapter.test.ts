@@ -5,6 +5,7 @@ import type { AdapterContext, AdapterInstance } from '../../src/domain/adapter.j
 import { ConflictError, NotFoundError, UpstreamError, ValidationError } from '../../src/domain/errors.js';
 import type { Fault, FaultRule } from '../../src/simulator/server.js';
 import { createHttpClient } from '../../src/http/client.js';
+import { until } from '../../test/helpers.js';
 import { northflankAdapter, type NorthflankBackendConfig } from './adapter.js';
 import type { NorthflankKey } from './mapping.js';
 import { createNorthflankSimulator, type NorthflankSimulator } from './simulator.js';
@@ -340,7 +341,8 @@ describe('faults on the update: never retried blindly, outcome reported', () => 
     const a = adapter({ timeoutMs: 200 });
     sim.server.inject(postRule({ kind: 'latency', ms: 400 }));
     await expect(a.update(a.parseKey(DS_KEY), { description: 'late' })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT', outcome: 'UNKNOWN' });
-    await new Promise((r) => setTimeout(r, 400));
+    // The simulator answers the write once its latency has passed: then it has landed.
+    await until('the late write to be handled', () => sim.server.calls.some((c) => c.method === 'POST' && c.status !== 0));
     expect(sim.get(DS_KEY)!.description).toBe('late');
   });
 

@@ -11,6 +11,7 @@ import { sha512Hex } from './client.js';
 import type { ModelInventory } from './contract.js';
 import { createZStackSimulator, type ZStackSimulator } from './simulator.js';
 import zstackModule from './index.js';
+import { until } from '../../test/helpers.js';
 
 const QWEN = '1bb3ef7d600d4d30b21b8ffd299c37b5';
 const LLAMA = 'a7c3e91b2d4f48609e5b1a2c3d4e5f60';
@@ -55,9 +56,13 @@ async function moving<T>(p: Promise<T>): Promise<T> {
     () => (pending = false),
     () => (pending = false),
   );
-  while (pending) {
-    if (clock.pendingTimers() > 0) clock.advance(25);
-    await new Promise((r) => setTimeout(r, 2));
+  for (;;) {
+    // Real time only for the sockets to carry what the last move set off: until the answer, or a timer on the clock.
+    await until('the answer, or a timer waiting on the clock', () => !pending || clock.pendingTimers() > 0);
+    if (!pending) break;
+    clock.advance(25);
+    // A turn of the event loop (no time): what the move set off runs before the next look.
+    await new Promise((r) => setImmediate(r));
   }
   return p;
 }
