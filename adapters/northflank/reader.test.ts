@@ -55,7 +55,7 @@ describe('Northflank: the hot-path reader reads exactly as DeploymentSchema', ()
           if (layout(r.data).some((l) => l.endsWith('=undefined:undefined'))) caught++;
         }
       }),
-      { numRuns: 5_000 },
+      { numRuns: 2_500 },
     );
     // Neither side is trivially exercised.
     expect(accepted).toBeGreaterThan(1_000);
@@ -73,7 +73,7 @@ describe('Northflank: the hot-path reader reads exactly as DeploymentSchema', ()
         for (const m of mutations) seen.set(m, (seen.get(m) ?? 0) + 1);
         if (!DeploymentSchema.safeParse(value).success) refused++;
       }),
-      { numRuns: 5_000 },
+      { numRuns: 2_500 },
     );
     for (const m of ['delete', 'null', 'wrong type', 'extra key', 'odd string', 'odd number'] as const) expect(seen.get(m) ?? 0).toBeGreaterThan(300);
     expect(refused).toBeGreaterThan(100);
@@ -89,7 +89,7 @@ describe('Northflank: the hot-path reader reads exactly as DeploymentSchema', ()
         if (fast === v) kept++;
         else copied++;
       }),
-      { numRuns: 2_000 },
+      { numRuns: 1_000 },
     );
     expect(kept).toBeGreaterThan(100);
     expect(copied).toBeGreaterThan(100);
