@@ -27,7 +27,7 @@ describe('the watch hub', () => {
 
   let clock: ManualClock;
   /** Lets `ms` of the clock pass. */
-  const sleep = (ms: number) => pass(clock, ms);
+  const elapse = (ms: number) => pass(clock, ms);
   const fake = (id: string, batch: boolean, keys: string[]) => fakeBackend(id, batch, keys, clock);
   beforeEach(() => {
     clock = createManualClock();
@@ -42,13 +42,13 @@ describe('the watch hub', () => {
     const list = fake('lister', false, ['a', 'b']);
     const h = start(list);
     const stay = h.watch({ backend: 'lister', ids: ['lister:a'] }, () => {});
-    await sleep(50);
+    await elapse(50);
     const from = clock.now();
     for (let i = 0; i < 20; i++) {
       const leave = h.watch({ backend: 'lister', ids: [`lister:unknown-${i}`] }, () => {});
-      await sleep(25);
+      await elapse(25);
       leave();
-      await sleep(25);
+      await elapse(25);
     }
     const window = list.reads.filter((t) => t >= from);
     const elapsed = clock.now() - from;
@@ -61,11 +61,11 @@ describe('the watch hub', () => {
     const batch = fake('batcher', true, ['a', ...Array.from({ length: 20 }, (_, i) => `new-${i}`)]);
     const h = start(batch);
     const stay = h.watch({ backend: 'batcher', ids: ['batcher:a', 'batcher:gone'] }, () => {});
-    await sleep(50);
+    await elapse(50);
     const from = clock.now();
     for (let i = 0; i < 20; i++) {
       const leave = h.watch({ backend: 'batcher', ids: [`batcher:new-${i}`] }, () => {});
-      await sleep(50);
+      await elapse(50);
       leave();
     }
     const elapsed = clock.now() - from;
@@ -73,13 +73,13 @@ describe('the watch hub', () => {
     expect(batch.reads.filter((t) => t >= from).length).toBeLessThanOrEqual(Math.ceil(elapsed / MIN_GAP));
 
     // `gone` was read and not found: watching it again is no reason to poll before the interval.
-    await sleep(INTERVAL * 0.5);
+    await elapse(INTERVAL * 0.5);
     const before = batch.reads.length;
     const lastRead = batch.reads.at(-1)!;
     const leave = h.watch({ backend: 'batcher', ids: ['batcher:gone'] }, () => {});
-    await sleep(10);
+    await elapse(10);
     expect(batch.reads.length).toBe(before);
-    await sleep(INTERVAL * 1.2);
+    await elapse(INTERVAL * 1.2);
     expect(batch.reads[before]! - lastRead).toBeGreaterThanOrEqual(MIN_GAP - 5);
     leave();
     stay();
@@ -90,17 +90,17 @@ describe('the watch hub', () => {
     const h = start(batch);
     const events: HubEvent[] = [];
     const stay = h.watch({ backend: 'batcher', ids: ['batcher:a'] }, () => {});
-    await sleep(20);
+    await elapse(20);
     expect(batch.reads).toHaveLength(1); // a first watch is polled at once
     // Long after the last poll (a slow interval): the new id is read at once, not at the next tick.
-    await sleep(MIN_GAP + 10);
+    await elapse(MIN_GAP + 10);
     const before = batch.reads.length;
     const sinceLast = clock.now() - batch.reads.at(-1)!;
     const leave = h.watch({ backend: 'batcher', ids: ['batcher:b'] }, (ev) => events.push(ev));
-    await sleep(Math.max(0, MIN_GAP - sinceLast) + 30);
+    await elapse(Math.max(0, MIN_GAP - sinceLast) + 30);
     expect(batch.reads.length).toBeGreaterThan(before);
     batch.set('b', 'FAILED');
-    await sleep(INTERVAL * 1.2 + 30);
+    await elapse(INTERVAL * 1.2 + 30);
     expect(events.filter((e) => e.type === 'status').map((e) => e.type === 'status' && `${e.previous}->${e.current}`)).toEqual(['READY->FAILED']);
     leave();
     stay();
@@ -111,7 +111,7 @@ describe('the watch hub', () => {
     const h = start(list);
     for (let i = 0; i < 10; i++) {
       const leave = h.watch({ backend: 'lister', ids: ['lister:a'] }, () => {});
-      await sleep(30);
+      await elapse(30);
       leave();
     }
     expect(tooClose(list.reads)).toEqual([]);
@@ -123,11 +123,11 @@ describe('the watch hub', () => {
     const h = start(list);
     const events: HubEvent[] = [];
     const leave = h.watch({ backend: 'lister', ids: ['lister:a'] }, (ev) => events.push(ev));
-    await sleep(30); // the baseline
+    await elapse(30); // the baseline
     const from = clock.now();
     for (let i = 0; i < 10; i++) {
       h.observe(list.set('a', 'READY', `renamed ${i}`));
-      await sleep(10);
+      await elapse(10);
     }
     const elapsed = clock.now() - from;
     expect(events.filter((e) => e.type === 'change')).toHaveLength(10);
@@ -141,15 +141,15 @@ describe('the watch hub', () => {
     const h = start(list);
     const events: HubEvent[] = [];
     const leave = h.watch({ backend: 'lister', ids: ['lister:a'] }, (ev) => events.push(ev));
-    await sleep(30); // the baseline
+    await elapse(30); // the baseline
     list.slowReads(80);
     // Wait until a poll is reading the old state, then write through the gateway.
     const before = list.reads.length;
-    while (list.reads.length === before) await sleep(1);
+    while (list.reads.length === before) await elapse(1);
     h.observe(list.set('a', 'PENDING'));
-    await sleep(150); // the slow poll answers READY after the observation
+    await elapse(150); // the slow poll answers READY after the observation
     list.slowReads(0);
-    await sleep(INTERVAL * 1.5);
+    await elapse(INTERVAL * 1.5);
     const statuses = events.filter((e) => e.type === 'status').map((e) => e.type === 'status' && `${e.previous}->${e.current}`);
     expect(statuses).toEqual(['READY->PENDING']);
     leave();
@@ -169,13 +169,13 @@ describe('the watch hub', () => {
     const h = start(list);
     const events: HubEvent[] = [];
     const leave = h.watch({ backend: 'lister', ids: ['lister:a'] }, (ev) => events.push(ev));
-    await sleep(30);
+    await elapse(30);
     failing.on = true;
-    await sleep(INTERVAL * 2.5);
+    await elapse(INTERVAL * 2.5);
     list.set('a', 'FAILED');
     failing.on = false;
     const deadline = clock.now() + 60_000;
-    while (!events.some((e) => e.type === 'status') && clock.now() < deadline) await sleep(50);
+    while (!events.some((e) => e.type === 'status') && clock.now() < deadline) await elapse(50);
     expect(events.map((e) => e.type)).toEqual(['unavailable', 'recovered', 'status', 'change']);
     leave();
   });
