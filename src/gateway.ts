@@ -229,29 +229,18 @@ function useFixedErrorCodes(hideSuggestions: boolean): Plugin {
   const fix = hideSuggestions ? <E>(e: E) => withoutSuggestion(withFixedCode(e)) : withFixedCode;
   const fixAll = <R extends ExecutionResult>(result: R): R => (result.errors?.length ? { ...result, errors: result.errors.map(fix) } : result);
   // Variable values are checked at execution: their messages may suggest enum values. (Only
-  // those errors are touched here; masking and codes come after, in the mask function.)
-  // graphql-jit's results are brought to graphql-js's form: errors first, and each error's
-  // locations on the request's source (Yoga rebuilds every error from its nodes or source, and a
-  // compiled query's errors have neither). One hooks object for every execution.
-  const hooks = {
-    onExecuteDone: ({ args, result, setResult }: { args: ExecutionArgs; result: unknown; setResult: (r: never) => void }) => {
-      const r = result as ExecutionResult | null;
-      if (!r || typeof r !== 'object' || Symbol.asyncIterator in r || !r.errors?.length) return;
-      const suggests = hideSuggestions && r.errors.some((e) => / Did you mean /.test(e.message));
-      const unplaced = r.errors.some((e) => e.locations && !e.source);
-      // Errors before execution (variables): graphql-js (Yoga's executor) marks them for a 400.
-      // A compiled query words its variable errors its own way: they are told as graphql-js tells them.
-      const early = !('data' in r) && r.errors.some((e) => (e.extensions?.http as { status?: number } | undefined)?.status !== 400);
-      if (!suggests && !unplaced && !early && Object.keys(r)[0] === 'errors') return;
-      const source = args.document.loc?.source;
-      let errors = unplaced && source ? r.errors.map((e) => (e.locations && !e.source ? placed(e, source) : e)) : r.errors;
-      if (early) errors = (variableErrors(args) ?? errors).map(asRequestError);
-      if (suggests) errors = errors.map(withoutSuggestion);
-      const { errors: _, data, ...rest } = r;
-      // setResult's type is generic over the execution's result type; a copy of that same result goes back.
-      setResult({ errors, ...(data !== undefined ? { data } : {}), ...rest } as never);
-    },
-  };
+  // those errors are touched here; masking and codes come after, in the mask function.) One
+  // hooks object for every execution.
+  const unsuggest = hideSuggestions
+    ? {
+        onExecuteDone: ({ result, setResult }: { result: unknown; setResult: (r: never) => void }) => {
+          const r = result as ExecutionResult | null;
+          if (!r || typeof r !== 'object' || Symbol.asyncIterator in r || !r.errors?.some((e) => / Did you mean /.test(e.message))) return;
+          // setResult's type is generic over the execution's result type; a copy of that same result goes back.
+          setResult({ ...r, errors: r.errors.map(withoutSuggestion) } as never);
+        },
+      }
+    : undefined;
   return {
     onValidate() {
       return ({ result, setResult }) => {
@@ -259,12 +248,41 @@ function useFixedErrorCodes(hideSuggestions: boolean): Plugin {
       };
     },
     onExecute() {
-      // One hooks object for every execution: envelop's hook type is generic over each execution's arguments.
-      return hooks as never;
+      // One hooks object for every execution (or none): envelop's hook type is generic over each execution's arguments.
+      return unsuggest as never;
     },
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result)) setResult(result.map(fixAll));
       else if (!(Symbol.asyncIterator in (result as object))) setResult(fixAll(result as ExecutionResult));
+    },
+  };
+}
+
+/**
+ * Brings a compiled execution's result to graphql-js's form (the lane of an operation's first
+ * runs, and Yoga's): errors first; each error's locations on the request's source (Yoga rebuilds
+ * every error from its nodes or source, and graphql-jit's have neither); variable errors worded by
+ * graphql-js and marked for a 400, as Yoga's executor marks them. Only executions graphql-jit ran
+ * (`compiled`, keyed by their context, marked when the JIT plugin chose) get the hook: placed
+ * after that plugin.
+ */
+function useGraphqlJsForm(compiled: WeakSet<object>): Plugin {
+  const hooks = {
+    onExecuteDone: ({ args, result, setResult }: { args: ExecutionArgs; result: unknown; setResult: (r: never) => void }) => {
+      const r = result as ExecutionResult | null;
+      if (!r || typeof r !== 'object' || Symbol.asyncIterator in r || !r.errors?.length) return;
+      const source = args.document.loc?.source;
+      let errors = source ? r.errors.map((e) => (e.locations && !e.source ? placed(e, source) : e)) : r.errors;
+      if (!('data' in r)) errors = (variableErrors(args) ?? errors).map(asRequestError);
+      const { errors: _, data, ...rest } = r;
+      // setResult's type is generic over the execution's result type; a copy of that same result goes back.
+      setResult({ errors, ...(data !== undefined ? { data } : {}), ...rest } as never);
+    },
+  };
+  return {
+    onExecute({ args }) {
+      // envelop's hook type is generic over each execution's arguments.
+      return (compiled.has(args.contextValue as object) ? hooks : undefined) as never;
     },
   };
 }
@@ -439,10 +457,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   // test/jit-lane.test.ts shows both lanes answer alike.
   const runs = new WeakMap<DocumentNode, number>();
   const jitCache = createLRUCache<Parameters<JITCache['set']>[1]>({ max: 1000 });
-  const jitWorthy = (document: DocumentNode): boolean => {
+  /** Executions (by their context) graphql-jit runs. */
+  const compiled = new WeakSet<object>();
+  const jitWorthy = (document: DocumentNode, contextValue: object): boolean => {
     const n = (runs.get(document) ?? 0) + 1;
     runs.set(document, n);
-    return n > JIT_AFTER_RUNS;
+    if (n <= JIT_AFTER_RUNS) return false;
+    compiled.add(contextValue);
+    return true;
   };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema: built.schema,
@@ -498,11 +520,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         // (customJSONSerializer is off: graphql-jit cannot serialize custom scalars such as DateTime.)
         {},
         {
-          enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' && jitWorthy(args.document),
+          enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' && jitWorthy(args.document, args.contextValue as object),
           // Compiled queries keyed by their text: a document object is new for every request.
           cache: jitCache,
         },
       ),
+      useGraphqlJsForm(compiled),
       // One execution per event for identical subscriptions, however many subscribers.
       useSharedSubscriptionExecution(),
       useUpstreamRequestCap(),
