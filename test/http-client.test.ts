@@ -161,6 +161,22 @@ describe('upstream client', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
+  it('closing cuts the calls still in flight at once: a read fails, a write is told UNKNOWN, and neither is retried', async () => {
+    const clock = createManualClock();
+    sim.inject({ kind: 'hang' });
+    const c = client({ clock, timeoutMs: LIMIT });
+    const read = failure(c.request({ method: 'GET', path: '/thing' }));
+    const write = failure(c.request({ method: 'POST', path: '/thing', body: { a: 1 } }));
+    await until('both requests to reach the server', () => sim.calls.length === 2);
+    // The clock stands still: nothing but the close can end them.
+    await c.close();
+    const [r, w] = await Promise.all([read, write]);
+    expect([r.code, r.outcome, r.retryable]).toEqual(['UPSTREAM_UNAVAILABLE', null, false]);
+    expect([w.code, w.outcome, w.retryable]).toEqual(['UPSTREAM_UNAVAILABLE', 'UNKNOWN', false]);
+    expect(r.message).toContain('the gateway closed while it was in flight');
+    expect(sim.calls).toHaveLength(2);
+  });
+
   it('keeps each request to its own limit: the shorter one times out first, the other when its own limit passes', async () => {
     const clock = createManualClock();
     sim.inject({ kind: 'hang' });

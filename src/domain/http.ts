@@ -110,5 +110,6 @@ export interface HttpClient {
   describe(req: Pick<HttpRequest, 'path' | 'query'>): string;
   /** Whether the circuit breaker currently lets requests through. */
   circuitOpen(): boolean;
+  /** Ends the client; calls still in flight are cut (UPSTREAM_UNAVAILABLE, a write's outcome UNKNOWN). */
   close(): Promise<void>;
 }

@@ -54,6 +54,9 @@ export interface UpstreamObserver {
 }
 
 /** The one table from an upstream HTTP status to our error code (STYLE.md habit 7). */
+/** How long an opened circuit fails fast before one call probes the backend, unless the options say. */
+export const BREAKER_HALF_OPEN_AFTER_MS = 2_000;
+
 export function codeForStatus(status: number): { code: UpstreamCode; retryable: boolean } {
   if (status === 401 || status === 403) return { code: 'UPSTREAM_AUTH', retryable: false };
   if (status === 408) return { code: 'UPSTREAM_TIMEOUT', retryable: true };
@@ -207,7 +210,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const breaker = new CircuitBreaker({
     clock,
     threshold: options.breakerThreshold ?? 5,
-    halfOpenAfterMs: options.breakerHalfOpenAfterMs ?? 2_000,
+    halfOpenAfterMs: options.breakerHalfOpenAfterMs ?? BREAKER_HALF_OPEN_AFTER_MS,
     isFailure: (err) => err instanceof UpstreamError && (err.code === 'UPSTREAM_UNAVAILABLE' || err.code === 'UPSTREAM_TIMEOUT'),
     onStateChange(state) {
       if (state === 'open') log.warn('circuit opened: failing fast until the backend answers again');
@@ -357,6 +360,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (timedOut) {
       return fail(req, { code: 'UPSTREAM_TIMEOUT', message: `${req.method} ${req.path} got no answer within ${limit} ms`, retryable: true, outcome });
     }
+    if (e?.code === 'UND_ERR_DESTROYED') {
+      return fail(req, { code: 'UPSTREAM_UNAVAILABLE', message: `${req.method} ${req.path} was cut: the gateway closed while it was in flight`, retryable: false, outcome });
+    }
     const code = e?.code ?? e?.name ?? 'network error';
     return fail(req, {
       code: 'UPSTREAM_UNAVAILABLE',
@@ -386,7 +392,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
     },
     circuitOpen: () => breaker.state === 'open',
-    close: () => pool.close(),
+    // Closing cuts what is still in flight (a drain has already waited for it, as long as it may):
+    // a hanging call must not hold the process for its deadline. A write cut so is UNKNOWN.
+    close: () => pool.destroy(),
   };
 }
 
