@@ -229,6 +229,22 @@ export function dataOf<T = any>(r: GqlResult<T>): T {
   return r.body.data as T;
 }
 
+/**
+ * A manual clock on which a sleep ends at once, having moved the clock by its length: an upstream
+ * client's retry backoffs take no real time, yet come in order and at the clock times they would.
+ * Its timers (request deadlines) fire only when time passes them; the test moves it with
+ * `advance` for what nobody sleeps through (a circuit breaker's wait before it half-opens).
+ */
+export function createSkippingClock(): ManualClock {
+  const clock = createManualClock();
+  clock.sleep = (ms, signal) => {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    clock.advance(Math.max(0, ms));
+    return Promise.resolve();
+  };
+  return clock;
+}
+
 const realSleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits (in real time, up to `timeoutMs`) until `cond` holds: for sockets, processes and reads, never for a pace. */

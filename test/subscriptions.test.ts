@@ -1,8 +1,9 @@
 /** Status subscriptions over SSE (graphql-sse client) and WebSocket (graphql-ws client). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { allArrived, pollRounds, polled, startStack, until, type Stack } from './helpers.js';
-import { createManualClock, systemClock } from '../src/domain/clock.js';
+import { allArrived, createSkippingClock, pollRounds, polled, startStack, until, type Stack } from './helpers.js';
+import { createManualClock } from '../src/domain/clock.js';
+import { BREAKER_HALF_OPEN_AFTER_MS } from '../src/http/client.js';
 import { createToySimulator } from './fixtures/toy/simulator.js';
 import { sse, ws, transitions, type Collector } from './sub-clients.js';
 import { subscriptionEventsSent, subscriptionStats } from '../src/graphql/subscriptions.js';
@@ -35,13 +36,17 @@ describe.each([
   const BACKOFF_STEP = 30_000 * 1.1;
   /** The hub's clock: it polls only when the test moves it. */
   const clock = createManualClock();
+  /**
+   * The upstream client's clock: a failing poll's retry waits end at once (so that a poll ends by
+   * itself and the test can wait for it before moving the hub's clock again); the circuit
+   * breaker's wait passes only when the test moves it.
+   */
+  const upstream = createSkippingClock();
   let stack: Stack;
   let toy: Awaited<ReturnType<typeof createToySimulator>>;
   beforeAll(async () => {
     toy = await createToySimulator();
-    // The hub moves on the manual clock; the upstream calls of the failing backend retry on real
-    // time, so that a poll ends by itself and the test can wait for it before moving the clock again.
-    stack = await startStack({ vendors: [], extraSims: { toybox: toy }, statusClock: clock, upstreamClock: systemClock, config: { adapters: [toyModule], status: { pollIntervalMs: INTERVAL } } });
+    stack = await startStack({ vendors: [], extraSims: { toybox: toy }, statusClock: clock, upstreamClock: upstream, config: { adapters: [toyModule], status: { pollIntervalMs: INTERVAL } } });
   });
   afterAll(() => stack?.close());
 
@@ -61,15 +66,13 @@ describe.each([
     return { sub, from };
   }
   /**
-   * After an outage has been cleared: the toy backend's next polls, until one reads it (its
-   * client's circuit breaker, on the machine's clock, may fail the first ones fast).
+   * After an outage has been cleared: the breaker's wait passes on the upstream clock (the failing
+   * polls opened it), and the toy backend's next poll reads it again.
    */
   async function recovered() {
-    const hub = hubOf();
-    for (const deadline = Date.now() + 30_000; hub.stats().toybox!.unavailable; ) {
-      if (Date.now() > deadline) throw new Error(`toybox did not recover: ${JSON.stringify(hub.stats())}`);
-      await rounds(1, BACKOFF_STEP);
-    }
+    upstream.advance(BREAKER_HALF_OPEN_AFTER_MS);
+    await rounds(1, BACKOFF_STEP);
+    expect(hubOf().stats().toybox!.unavailable).toBe(false);
   }
 
   it('sends the present state, then each transition once, in order', async () => {
