@@ -12,20 +12,35 @@ export interface Collector {
 
 function collect(subscribe: (sink: { next: (v: any) => void; error: (e: unknown) => void; complete: () => void }) => () => void): Collector {
   const events: any[] = [];
+  /** Waits to be checked again when an event arrives: no polling. */
+  const waiters = new Set<() => void>();
+  const arrived = (e: unknown) => {
+    events.push(e);
+    for (const check of [...waiters]) check();
+  };
   const dispose = subscribe({
-    next: (v) => events.push(v.data?.modelDeploymentStatusChanged ?? v.data?.modelDeploymentChanged ?? v),
-    error: (e) => events.push({ error: e }),
+    next: (v) => arrived(v.data?.modelDeploymentStatusChanged ?? v.data?.modelDeploymentChanged ?? v),
+    error: (e) => arrived({ error: e }),
     complete: () => {},
   });
   return {
     events,
-    async waitFor(pred, timeoutMs = 5000) {
-      const start = Date.now();
-      while (!pred(events)) {
-        if (Date.now() - start > timeoutMs) throw new Error(`timed out; events so far: ${JSON.stringify(events)}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      return events;
+    // The bound is a guard against a hang (a real socket is waited on), never a pace.
+    waitFor(pred, timeoutMs = 30_000) {
+      if (pred(events)) return Promise.resolve(events);
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!pred(events)) return;
+          waiters.delete(check);
+          clearTimeout(guard);
+          resolve(events);
+        };
+        const guard = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out; events so far: ${JSON.stringify(events)}`));
+        }, timeoutMs);
+        waiters.add(check);
+      });
     },
     stop: dispose,
   };
