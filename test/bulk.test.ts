@@ -1,7 +1,7 @@
 /** updateModelDeployments and applyModelDeploymentPlan: many deployments, one patch, a plan that is applied exactly. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { freePort, startRedisServer } from './redis-server.js';
 import { z } from 'zod';
 import { startStack, dataOf, until, type Stack } from './helpers.js';
 import { defineAdapter, type AdapterInstance } from '../src/domain/adapter.js';
@@ -421,15 +421,6 @@ describe('bulk updates on an instrumented vendor', () => {
 
 const hasRedis = requireService(redisServer, 'the Redis plan-store tests');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe.skipIf(!hasRedis)('plans in Redis', () => {
   let redis: ChildProcess;
@@ -439,9 +430,8 @@ describe.skipIf(!hasRedis)('plans in Redis', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    redis = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    redis = await startRedisServer(port);
     const url = `redis://127.0.0.1:${port}`;
-    await until('redis-server to answer PING', () => spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG', 10_000);
     stack = await startStack({ vendors: ['northflank'], config: { pubsub: { redis: url } } });
     // A second gateway instance over the same vendor and the same Redis.
     const config = parseConfig({ server: { port: 0 }, logging: { level: 'silent' }, pubsub: { redis: url }, backends: [{ id: 'northflank', ...stack.sims.northflank!.backendConfig }] });

@@ -8,7 +8,7 @@
  * counts them, rather than expecting a pace of them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import { createZStackSimulator } from '../adapters/zstack/simulator.js';
 import type { RecordedCall, VendorSimulator } from '../src/simulator/server.js';
 import { sse, transitions, type Collector } from './sub-clients.js';
 import { redisServer, requireService } from './services.js';
-import { freePort, pingOnce, startGateway, type GatewayProcess } from './redis-server.js';
+import { freePort, startGateway, startRedisServer, type GatewayProcess } from './redis-server.js';
 import { watchSimulator } from './helpers.js';
 import { Redis } from 'ioredis';
 
@@ -52,12 +52,7 @@ describe.skipIf(!hasRedis)('three gateway instances over one Redis', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const deadline = Date.now() + 30_000;
-    while (!(await pingOnce(port))) {
-      if (Date.now() > deadline) throw new Error('redis-server did not answer');
-      await sleep(25);
-    }
+    redis = await startRedisServer(port);
     zs = (await createZStackSimulator({ seed: true })) as typeof zs;
     watchSimulator(zs);
     const template = zs.model(SEED)!;

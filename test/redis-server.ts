@@ -32,6 +32,36 @@ export function pingOnce(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * A redis-server on `port` (no persistence), resolved once it logs that it accepts connections:
+ * an event, not a poll. The bound only ends a stuck start.
+ */
+export function startRedisServer(port: number, timeoutMs = 30_000): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      proc.kill('SIGKILL');
+      reject(new Error(`redis-server on port ${port} ${why}:\n${out}`));
+    };
+    const timer = setTimeout(() => fail(`did not start within ${timeoutMs} ms`), timeoutMs);
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      if (!out.includes('Ready to accept connections')) return;
+      clearTimeout(timer);
+      proc.stdout!.off('data', onData);
+      proc.stdout!.resume();
+      proc.removeListener('exit', onExit);
+      resolve(proc);
+    };
+    const onExit = (code: number | null) => fail(`exited with ${code}`);
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    proc.on('exit', onExit);
+  });
+}
+
 export interface GatewayProcess {
   proc: ChildProcess;
   url: string;

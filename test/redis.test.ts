@@ -14,22 +14,12 @@ import { createToySimulator } from './fixtures/toy/simulator.js';
 import { topicFor } from '../src/status/events.js';
 import { sse } from './sub-clients.js';
 import { redisServer, requireService } from './services.js';
-import { freePort, pingOnce } from './redis-server.js';
+import { freePort, startRedisServer } from './redis-server.js';
 
 const hasRedis = requireService(redisServer, 'the Redis scale-out tests');
 
 import { bin, typescriptModules } from './binary.js';
 const toyModule = fileURLToPath(new URL('./fixtures/toy/adapter.ts', import.meta.url));
-
-/** Waits (bounded) until redis-server answers PING: it listens some time after it was spawned. */
-async function redisAnswers(port: number, proc: ChildProcess, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await pingOnce(port))) {
-    if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`);
-    if (Date.now() > deadline) throw new Error(`redis-server did not answer PING on port ${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function startGateway(config: string): Promise<{ proc: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
@@ -59,8 +49,7 @@ describe.skipIf(!hasRedis)('two gateway instances over Redis', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await redisAnswers(port, redis);
+    redis = await startRedisServer(port);
     toy = await createToySimulator();
     const dir = mkdtempSync(join(tmpdir(), 'mg-redis-'));
     const config = join(dir, 'gateway.json');
