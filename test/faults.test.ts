@@ -11,8 +11,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { startStack, dataOf, conformanceOf, until, watchSimulator, type GqlResult, type Stack } from './helpers.js';
-import { createManualClock, type ManualClock } from '../src/domain/clock.js';
+import { startStack, startOnClock, onClock, latency, dataOf, conformanceOf, until, watchSimulator, type GqlResult, type Stack } from './helpers.js';
+import type { ManualClock } from '../src/domain/clock.js';
 import type { Fault, FaultRule, SimulatorServer, VendorSimulator } from '../src/simulator/server.js';
 import { ERROR_CODES } from '../src/domain/errors.js';
 import { createNorthflankSimulator } from '../adapters/northflank/simulator.js';
@@ -83,63 +83,6 @@ async function eventually<T>(probe: () => Promise<T | undefined | null | false>,
   }
 }
 
-/** A stack whose gateway's upstream time (deadlines, retry waits) is its manual clock. */
-const startOnClock = (options: Parameters<typeof startStack>[0] = {}) => {
-  const clock = createManualClock();
-  return startStack({ ...options, clock, statusClock: clock });
-};
-
-/**
- * Awaits `answer` while moving `clock` the way the request asks: a timer due within `shortMs` (a
- * retry's wait) is run out at once; a longer one (a request's deadline) only when `held()` counts
- * more requests held by the simulator than have been timed out so far, and then exactly to it. A
- * request on its way or answered is never timed out by it. Returns the answer and how far the
- * clock moved meanwhile.
- */
-async function onClock<T>(clock: ManualClock, answer: Promise<T>, held: () => number = () => 0, shortMs = RETRY_WAIT_MS[1]!): Promise<{ value: T; movedMs: number }> {
-  const from = clock.now();
-  let settled = false;
-  answer.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  let timedOut = 0;
-  const waitOf = () => {
-    const due = clock.nextTimerAt();
-    return due === null ? null : due - clock.now();
-  };
-  /** A wait the clock may run out now: a retry's, or a deadline of a request the simulator holds. */
-  const runnable = () => {
-    const wait = waitOf();
-    return wait !== null && (wait <= shortMs || held() > timedOut);
-  };
-  for (;;) {
-    // Real time only for the sockets to carry what moved (no bound on it is asserted).
-    await until('the answer, or a wait of it the clock may run out', () => settled || runnable());
-    if (settled) break;
-    const wait = waitOf()!;
-    if (wait > shortMs) timedOut++;
-    clock.advance(wait);
-    // A turn of the event loop (no time): what the move set off runs before the next look.
-    await new Promise((r) => setImmediate(r));
-  }
-  return { value: await answer, movedMs: clock.now() - from };
-}
-
-/** Resolves once `clock` reads `at` or later (no timer: it listens to the clock's moves). */
-function clockReaches(clock: ManualClock, at: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (clock.now() >= at) return resolve();
-    const stop = clock.onChange(() => {
-      if (clock.now() < at) return;
-      stop();
-      resolve();
-    });
-  });
-}
-
-/** Latency on the stack's clock: the request is held until the clock has moved `ms()` past its arrival. */
-const latency = (clock: ManualClock, ms: () => number): Fault => ({ kind: 'gate', until: () => clockReaches(clock, clock.now() + ms()) });
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
