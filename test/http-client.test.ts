@@ -6,6 +6,7 @@ import { createRedactor } from '../src/http/redact.js';
 import { startSimulatorServer, type SimulatorServer } from '../src/simulator/server.js';
 import { UpstreamError } from '../src/domain/errors.js';
 import { createManualClock } from '../src/domain/clock.js';
+import { createSkippingClock } from './helpers.js';
 
 const logger = pino({ level: 'silent' });
 let sim: SimulatorServer;
@@ -25,8 +26,12 @@ beforeEach(() => {
   sim.resetCalls();
 });
 
+/**
+ * A client on a clock of its own, unless the test gives one: its retry waits end at once, and a
+ * deadline passes only when a test moves the clock (never because the machine is slow).
+ */
 const client = (o: Partial<Parameters<typeof createHttpClient>[0]> = {}) =>
-  createHttpClient({ backend: 'plain', baseUrl: sim.url, logger, timeoutMs: 300, retryBaseDelayMs: 5, ...o });
+  createHttpClient({ backend: 'plain', baseUrl: sim.url, logger, timeoutMs: 300, retryBaseDelayMs: 5, clock: createSkippingClock(), ...o });
 
 async function failure(p: Promise<unknown>): Promise<UpstreamError> {
   try {

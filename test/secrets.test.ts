@@ -3,9 +3,13 @@
  * API keys — in any log line (at trace level) or any answer of a representative workload: reads,
  * updates, faults (vendors echoing our credentials included), auth failures, subscriptions and
  * ZStack sessions that expire.
+ *
+ * The gateway's upstream time is a manual clock: a request the simulator holds times out when the
+ * test moves the clock past its deadline (`onClock`), and no other request can time out.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, until, type Stack } from './helpers.js';
+import { onClock, startStack, until, type Stack } from './helpers.js';
+import { createManualClock } from '../src/domain/clock.js';
 import { subscriptionStats } from '../src/graphql/subscriptions.js';
 import { sha512Hex } from '../adapters/zstack/client.js';
 import { sse, ws } from './sub-clients.js';
@@ -17,6 +21,17 @@ const KEYS = { reader: 'reader-key-6c1f0e9d8b7a6c5d', writer: 'writer-key-0a9b8c
 let logLines: string[] = [];
 const answers: string[] = [];
 let stack: Stack;
+/** The gateway's upstream clock (deadlines, retry waits): it moves only in `call`. */
+const upstream = createManualClock();
+/** Requests the simulators hold without an answer so far (the `hang` fault below). */
+let held = 0;
+const HANG: Fault = {
+  kind: 'gate',
+  until: () => {
+    held++;
+    return new Promise<void>(() => {});
+  },
+};
 
 const IDS = {
   northflank: 'northflank:default-project/deepseek-v3-deployment',
@@ -26,11 +41,14 @@ const IDS = {
 type Vendor = keyof typeof IDS;
 
 async function call(query: string, variables: Record<string, unknown> = {}, token: string | null = KEYS.writer, headers: Record<string, string> = {}) {
-  const res = await fetch(stack.url, {
+  const heldBefore = held;
+  const sent = fetch(stack.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     body: JSON.stringify({ query, variables }),
   });
+  // Retry waits run out at once; a deadline passes only for a request the simulator holds.
+  const res = (await onClock(upstream, sent, () => held - heldBefore)).value;
   const text = await res.text();
   const shownHeaders: Record<string, string> = {};
   res.headers.forEach((v, k) => (shownHeaders[k] = v));
@@ -60,6 +78,7 @@ beforeAll(async () => {
   stack = await startStack({
     healthTtlMs: 0,
     env: { WRITER_KEY: KEYS.writer },
+    upstreamClock: upstream,
     backendOverrides: { northflank: { timeoutMs: 300 }, nemo: { timeoutMs: 300 }, zstack: { timeoutMs: 300 } },
     config: {
       auth: {
@@ -128,7 +147,7 @@ describe('no secret in any log line or answer', () => {
       // What each vendor receives from us, and so could quote.
       const session = () => String(sims.zstack.server.calls.findLast((c: any) => c.headers.authorization?.startsWith('OAuth '))?.headers.authorization).slice(6);
       const received = vendor === 'northflank' ? [sims.northflank.token] : vendor === 'nemo' ? [sims.nemo.token] : [sha512Hex(sims.zstack.password), session()];
-      for (const fault of [...received.map((r) => echoing(vendor, r)), { kind: 'status', status: 500 }, { kind: 'garbled' }, { kind: 'wrong-shape' }, { kind: 'reset' }, { kind: 'hang' }] as Fault[]) {
+      for (const fault of [...received.map((r) => echoing(vendor, r)), { kind: 'status', status: 500 }, { kind: 'garbled' }, { kind: 'wrong-shape' }, { kind: 'reset' }, HANG] as Fault[]) {
         faults.push([vendor, { fault, times: 1 }], [vendor, { fault, times: 1, method: vendor === 'zstack' ? 'PUT' : 'POST' }]);
       }
     }
