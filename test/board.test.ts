@@ -8,15 +8,16 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { gunzipSync, gzipSync, brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium as playwright, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { buildBoard } from '../web/board/build.mjs';
 import { createBoardHandler } from '../src/board/assets.js';
 import { chromium, requireService } from './services.js';
-import { startStack, dataOf, type Stack } from './helpers.js';
+import { startStack, dataOf, hubIdle, type Stack } from './helpers.js';
+import { createManualClock } from '../src/domain/clock.js';
 import { bin } from './binary.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -27,16 +28,49 @@ const BUDGET_BYTES = 150 * 1024;
 const VISIBLE_MS = 2_000;
 const SLOW_MACHINE_MS = 10_000;
 
+const haveChromium = requireService(chromium, 'the status board browser tests');
+
 let built: string[] = [];
+/** The browser, launched while the page is built (it needs the page only once a test opens it). */
+let launching: Promise<Browser> | undefined;
 beforeAll(async () => {
+  if (haveChromium) {
+    launching = playwright.launch({
+      executablePath: chromium.command,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    // Awaited by the browser tests; a failure is theirs, not an unhandled rejection here.
+    launching.catch(() => {});
+  }
   // The sources as they are now, into the folder the gateway serves from.
   built = (await buildBoard()).files;
 }, 60_000);
+afterAll(async () => (await launching?.catch(() => undefined))?.close());
 
 /** Moves the shared manual clock along with real time, so polls, retries and timers run as in production. */
 function tickClock(stack: Stack): () => void {
   const t = setInterval(() => stack.clock.advance(50), 50);
   return () => clearInterval(t);
+}
+
+/**
+ * For a stack whose hub and upstream clients run on its manual clock: waits until `read` gives
+ * `expected`, moving the clock on by `stepMs` (a poll interval) whenever no poll is under way.
+ * What would come after a wait (the hub's backed-off retry of a failing backend, the upstream
+ * breaker letting a call through again) comes now; polls stay one per interval, and reads are
+ * real HTTP calls. The timeout guards against a hang, not a pace.
+ */
+async function hurryUntil<T>(stack: Stack, read: () => Promise<T>, expected: T, stepMs: number): Promise<void> {
+  const hub = stack.gateway.runtime.hub!;
+  await expect
+    .poll(
+      async () => {
+        if (hubIdle(hub)) stack.clock.advance(stepMs);
+        return read();
+      },
+      { timeout: 30_000, interval: 20 },
+    )
+    .toEqual(expected);
 }
 
 const origin = (stack: Stack) => new URL(stack.url).origin;
@@ -165,46 +199,85 @@ describe('serving the board', () => {
   });
 });
 
-const haveChromium = requireService(chromium, 'the status board browser tests');
-
 describe.skipIf(!haveChromium)('the status board in chromium', () => {
-  let browser: Browser;
+  /** `npm start` in demo mode, started with the browser: its start-up overlaps the tests before its own. */
+  let demo: { child: ChildProcess; out: () => string } | undefined;
   beforeAll(async () => {
-    browser = await playwright.launch({
-      executablePath: chromium.command,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const child = spawn(process.execPath, [bin, 'serve'], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    demo = { child, out: () => out };
+    await launching;
   }, 60_000);
-  afterAll(async () => browser?.close());
+  afterAll(async () => {
+    await (await tabOpen?.catch(() => undefined))?.context.close();
+    await stopChild(demo?.child);
+  });
 
-  /** A page that may talk to the gateway's origin only: anything else is recorded and refused. */
-  async function openPage(
-    stack: Stack,
-    pathAndQuery: string,
-    options: { failStreams?: number } = {},
-  ): Promise<{ page: Page; context: BrowserContext; foreign: string[]; requests: string[]; streams: () => number }> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
-    const foreign: string[] = [];
-    const requests: string[] = [];
-    let streams = 0;
-    let failStreams = options.failStreams ?? 0;
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      requests.push(url);
-      if (new URL(url).origin !== origin(stack)) {
-        foreign.push(url);
-        return route.abort('blockedbyclient');
-      }
-      if ((route.request().headers().accept ?? '').includes('text/event-stream')) {
-        streams++;
-        if (failStreams-- > 0) return route.abort('connectionreset');
-      }
-      return route.continue();
-    });
-    const page = await context.newPage();
-    await page.goto(`${origin(stack)}${pathAndQuery}`);
-    return { page, context, foreign, requests, streams: () => streams };
+  async function stopChild(child: ChildProcess | undefined) {
+    if (!child) return;
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
   }
+
+  /**
+   * One tab for every test here. A new tab costs a renderer process (some half a second of CPU on
+   * this machine); every gateway here listens on 127.0.0.1, one site, so a tab can go from one to
+   * the next. Each visit is a fresh load of the page; its storage is the gateway's origin's own.
+   */
+  let tabOpen: Promise<{ context: BrowserContext; page: Page }> | undefined;
+  /** Where requests of the tab are counted: the visit under way. */
+  let visiting: { base: string; requests: string[]; streams: number } | undefined;
+  const openTab = async () => {
+    const context = await (await launching!).newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
+    // Every request the tab makes, as it is sent.
+    context.on('request', (r) => {
+      if (!visiting) return;
+      visiting.requests.push(r.url());
+      if (new URL(r.url()).origin === visiting.base && isStream(r)) visiting.streams++;
+    });
+    return { context, page: await context.newPage() };
+  };
+
+  /**
+   * Loads `pathAndQuery` of a gateway in the tab. The page may talk to that gateway's origin only:
+   * anything else is recorded and refused. `failStreams`: that many of its subscriptions are cut
+   * as they start. `clock`: the page's timers run on a clock the test can move (with real time
+   * until moved; it stays installed in the tab).
+   */
+  async function visit(target: Stack | string, pathAndQuery: string, options: { failStreams?: number; clock?: boolean } = {}): Promise<Visit> {
+    const { context, page } = await (tabOpen ??= openTab());
+    const base = typeof target === 'string' ? target : origin(target);
+    const foreign: string[] = [];
+    const counted = { base, requests: [] as string[], streams: 0 };
+    await page.goto('about:blank');
+    await context.unrouteAll({ behavior: 'ignoreErrors' });
+    // The pattern is matched in the driver, so requests for the gateway's origin go on without a
+    // round trip to this process.
+    await context.route(new RegExp(`^(?!${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/)`), (route) => {
+      foreign.push(route.request().url());
+      return route.abort('blockedbyclient');
+    });
+    let failStreams = options.failStreams ?? 0;
+    if (failStreams > 0) {
+      await context.route(`${base}/graphql`, (route) => (isStream(route.request()) && failStreams-- > 0 ? route.abort('connectionreset') : route.continue()));
+    }
+    if (options.clock) await page.clock.install();
+    visiting = counted;
+    await page.goto(`${base}${pathAndQuery}`);
+    return { page, context, foreign, requests: counted.requests, streams: () => counted.streams };
+  }
+  type Visit = { page: Page; context: BrowserContext; foreign: string[]; requests: string[]; streams: () => number };
+  /** Ends the visit under way (the page's subscription with it), before its gateway closes. */
+  async function leave() {
+    const tab = await tabOpen?.catch(() => undefined);
+    visiting = undefined;
+    await tab?.page.goto('about:blank');
+    await tab?.page.setViewportSize({ width: 1400, height: 900 });
+  }
+  /** A subscription's request (graphql-sse): a POST that accepts an event stream. */
+  const isStream = (r: Request) => (r.headers().accept ?? '').includes('text/event-stream');
 
   const row = (page: Page, id: string) => page.locator(`tr[data-id="${id}"]`);
 
@@ -212,75 +285,63 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
     let stack: Stack;
     let stopTicking: () => void;
     let all: Array<{ id: string; vendor: string; name: string; status: string }>;
+    const POLL_MS = 200;
     beforeAll(async () => {
-      stack = await startStack({ phaseMs: 3_600_000, healthTtlMs: 50, config: { status: { pollIntervalMs: 200 } } });
+      // The hub and the upstream clients run on the stack's manual clock: moved along with real
+      // time, and faster where a test waits for a backed-off retry (hurryUntil).
+      const clock = createManualClock();
+      stack = await startStack({ clock, statusClock: clock, phaseMs: 3_600_000, healthTtlMs: 50, config: { status: { pollIntervalMs: POLL_MS } } });
       stopTicking = tickClock(stack);
       all = dataOf(await stack.gql('{ modelDeployments(first: 500) { edges { node { id vendor name status } } } }')).modelDeployments.edges.map((e: any) => e.node);
     });
     afterAll(async () => {
+      await leave();
       stopTicking?.();
       await stack?.close();
     });
 
+    /**
+     * The page the tests that need no fresh one share: loaded by the first test that runs, kept,
+     * and left by each test as it found it (no dialog, no filter, the default size, scrolled to the
+     * top). A test that loads the page afresh leaves that load for the tests after it.
+     */
+    let current: Promise<Visit> | undefined;
+    const shared = () => (current ??= visit(stack, '/board'));
+    async function tidy(page: Page) {
+      if ((await page.getByRole('dialog').count()) > 0) await page.keyboard.press('Escape');
+      await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+      await page.setViewportSize({ width: 1400, height: 900 });
+      await page.locator('.table-scroll').evaluate((el) => (el.scrollTop = 0));
+      await page.mouse.move(0, 0);
+    }
+
     it('lists the deployments of all three vendors, live, loading nothing from outside the origin', async () => {
-      const { page, context, foreign, requests, streams } = await openPage(stack, '/board');
-      try {
-        expect(new Set(all.map((d) => d.vendor))).toEqual(new Set(['northflank', 'nemo', 'zstack']));
-        await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
-        for (const vendor of ['northflank', 'nemo', 'zstack']) {
-          const one = all.find((d) => d.vendor === vendor)!;
-          await expect.poll(() => row(page, one.id).locator('td.name').textContent(), { timeout: SLOW_MACHINE_MS }).toBe(one.name);
-          await expect.poll(() => page.locator(`article.card[data-backend="${vendor}"]`).getAttribute('data-state')).toBe('available');
-        }
-        await expect.poll(() => page.getByRole('status').textContent(), { timeout: SLOW_MACHINE_MS }).toContain('Live');
-        expect(requests.some((u) => u.endsWith('/graphql'))).toBe(true);
-        // One subscription for the whole page, and no polling beside it.
-        expect(streams()).toBe(1);
-        expect(foreign).toEqual([]);
-      } finally {
-        await context.close();
+      const { page, foreign, requests, streams } = await shared();
+      expect(new Set(all.map((d) => d.vendor))).toEqual(new Set(['northflank', 'nemo', 'zstack']));
+      await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
+      for (const vendor of ['northflank', 'nemo', 'zstack']) {
+        const one = all.find((d) => d.vendor === vendor)!;
+        await expect.poll(() => row(page, one.id).locator('td.name').textContent(), { timeout: SLOW_MACHINE_MS }).toBe(one.name);
+        await expect.poll(() => page.locator(`article.card[data-backend="${vendor}"]`).getAttribute('data-state')).toBe('available');
       }
-    });
-
-    it('a stream that fails is subscribed again, and the page fills in', async () => {
-      const { page, context, foreign, streams } = await openPage(stack, '/board', { failStreams: 1 });
-      try {
-        await expect.poll(() => page.getByRole('status').textContent(), { timeout: SLOW_MACHINE_MS }).toMatch(/Live|reconnecting|Reconnecting/);
-        await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
-        await expect.poll(() => page.getByRole('status').textContent(), { timeout: SLOW_MACHINE_MS }).toContain('Live');
-        expect(streams()).toBe(2);
-        expect(foreign).toEqual([]);
-      } finally {
-        await context.close();
-      }
-    });
-
-    it('switches between light and dark themes from the keyboard', async () => {
-      const { page, context } = await openPage(stack, '/board');
-      try {
-        const toggle = page.getByRole('button', { name: /Switch to the dark theme/ });
-        await toggle.focus();
-        await page.keyboard.press('Enter');
-        await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
-        const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-        await page.getByRole('button', { name: /Switch to the light theme/ }).click();
-        await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
-        expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).not.toBe(bg);
-      } finally {
-        await context.close();
-      }
+      await expect.poll(() => page.getByRole('status').textContent(), { timeout: SLOW_MACHINE_MS }).toContain('Live');
+      expect(requests.some((u) => u.endsWith('/graphql'))).toBe(true);
+      // One subscription for the whole page, and no polling beside it.
+      expect(streams()).toBe(1);
+      expect(foreign).toEqual([]);
     });
 
     it('a simulator status change appears on its row within 2 s, without reload (and docs/board.png is taken)', async () => {
-      const { page, context, foreign } = await openPage(stack, '/board');
+      const { page, foreign } = await shared();
+      let loads = 0;
+      const onLoad = () => loads++;
       try {
         const nf = all.find((d) => d.vendor === 'northflank' && d.status !== 'FAILED')!;
         await expect.poll(() => row(page, nf.id).getAttribute('data-status'), { timeout: SLOW_MACHINE_MS }).toBe(nf.status);
         await expect.poll(() => page.getByRole('status').textContent(), { timeout: SLOW_MACHINE_MS }).toContain('Live');
-        let loads = 0;
-        page.on('load', () => loads++);
+        page.on('load', onLoad);
         stack.sims.northflank!.setStatus(nf.id.slice('northflank:'.length), 'crashed');
-        await expect.poll(() => row(page, nf.id).getAttribute('data-status'), { timeout: VISIBLE_MS + 3 * 200 }).toBe('FAILED');
+        await expect.poll(() => row(page, nf.id).getAttribute('data-status'), { timeout: VISIBLE_MS + 3 * POLL_MS }).toBe('FAILED');
         await expect(row(page, nf.id).locator('.chip').textContent()).resolves.toContain('crashed');
         // In the live feed, and in the drawer's transitions seen.
         await expect.poll(() => page.locator('.feed-list li.feed-change').first().textContent()).toContain(nf.name);
@@ -294,12 +355,47 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
         expect(loads).toBe(0);
         expect(foreign).toEqual([]);
       } finally {
-        await context.close();
+        page.off('load', onLoad);
+        await tidy(page);
+      }
+    });
+
+    it('a stream that fails is subscribed again, and the page fills in', async () => {
+      const { page, context, foreign, streams } = await (current = visit(stack, '/board', { failStreams: 1, clock: true }));
+      try {
+        await expect.poll(() => page.getByRole('status').textContent(), { timeout: SLOW_MACHINE_MS }).toMatch(/Live|reconnecting|Reconnecting/);
+        // The page's pause before it subscribes again (a second after a first failure), passed at once.
+        await page.clock.fastForward(1000);
+        await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
+        await expect.poll(() => page.getByRole('status').textContent(), { timeout: SLOW_MACHINE_MS }).toContain('Live');
+        expect(streams()).toBe(2);
+        expect(foreign).toEqual([]);
+      } finally {
+        // The tests after this one keep the page: its subscriptions are let through untouched.
+        await context.unroute(`${origin(stack)}/graphql`);
+        await tidy(page);
+      }
+    });
+
+    it('switches between light and dark themes from the keyboard', async () => {
+      const { page } = await shared();
+      try {
+        const toggle = page.getByRole('button', { name: /Switch to the dark theme/ });
+        await toggle.focus();
+        await page.keyboard.press('Enter');
+        await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+        const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        await page.getByRole('button', { name: /Switch to the light theme/ }).click();
+        await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+        expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).not.toBe(bg);
+      } finally {
+        await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+        await tidy(page);
       }
     });
 
     it('a stopped simulator marks its backend card and rows unavailable; both recover when it returns', async () => {
-      const { page, context, foreign } = await openPage(stack, '/board');
+      const { page, foreign } = await shared();
       try {
         const zs = all.filter((d) => d.vendor === 'zstack');
         const other = all.find((d) => d.vendor === 'nemo')!;
@@ -313,40 +409,22 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
         expect(await row(page, other.id).getAttribute('data-unavailable')).toBeNull();
         await expect(card.textContent()).resolves.toContain('Unavailable');
         stack.sims.zstack!.server.clearFaults();
-        await expect.poll(() => card.getAttribute('data-state'), { timeout: 3 * SLOW_MACHINE_MS }).toBe('available');
+        // The hub's backed-off retry of the backend, now rather than after its wait.
+        await hurryUntil(stack, () => card.getAttribute('data-state'), 'available', POLL_MS);
         for (const d of zs) await expect.poll(() => row(page, d.id).getAttribute('data-unavailable')).toBeNull();
         await expect.poll(() => page.locator('.feed-list li.feed-up').count()).toBeGreaterThan(0);
         expect(foreign).toEqual([]);
       } finally {
         stack.sims.zstack!.server.clearFaults();
-        await context.close();
-      }
-    }, 60_000);
-
-    it('a backend that is down when the page opens: its card says so, the others show, and its rows come when it returns', async () => {
-      const zs = all.filter((d) => d.vendor === 'zstack');
-      stack.sims.zstack!.server.inject({ kind: 'reset' });
-      const { page, context, foreign, streams } = await openPage(stack, '/board');
-      try {
-        const card = page.locator('article.card[data-backend="zstack"]');
-        await expect.poll(() => card.getAttribute('data-state'), { timeout: SLOW_MACHINE_MS }).toBe('unavailable');
-        await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
-        expect(await row(page, zs[0]!.id).count()).toBe(0);
-        stack.sims.zstack!.server.clearFaults();
-        await expect.poll(() => card.getAttribute('data-state'), { timeout: 3 * SLOW_MACHINE_MS }).toBe('available');
-        for (const d of zs) await expect.poll(() => row(page, d.id).count(), { timeout: SLOW_MACHINE_MS }).toBe(1);
-        expect(streams()).toBe(1);
-        expect(foreign).toEqual([]);
-      } finally {
-        stack.sims.zstack!.server.clearFaults();
-        await context.close();
+        await tidy(page);
       }
     }, 60_000);
 
     it('filters change the URL and the rows; the URL restores them', async () => {
-      const { page, context, foreign } = await openPage(stack, '/board');
+      const { page, foreign } = await shared();
       try {
         await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
+        expect(new URL(page.url()).search).toBe('');
         await page.getByLabel('Vendor').selectOption('nemo');
         await expect.poll(() => new URL(page.url()).searchParams.get('vendor')).toBe('nemo');
         const vendorsShown = async () => new Set(await page.locator('tbody tr[data-id] .vendor').allTextContents());
@@ -369,19 +447,21 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
         await expect.poll(async () => new Set(await page.locator('tbody tr[data-id]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-status'))))).toEqual(new Set(['READY']));
         expect(ready.length).toBeGreaterThan(0);
 
-        // A shared link shows the same view.
-        const second = await context.newPage();
-        await second.goto(`${origin(stack)}/board?vendor=zstack&backend=zstack`);
-        await expect.poll(async () => new Set(await second.locator('tbody tr[data-id] .vendor').allTextContents()), { timeout: SLOW_MACHINE_MS }).toEqual(new Set(['zstack']));
-        expect(await second.getByLabel('Vendor').inputValue()).toBe('zstack');
+        // A shared link shows the same view (loaded afresh in this tab).
+        await page.goto(`${origin(stack)}/board?vendor=zstack&backend=zstack`);
+        await expect.poll(async () => new Set(await page.locator('tbody tr[data-id] .vendor').allTextContents()), { timeout: SLOW_MACHINE_MS }).toEqual(new Set(['zstack']));
+        expect(await page.getByLabel('Vendor').inputValue()).toBe('zstack');
         expect(foreign).toEqual([]);
       } finally {
-        await context.close();
+        const clear = page.getByRole('button', { name: 'Clear filters' });
+        if ((await clear.count()) > 0) await clear.click();
+        await expect.poll(() => new URL(page.url()).search).toBe('');
+        await tidy(page);
       }
     });
 
     it('an edit shows the dry run with the exact vendor request, and applying it updates the row', async () => {
-      const { page, context, foreign } = await openPage(stack, '/board');
+      const { page, foreign } = await shared();
       try {
         const zs = all.find((d) => d.vendor === 'zstack')!;
         await expect.poll(() => row(page, zs.id).count(), { timeout: SLOW_MACHINE_MS }).toBe(1);
@@ -415,42 +495,60 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
         expect(writes[0]!.body).toEqual(shownBody);
         expect(foreign).toEqual([]);
       } finally {
-        await context.close();
+        await tidy(page);
       }
     });
-  });
 
-  describe('typed results', () => {
-    let stack: Stack;
-    beforeAll(async () => {
-      stack = await startStack({ vendors: ['zstack'], phaseMs: 3_600_000 });
+    describe('typed results', () => {
+      it('a refused edit shows its validation issue on the field, and nothing is sent', async () => {
+        const { page, foreign } = await shared();
+        try {
+          await page.locator('tbody tr[data-id^="zstack:"]').first().click();
+          const drawer = page.getByRole('dialog');
+          await drawer.getByLabel('Name').fill('');
+          const writes = () => stack.sims.zstack!.server.calls.filter((c) => c.method !== 'GET' && !c.path.includes('/sessions')).length;
+          const before = writes();
+          await drawer.getByRole('button', { name: 'Dry run' }).click();
+          await expect.poll(() => drawer.locator('.result h4').textContent(), { timeout: SLOW_MACHINE_MS }).toBe('Refused: validation');
+          const name = drawer.getByLabel('Name');
+          expect(await name.getAttribute('aria-invalid')).toBe('true');
+          const described = (await name.getAttribute('aria-describedby'))!;
+          expect(await drawer.locator(`#${described}`).textContent()).toMatch(/^name: /);
+          expect(await drawer.getByRole('button', { name: 'Apply' }).count()).toBe(0);
+          expect(writes()).toBe(before);
+          // Tab stays inside the open dialog.
+          for (let i = 0; i < 30; i++) await page.keyboard.press('Tab');
+          expect(await page.evaluate(() => Boolean(document.activeElement?.closest('[role="dialog"]')))).toBe(true);
+          expect(foreign).toEqual([]);
+        } finally {
+          await tidy(page);
+        }
+      });
     });
-    afterAll(async () => stack?.close());
 
-    it('a refused edit shows its validation issue on the field, and nothing is sent', async () => {
-      const { page, context, foreign } = await openPage(stack, '/board');
+    it('a backend that is down when the page opens: its card says so, the others show, and its rows come when it returns', async () => {
+      const zs = all.filter((d) => d.vendor === 'zstack');
+      // No page is open; the hub watches nothing, so the page's subscription is the first to ask for the backend.
+      await leave();
+      const hub = stack.gateway.runtime.hub!;
+      await expect.poll(() => Object.values(hub.stats()).every((b) => b.watches === 0), { timeout: 30_000 }).toBe(true);
+      stack.sims.zstack!.server.inject({ kind: 'reset' });
       try {
-        await page.locator('tbody tr[data-id]').first().click();
-        const drawer = page.getByRole('dialog');
-        await drawer.getByLabel('Name').fill('');
-        const writes = () => stack.sims.zstack!.server.calls.filter((c) => c.method !== 'GET' && !c.path.includes('/sessions')).length;
-        const before = writes();
-        await drawer.getByRole('button', { name: 'Dry run' }).click();
-        await expect.poll(() => drawer.locator('.result h4').textContent(), { timeout: SLOW_MACHINE_MS }).toBe('Refused: validation');
-        const name = drawer.getByLabel('Name');
-        expect(await name.getAttribute('aria-invalid')).toBe('true');
-        const described = (await name.getAttribute('aria-describedby'))!;
-        expect(await drawer.locator(`#${described}`).textContent()).toMatch(/^name: /);
-        expect(await drawer.getByRole('button', { name: 'Apply' }).count()).toBe(0);
-        expect(writes()).toBe(before);
-        // Tab stays inside the open dialog.
-        for (let i = 0; i < 30; i++) await page.keyboard.press('Tab');
-        expect(await page.evaluate(() => Boolean(document.activeElement?.closest('[role="dialog"]')))).toBe(true);
+        const { page, foreign, streams } = await (current = visit(stack, '/board'));
+        const card = page.locator('article.card[data-backend="zstack"]');
+        await expect.poll(() => card.getAttribute('data-state'), { timeout: SLOW_MACHINE_MS }).toBe('unavailable');
+        await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
+        expect(await row(page, zs[0]!.id).count()).toBe(0);
+        stack.sims.zstack!.server.clearFaults();
+        // The hub's backed-off retry of the backend, now rather than after its wait.
+        await hurryUntil(stack, () => card.getAttribute('data-state'), 'available', POLL_MS);
+        for (const d of zs) await expect.poll(() => row(page, d.id).count(), { timeout: SLOW_MACHINE_MS }).toBe(1);
+        expect(streams()).toBe(1);
         expect(foreign).toEqual([]);
       } finally {
-        await context.close();
+        stack.sims.zstack!.server.clearFaults();
       }
-    });
+    }, 60_000);
   });
 
   describe('2,000 deployments', () => {
@@ -468,49 +566,41 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
       stopTicking = tickClock(stack);
     }, 60_000);
     afterAll(async () => {
+      await leave();
       stopTicking?.();
       await stack?.close();
     });
 
     it('shows them all through one subscription with a bounded number of rows in the page; the keyboard reaches the last one', async () => {
-      const { page, context, foreign, streams } = await openPage(stack, '/board?tag=odd');
-      try {
-        await expect.poll(() => page.locator('#deployments-h .count').textContent(), { timeout: 3 * SLOW_MACHINE_MS }).toMatch(/of 2000$/);
-        await page.getByLabel('Tag').selectOption('');
-        await expect.poll(() => page.locator('#deployments-h .count').textContent()).toBe(String(N));
-        // Virtualized: a screenful of rows (plus a few) is in the DOM, not 2,000.
-        const inDom = await page.locator('tbody tr[data-id]').count();
-        expect(inDom).toBeGreaterThan(5);
-        expect(inDom).toBeLessThan(80);
-        await page.locator('tbody tr[data-id]').first().focus();
-        await page.keyboard.press('End');
-        await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-rowindex'))).toBe(String(N + 1));
-        await expect.poll(() => page.locator('tbody tr[data-id]').count()).toBeLessThan(80);
-        expect(streams()).toBe(1);
-        expect(foreign).toEqual([]);
-      } finally {
-        await context.close();
-      }
+      const { page, foreign, streams } = await visit(stack, '/board?tag=odd');
+      await expect.poll(() => page.locator('#deployments-h .count').textContent(), { timeout: 3 * SLOW_MACHINE_MS }).toMatch(/of 2000$/);
+      await page.getByLabel('Tag').selectOption('');
+      await expect.poll(() => page.locator('#deployments-h .count').textContent()).toBe(String(N));
+      // Virtualized: a screenful of rows (plus a few) is in the DOM, not 2,000.
+      const inDom = await page.locator('tbody tr[data-id]').count();
+      expect(inDom).toBeGreaterThan(5);
+      expect(inDom).toBeLessThan(80);
+      await page.locator('tbody tr[data-id]').first().focus();
+      await page.keyboard.press('End');
+      await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-rowindex'))).toBe(String(N + 1));
+      await expect.poll(() => page.locator('tbody tr[data-id]').count()).toBeLessThan(80);
+      expect(streams()).toBe(1);
+      expect(foreign).toEqual([]);
     }, 90_000);
   });
 
   it('`npm start` (demo mode) prints the board URL, and the board there shows the three vendors', async () => {
-    const child = spawn(process.execPath, [bin, 'serve'], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    // Started with the browser (beforeAll above).
+    const { child, out } = demo!;
     try {
-      await expect.poll(() => /Status board: open (\S+) in a browser/.exec(out)?.[1], { timeout: 4 * SLOW_MACHINE_MS, interval: 100 }).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-      const url = /Status board: open (\S+) in a browser/.exec(out)![1]!;
-      const page = await context.newPage();
-      await page.goto(url);
+      await expect.poll(() => /Status board: open (\S+) in a browser/.exec(out())?.[1], { timeout: 4 * SLOW_MACHINE_MS, interval: 100 }).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+      const url = new URL(/Status board: open (\S+) in a browser/.exec(out())![1]!);
+      const { page } = await visit(url.origin, url.pathname);
       await expect.poll(async () => new Set(await page.locator('article.card').evaluateAll((cs) => cs.map((c) => c.getAttribute('data-backend')))), { timeout: SLOW_MACHINE_MS }).toEqual(new Set(['northflank', 'nemo', 'zstack']));
       await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
     } finally {
-      await context.close();
-      child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+      await leave();
+      await stopChild(child);
     }
   }, 90_000);
 
@@ -536,13 +626,18 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
       stopTicking = tickClock(stack);
     });
     afterAll(async () => {
+      await leave();
       stopTicking?.();
       await stack?.close();
     });
 
+    /** One page for both tests: the second signs in where the first left off, after forgetting its key. */
+    let current: Promise<Visit> | undefined;
     async function signIn(key: string) {
-      const opened = await openPage(stack, '/board');
+      const opened = await (current ??= visit(stack, '/board'));
       const { page } = opened;
+      const forget = page.getByRole('button', { name: 'Forget key' });
+      if ((await forget.count()) > 0) await forget.click();
       await page.getByLabel('API key').fill(key);
       await page.getByRole('button', { name: 'Open the board' }).click();
       await expect.poll(() => page.locator('tbody tr[data-id]').count(), { timeout: SLOW_MACHINE_MS }).toBeGreaterThan(0);
@@ -551,12 +646,13 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
 
     it('asks for a key, keeps it in session storage, sends it as a bearer header; a read key gets no write controls', async () => {
       const { page, context, foreign } = await signIn(READ_KEY);
+      const auth: string[] = [];
+      const onRequest = (r: Request) => {
+        const h = r.headers().authorization;
+        if (h) auth.push(h);
+      };
       try {
-        const auth: string[] = [];
-        page.on('request', (r) => {
-          const h = r.headers().authorization;
-          if (h) auth.push(h);
-        });
+        page.on('request', onRequest);
         expect(await page.evaluate(() => Object.values(sessionStorage))).toContain(READ_KEY);
         expect(await context.cookies()).toEqual([]);
         expect(await page.locator('.who').textContent()).toContain('watcher');
@@ -573,26 +669,23 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
         expect(new Set(auth)).toEqual(new Set([`Bearer ${READ_KEY}`]));
         expect(foreign).toEqual([]);
       } finally {
-        await context.close();
+        page.off('request', onRequest);
       }
     });
 
     it('a write key gets the edit form; a wrong key is refused', async () => {
-      const { page, context, foreign } = await signIn(WRITE_KEY);
-      try {
-        await page.locator('tbody tr[data-id]').first().click();
-        const drawer = page.getByRole('dialog');
-        await expect.poll(() => drawer.getByRole('button', { name: 'Dry run' }).count(), { timeout: SLOW_MACHINE_MS }).toBe(1);
-        await page.keyboard.press('Escape');
-        await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
-        await page.getByRole('button', { name: 'Forget key' }).click();
-        await page.getByLabel('API key').fill('not-a-key-of-this-gateway');
-        await page.getByRole('button', { name: 'Open the board' }).click();
-        await expect.poll(() => page.getByRole('alert').textContent(), { timeout: SLOW_MACHINE_MS }).toContain('refused');
-        expect(foreign).toEqual([]);
-      } finally {
-        await context.close();
-      }
+      const { page, foreign } = await signIn(WRITE_KEY);
+      expect(await page.locator('.who').textContent()).toContain('operator');
+      await page.locator('tbody tr[data-id]').first().click();
+      const drawer = page.getByRole('dialog');
+      await expect.poll(() => drawer.getByRole('button', { name: 'Dry run' }).count(), { timeout: SLOW_MACHINE_MS }).toBe(1);
+      await page.keyboard.press('Escape');
+      await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+      await page.getByRole('button', { name: 'Forget key' }).click();
+      await page.getByLabel('API key').fill('not-a-key-of-this-gateway');
+      await page.getByRole('button', { name: 'Open the board' }).click();
+      await expect.poll(() => page.getByRole('alert').textContent(), { timeout: SLOW_MACHINE_MS }).toContain('refused');
+      expect(foreign).toEqual([]);
     });
   });
 });

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { chromium as playwright, type Browser } from 'playwright-core';
-import { startStack, type Stack } from './helpers.js';
+import { chromium as playwright, type Browser, type BrowserContext } from 'playwright-core';
+import { polled, startStack, type Stack } from './helpers.js';
 import { createToySimulator } from './fixtures/toy/simulator.js';
 import { chromium, requireService } from './services.js';
 
@@ -22,6 +22,11 @@ describe.skipIf(!haveChromium)('GraphiQL in headless Chromium', () => {
   let stack: Stack;
   let toy: Awaited<ReturnType<typeof createToySimulator>>;
   let browser: Browser;
+  /**
+   * One browser context for both tests: the second loads GraphiQL's bundle (some 9 MB) from the
+   * context's cache instead of over the wire again. Each test has a page of its own.
+   */
+  let context: BrowserContext;
   beforeAll(async () => {
     toy = await createToySimulator();
     stack = await startStack({ vendors: [], extraSims: { toybox: toy }, config: { adapters: [toyModule], status: { pollIntervalMs: 40 } } });
@@ -29,6 +34,7 @@ describe.skipIf(!haveChromium)('GraphiQL in headless Chromium', () => {
       executablePath: chromium.command,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
+    context = await browser.newContext();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -37,28 +43,32 @@ describe.skipIf(!haveChromium)('GraphiQL in headless Chromium', () => {
 
   /** Opens GraphiQL with `query` in its editor (GraphiQL reads its last query from localStorage). */
   async function open(query: string) {
-    const context = await browser.newContext();
     const requests: string[] = [];
     const problems: string[] = [];
-    context.on('request', (r) => requests.push(r.url()));
     const page = await context.newPage();
+    page.on('request', (r) => requests.push(r.url()));
     page.on('pageerror', (e) => problems.push(e.message));
     page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-    await page.addInitScript((q) => localStorage.setItem('graphiql:query', q), query);
+    // Nothing a page before this one left in the context's storage (GraphiQL keeps its tabs there).
+    await page.addInitScript((q) => (localStorage.clear(), localStorage.setItem('graphiql:query', q)), query);
     await page.goto(stack.url);
     await page.waitForSelector('.graphiql-execute-button', { timeout: 60_000 });
     // Monaco renders spaces as no-break spaces.
     const response = async () => (await page.locator('.graphiql-response').innerText()).replace(/\u00a0/g, ' ');
-    const waitForResponse = async (pred: (text: string) => boolean, what: string) => {
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const text = await response();
-        if (pred(text)) return text;
-        if (Date.now() > deadline) throw new Error(`GraphiQL showed no ${what}; it shows: ${text}`);
-        await page.waitForTimeout(100);
+    /** Waits (checking on every frame the page paints) until the response pane shows `text`; the timeout guards against a hang. */
+    const waitForResponse = async (text: string, what: string) => {
+      try {
+        await page.waitForFunction(
+          (t) => (document.querySelector<HTMLElement>('.graphiql-response')?.innerText ?? '').replace(/\u00a0/g, ' ').includes(t),
+          text,
+          { polling: 'raf', timeout: 30_000 },
+        );
+      } catch (err) {
+        throw new Error(`GraphiQL showed no ${what}; it shows: ${await response().catch(() => '(nothing)')}`, { cause: err });
       }
+      return response();
     };
-    return { context, page, requests, problems, waitForResponse };
+    return { page, requests, problems, waitForResponse };
   }
 
   const ownOrigin = (requests: string[]) => requests.filter((u) => !u.startsWith(new URL(stack.url).origin) && !/^(data|blob):/.test(u));
@@ -67,13 +77,13 @@ describe.skipIf(!haveChromium)('GraphiQL in headless Chromium', () => {
     const g = await open('{ backends { id vendor } }');
     try {
       await g.page.click('.graphiql-execute-button');
-      const text = await g.waitForResponse((t) => t.includes('"backends"'), 'query result');
+      const text = await g.waitForResponse('"backends"', 'query result');
       expect(JSON.parse(text)).toEqual({ data: { backends: [{ id: 'toybox', vendor: 'toy' }] } });
       expect(ownOrigin(g.requests)).toEqual([]);
       expect(g.requests.some((u) => u.includes('/graphiql/'))).toBe(true);
       expect(g.problems).toEqual([]);
     } finally {
-      await g.context.close();
+      await g.page.close();
     }
   }, 120_000);
 
@@ -82,24 +92,21 @@ describe.skipIf(!haveChromium)('GraphiQL in headless Chromium', () => {
     try {
       await g.page.click('.graphiql-execute-button');
       // GraphiQL subscribes with a plain GET (EventSource-style): no CSRF header, none needed.
-      const first = await g.waitForResponse((t) => t.includes('"initial": true'), 'first subscription event');
+      const first = await g.waitForResponse('"initial": true', 'first subscription event');
       expect(first).toContain('"current": "READY"');
-      let state: 'up' | 'down' = 'down';
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const text = (await g.page.locator('.graphiql-response').innerText()).replace(/\u00a0/g, ' ');
-        if (text.includes('"initial": false')) break;
-        if (Date.now() > deadline) throw new Error(`no second event; GraphiQL shows: ${text}`);
-        toy.setState('alpha', state);
-        state = state === 'down' ? 'up' : 'down';
-        await g.page.waitForTimeout(200);
-      }
+      // A change after the hub has its baseline for the watch: a poll that ended once the present
+      // state was shown began after the subscription did. The next poll sees the change.
+      const hub = stack.gateway.runtime.hub!;
+      const ended = polled(hub, 'toybox');
+      await expect.poll(() => polled(hub, 'toybox'), { timeout: 30_000 }).toBeGreaterThan(ended);
+      toy.setState('alpha', 'down');
+      await g.waitForResponse('"initial": false', 'second subscription event');
       expect(g.requests.some((u) => new URL(u).searchParams.get('query')?.startsWith('subscription'))).toBe(true);
       expect(ownOrigin(g.requests)).toEqual([]);
       expect(g.problems).toEqual([]);
     } finally {
       toy.setState('alpha', 'up');
-      await g.context.close();
+      await g.page.close();
     }
   }, 120_000);
 });
