@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { dataOf, startStack, type Stack } from './helpers.js';
-import { bin, expectOneLine, run, start, until } from './cli-run.js';
+import { bin, expectOneLine, printed, run, start } from './cli-run.js';
 
 const EVIL_UUID = 'e0e0e0e0e0e04e0e8e0e0e0e0e0e0e0e';
 const EVIL_ID = `zstack:${EVIL_UUID}`;
@@ -28,8 +28,9 @@ const closedPort = async () => {
   return port;
 };
 
-// Each case runs the CLI as a process (a few seconds each on a busy machine).
-describe('model-gateway CLI conventions', { timeout: 180_000 }, () => {
+// The cases only read the gateway, so they run at once: the serving ones wait on child processes
+// (a few seconds each on a busy machine), the others run the CLI in this process meanwhile.
+describe('model-gateway CLI conventions', { timeout: 180_000, concurrent: true }, () => {
   let stack: Stack;
   let dir: string;
   beforeAll(async () => {
@@ -281,7 +282,7 @@ describe('model-gateway CLI conventions', { timeout: 180_000 }, () => {
   it('serve: the banner goes to stderr; a port in use prints only the clean EADDRINUSE line', async () => {
     const s = start(stack.url, ['serve', '--port', '0'], { env: { LOG_LEVEL: 'info' } });
     try {
-      await until(() => s.out.stderr.includes('Try:'), 'the banner');
+      await printed(s, (out) => out.stderr.includes('Try:'), 'the banner');
       expect(s.out.stderr).toMatch(/^model-gateway is listening on http:\/\/127\.0\.0\.1:\d+\/graphql$/m);
       expect(s.out.stderr).toContain('DEMO MODE');
       // Whatever stdout holds is log lines, each one JSON object.

@@ -5,7 +5,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataOf, startStack, type Stack } from './helpers.js';
-import { run, spawnCli, start, until, type Run } from './cli-run.js';
+import { printed, run, spawnCli, start, type Run } from './cli-run.js';
 
 interface Ctx {
   stack: Stack;
@@ -97,11 +97,14 @@ describe('exit codes', { timeout: 120_000 }, () => {
     }
   });
 
-  it.each(ROWS)('%s exits %i: %s', async (command, code, _why, args, serving) => {
+  // Each row runs on its own (the gateway is only read, but for the plan `apply` applies, which no
+  // other row looks at), so the rows run at once: most of each serving row's time is its child
+  // process starting.
+  it.concurrent.for(ROWS)('%s exits %i: %s', async ([command, code, _why, args, serving], { expect }) => {
     let r: Run;
     if (serving) {
       const s = start(ctx.stack.url, args(ctx), { scanStdout: command !== 'simulate' });
-      await until(() => serving.test(s.out.stderr) || s.proc.exitCode !== null, 'the command to start serving', 60_000);
+      await printed(s, (out) => serving.test(out.stderr), 'the command to start serving', { orEnd: true });
       s.proc.kill('SIGINT');
       r = await s.done;
     } else {
@@ -117,14 +120,17 @@ describe('exit codes', { timeout: 120_000 }, () => {
 
   // The tests above run the client commands in this process, on buffers; the binary runs the same
   // function on its process's streams and exits with the status it returns. Same exit, same output.
+  // After the rows above (a group of their own: `deployments list` prints the tags `apply` changed),
+  // each binary beside its in-process twin, the rows at once.
   const BINARY_ROWS = ROWS.filter(([command, code, why]) =>
     ['--version', 'config validate', 'deployments list', 'deployments get'].includes(command) && (code !== 0 || why !== 'a valid file'),
   );
-  it.each(BINARY_ROWS)('the binary: %s exits %i (%s) with the same output as in process', async (_command, code, _why, args) => {
-    const inProcess = await run(ctx.stack.url, args(ctx));
-    const binary = await spawnCli(ctx.stack.url, args(ctx)).done;
-    expect(binary.code, binary.stderr).toBe(code);
-    expect(binary.stderr).toBe(inProcess.stderr);
-    expect(binary.stdout).toBe(inProcess.stdout);
+  describe('the binary', () => {
+    it.concurrent.for(BINARY_ROWS)('the binary: %s exits %i (%s) with the same output as in process', async ([_command, code, _why, args], { expect }) => {
+      const [inProcess, binary] = await Promise.all([run(ctx.stack.url, args(ctx)), spawnCli(ctx.stack.url, args(ctx)).done]);
+      expect(binary.code, binary.stderr).toBe(code);
+      expect(binary.stderr).toBe(inProcess.stderr);
+      expect(binary.stdout).toBe(inProcess.stdout);
+    });
   });
 });

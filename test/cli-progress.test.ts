@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataOf, startStack, type Stack } from './helpers.js';
-import { bin, until } from './cli-run.js';
+import { bin, printed, start, until } from './cli-run.js';
+import { createManualClock } from '../src/domain/clock.js';
 import { capture } from './secret-capture.js';
 
 const ID = 'northflank:default-project/deepseek-v3-deployment';
@@ -47,17 +48,13 @@ describe('bulk progress', { timeout: 120_000 }, () => {
     dataOf(await stack.gql(`mutation($t: [String!]) { updateModelDeployments(ids: ["${ID}"], patch: { addTags: $t }, dryRun: true) { ... on UpdateModelDeploymentsPayload { planId } } }`, { t: [tag] }))
       .updateModelDeployments.planId as string;
 
-  it.each([
-    ['text output: a live done/total line on the terminal (stderr), nothing of it on stdout', [] as string[], true],
-    ['-o json: no progress at all', ['-o', 'json'], false],
-  ])('%s', async (_name, extra, shown) => {
-    const planId = await plan(`progress-${shown}`);
+  it('text output: a live done/total line on the terminal (stderr), nothing of it on stdout', async () => {
+    const planId = await plan('progress-true');
     // The backend answers the write with 429 Retry-After: 5 once: the apply waits it out, so it
     // lasts well past the moment (under a second) the progress line appears.
     stack.sims.northflank!.server.inject({ fault: { kind: 'rate-limit', retryAfterSeconds: 5 }, method: 'POST', times: 1 });
     // The gateway waits on the stack's manual clock. Once the 429 has been answered, its wait is
-    // set on that clock, and the terminal shows the wait (with -o json: once the CLI has had time
-    // to show it, and did not), move the clock past the Retry-After.
+    // set on that clock, and the terminal shows the wait, move the clock past the Retry-After.
     const sim = stack.sims.northflank!.server;
     let applying = true;
     let waitShown = false;
@@ -65,23 +62,61 @@ describe('bulk progress', { timeout: 120_000 }, () => {
     const mover = (async () => {
       await until(() => !applying || sim.calls.some((c) => c.method === 'POST' && c.status === 429), 'the write to be answered 429');
       await until(() => !applying || stack.clock.nextTimerAt() === retryAt, "the Retry-After's wait on the gateway's clock");
-      if (shown) await until(() => !applying || waitShown, 'the terminal to show the wait');
-      // With -o json nothing is to appear, so no event says it did not: the CLI would show its
-      // progress 0.8 s into the run on its own (real) clock, in its own process; 3 s is well past that.
-      else await new Promise((r) => setTimeout(r, 3_000));
+      await until(() => !applying || waitShown, 'the terminal to show the wait');
       if (applying) stack.clock.advance(5_000);
     })();
-    const r = await applyOnTerminal(stack.url, planId, extra, dir, (terminal) => (waitShown ||= terminal.includes('rate-limited, waiting')));
+    const r = await applyOnTerminal(stack.url, planId, [], dir, (terminal) => (waitShown ||= terminal.includes('rate-limited, waiting')));
     applying = false;
     await mover;
     expect(r.code, r.terminal).toBe(0);
+    expect(r.terminal).toContain(`\r\u001b[2Kapplying ${planId} 0/1`);
+    // While the backend's Retry-After runs, the line says which backend waits, and for how long.
+    expect(r.terminal).toMatch(new RegExp(`applying ${planId} 0/1 \\(northflank rate-limited, waiting [1-5]s\\)`));
+    expect(r.stdout).toMatch(/^✓ northflank:default-project\/deepseek-v3-deployment {2}changed/);
+    expect(r.stdout).not.toContain('\r');
+    expect(r.stdout).not.toContain('applying');
+  });
+
+  // In this process, on buffers (stderr says it is a terminal) and on the CLI's own manual clock:
+  // the line is drawn by a timer on the command's clock (the binary's is the system clock; the
+  // case above shows the line there, on a real terminal). Text output is the control: the same
+  // run that shows the line once its clock moves, and with -o json no timer is set at all.
+  it.each([
+    ['text output, in process: the line appears once the CLI\u2019s clock moves', [] as string[], true],
+    ['-o json: no progress at all, though stderr is a terminal', ['-o', 'json'], false],
+  ])('%s', async (_name, extra, shown) => {
+    const planId = await plan(`progress-in-process-${shown}`);
+    stack.sims.northflank!.server.inject({ fault: { kind: 'rate-limit', retryAfterSeconds: 5 }, method: 'POST', times: 1 });
+    const sim = stack.sims.northflank!.server;
+    const retryAt = stack.clock.now() + 5_000;
+    const cliClock = createManualClock(stack.clock.now());
+    const w = start(stack.url, ['deployments', 'apply', planId, ...extra], { clock: cliClock, terminal: { stderr: true } });
+    let applying = true;
+    void w.done.then(() => (applying = false));
+    // The apply is under way, and waits out the Retry-After on the gateway's clock.
+    await until(() => !applying || sim.calls.some((c) => c.method === 'POST' && c.status === 429), 'the write to be answered 429');
+    await until(() => !applying || stack.clock.nextTimerAt() === retryAt, "the Retry-After's wait on the gateway's clock");
+    expect(applying, w.out.stderr).toBe(true);
+    expect(w.out.stderr).toBe('');
     if (shown) {
-      expect(r.terminal).toContain(`\r\u001b[2Kapplying ${planId} 0/1`);
-      // While the backend's Retry-After runs, the line says which backend waits, and for how long.
-      expect(r.terminal).toMatch(new RegExp(`applying ${planId} 0/1 \\(northflank rate-limited, waiting [1-5]s\\)`));
+      // The line is due 0.8 s into the run on the CLI's clock, not before.
+      expect(cliClock.pendingTimers()).toBe(1);
+      cliClock.advance(799);
+      expect(w.out.stderr).toBe('');
+      cliClock.advance(1);
+      await printed(w, (out) => out.stderr.includes('rate-limited, waiting'), 'the progress line');
+    } else {
+      // However long the apply lasts, nothing draws a line.
+      expect(cliClock.pendingTimers()).toBe(0);
+    }
+    stack.clock.advance(5_000);
+    const r = await w.done;
+    expect(r.code, r.stderr).toBe(0);
+    if (shown) {
+      expect(r.stderr).toBe(`\r\u001b[2Kapplying ${planId} 0/1 (northflank rate-limited, waiting 5s)\r\u001b[2K`);
       expect(r.stdout).toMatch(/^✓ northflank:default-project\/deepseek-v3-deployment {2}changed/);
     } else {
-      expect(r.terminal).not.toContain('applying');
+      expect(r.stderr).toBe('');
       expect(JSON.parse(r.stdout)).toMatchObject({ planId, summary: { changed: 1 } });
     }
     expect(r.stdout).not.toContain('\r');

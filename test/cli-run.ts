@@ -33,6 +33,8 @@ export interface Running {
   proc: Proc;
   out: { stdout: string; stderr: string };
   done: Promise<Run>;
+  /** Calls `listener` after every write to stdout or stderr; returns the function that stops it. */
+  onOutput(listener: () => void): () => void;
 }
 
 export interface RunOptions {
@@ -47,6 +49,8 @@ export interface RunOptions {
   clock?: Clock;
   /** Run the binary as a child process instead of in this process. */
   process?: boolean;
+  /** In process: the streams that say they are a terminal (`isTTY`), as a pseudo-terminal would. @default none */
+  terminal?: { stdout?: boolean; stderr?: boolean };
 }
 
 const envFor = (url: string, options: RunOptions) => ({ ...process.env, MODEL_GATEWAY_URL: url, MODEL_GATEWAY_TOKEN: '', ...options.env });
@@ -62,8 +66,15 @@ function scanned(args: string[], options: RunOptions, out: { stdout: string; std
 export function spawnCli(url: string, args: string[], options: RunOptions = {}): Running {
   const proc = spawn(process.execPath, [bin, ...args], { env: envFor(url, options), stdio: ['pipe', 'pipe', 'pipe'] });
   const out = { stdout: '', stderr: '' };
-  proc.stdout!.on('data', (b: Buffer) => (out.stdout += b.toString()));
-  proc.stderr!.on('data', (b: Buffer) => (out.stderr += b.toString()));
+  const { onOutput, notify } = outputListeners();
+  proc.stdout!.on('data', (b: Buffer) => {
+    out.stdout += b.toString();
+    notify();
+  });
+  proc.stderr!.on('data', (b: Buffer) => {
+    out.stderr += b.toString();
+    notify();
+  });
   proc.stdin!.end(options.input ?? '');
   const done = new Promise<Run>((resolve) =>
     proc.on('close', (code) => {
@@ -71,7 +82,20 @@ export function spawnCli(url: string, args: string[], options: RunOptions = {}):
       resolve({ code, ...out });
     }),
   );
-  return { proc, out, done };
+  return { proc, out, done, onOutput };
+}
+
+function outputListeners() {
+  const listeners = new Set<() => void>();
+  return {
+    onOutput(listener: () => void) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    notify() {
+      for (const l of [...listeners]) l();
+    },
+  };
 }
 
 /** Runs one command line in this process, on buffers, as `model-gateway ...args`. */
@@ -79,11 +103,20 @@ export function start(url: string, args: string[], options: RunOptions = {}): Ru
   const argv = [process.execPath, bin, ...args];
   if (options.process || SERVING_COMMANDS.includes(commandOf(argv) ?? '')) return spawnCli(url, args, options);
   const out = { stdout: '', stderr: '' };
+  const { onOutput, notify } = outputListeners();
   const interrupts = new Set<() => void>();
   let exitCode: number | null = null;
+  const writer = (stream: 'stdout' | 'stderr') => ({
+    isTTY: options.terminal?.[stream] ?? false,
+    write(text: string) {
+      out[stream] += text;
+      notify();
+      return true;
+    },
+  });
   const io: CliIo = {
-    stdout: { write: (text: string) => (out.stdout += text) },
-    stderr: { write: (text: string) => (out.stderr += text) },
+    stdout: writer('stdout'),
+    stderr: writer('stderr'),
     stdin: Readable.from([Buffer.from(options.input ?? '')]),
     env: envFor(url, options),
     onInterrupt(listener) {
@@ -108,13 +141,46 @@ export function start(url: string, args: string[], options: RunOptions = {}): Ru
     scanned(args, options, out);
     return { code, ...out };
   });
-  return { proc, out, done };
+  return { proc, out, done, onOutput };
 }
 
 export const run = (url: string, args: string[], options?: RunOptions) => start(url, args, options).done;
 
-/** Polls a condition a real process or socket brings about; generous, as the machine may be busy. */
-export async function until(pred: () => boolean, what: string, timeoutMs = 60_000) {
+/**
+ * Resolves once `pred` holds of what the command has printed: checked on each write (an event),
+ * never on a timer. Rejects when the command ends first (unless `orEnd`: then it resolves, and the
+ * test looks at how it ended), and after `timeoutMs`, a guard against a hang only.
+ */
+export function printed(r: Running, pred: (out: { stdout: string; stderr: string }) => boolean, what: string, options: { orEnd?: boolean; timeoutMs?: number } = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const settle = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      off();
+      clearTimeout(guard);
+      if (err) reject(err);
+      else resolve();
+    };
+    const check = () => {
+      if (pred(r.out)) settle();
+    };
+    const off = r.onOutput(check);
+    const guard = setTimeout(() => settle(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; stdout:\n${r.out.stdout}\nstderr:\n${r.out.stderr}`)), timeoutMs);
+    void r.done.then((end) => {
+      if (pred(end) || options.orEnd) settle();
+      else settle(new Error(`the command ended (exit ${end.code}) before ${what}; stdout:\n${end.stdout}\nstderr:\n${end.stderr}`));
+    });
+    check();
+  });
+}
+
+/**
+ * Polls a condition of this process's own state (a simulator's calls, a hub's polls, a manual
+ * clock's timers) that a real socket brings about. For what a command prints, use `printed`.
+ */
+export async function until(pred: () => boolean, what: string, timeoutMs = 30_000) {
   const t0 = Date.now();
   while (!pred()) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);

@@ -1,7 +1,8 @@
 /** `deployments watch`: every state of every id, in order, driven by the simulators' clock. */
 import { describe, expect, it } from 'vitest';
 import { dataOf, startStack, type Stack } from './helpers.js';
-import { escapeRegExp, expectOneLine, run, start, until, type Running } from './cli-run.js';
+import { escapeRegExp, expectOneLine, printed, run, start, type Running } from './cli-run.js';
+import { createManualClock } from '../src/domain/clock.js';
 
 const PHASE_MS = 1000;
 // One deployment per vendor: Northflank's goes through three states to READY, NeMo's through one,
@@ -44,18 +45,19 @@ async function drive(stack: Stack, w: Running, json: boolean): Promise<Record<st
   for (let phase = 0; phase < 10; phase++) {
     const now = await statuses(stack);
     for (const t of TARGETS) if (seen[t]!.at(-1) !== now[t]) seen[t]!.push(now[t]!);
-    await until(() => TARGETS.every((t) => statesOf(w.out.stdout, json)[t]!.at(-1) === now[t]), `the watcher to show ${JSON.stringify(now)}`, 60_000);
+    await printed(w, (out) => TARGETS.every((t) => statesOf(out.stdout, json)[t]!.at(-1) === now[t]), `the watcher to show ${JSON.stringify(now)}`);
     if (TARGETS.every((t) => now[t] === 'READY')) return seen;
     stack.clock.advance(PHASE_MS);
   }
   throw new Error('the deployments never all became READY');
 }
 
-describe('model-gateway deployments watch', { timeout: 180_000 }, () => {
-  it.each([
+// Each test has a gateway and simulators of its own: they run at once.
+describe('model-gateway deployments watch', { timeout: 180_000, concurrent: true }, () => {
+  it.for<[string, boolean]>([
     ['text', false],
     ['--json', true],
-  ])('three ids across three vendors (%s): every transition of every id in order, then exit 0', async (_name, json) => {
+  ])('three ids across three vendors (%s): every transition of every id in order, then exit 0', async ([_name, json], { expect }) => {
     const stack = await startStack({ phaseMs: PHASE_MS, config: { status: { pollIntervalMs: 50 } } });
     try {
       const w = start(stack.url, ['deployments', 'watch', ...TARGETS, '--until', 'READY', '--timeout', '120s', ...(json ? ['--json'] : [])]);
@@ -83,7 +85,7 @@ describe('model-gateway deployments watch', { timeout: 180_000 }, () => {
     }
   });
 
-  it('exits 1 when one deployment is FAILED, and when the timeout passes first; ids READY already each get their event', async () => {
+  it('exits 1 when one deployment is FAILED, and when the timeout passes first; ids READY already each get their event', async ({ expect }) => {
     const stack = await startStack({ phaseMs: PHASE_MS, config: { status: { pollIntervalMs: 50 } } });
     try {
       const ready = ['northflank:default-project/deepseek-v3-deployment', 'zstack:c0ffee1234564b7d9a8e7f6d5c4b3a29'];
@@ -97,7 +99,13 @@ describe('model-gateway deployments watch', { timeout: 180_000 }, () => {
       expect(failed.stdout).toMatch(/ {2}northflank:default-project\/mistral-7b-instruct {2}is FAILED \(crashed\)/);
       expectOneLine(failed, /^error: northflank:default-project\/mistral-7b-instruct is FAILED \(crashed\); it will not become READY by itself$/);
 
-      const paused = await run(stack.url, ['deployments', 'watch', 'northflank:default-project/gemma-2-9b-it', '--until', 'READY', '--timeout', '2s', '-o', 'json']);
+      // --timeout runs on the command's clock: here a manual one, moved once the watch has begun.
+      const cliClock = createManualClock();
+      const w = start(stack.url, ['deployments', 'watch', 'northflank:default-project/gemma-2-9b-it', '--until', 'READY', '--timeout', '2s', '-o', 'json'], { clock: cliClock });
+      await printed(w, (out) => out.stdout.includes('\n'), 'the present state');
+      expect(cliClock.nextTimerAt()).toBe(cliClock.now() + 2_000);
+      cliClock.advance(2_000);
+      const paused = await w.done;
       expect(paused.code).toBe(1);
       expect(JSON.parse(paused.stdout.trim())).toMatchObject({ id: 'northflank:default-project/gemma-2-9b-it', current: 'PAUSED', initial: true });
       expectOneLine(paused, /^error: timed out after 2s: northflank:default-project\/gemma-2-9b-it is PAUSED$/);

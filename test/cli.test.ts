@@ -1,6 +1,7 @@
 /** The model-gateway CLI, run as a real process against a gateway on the vendor simulators. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStack, dataOf, polled, type Stack } from './helpers.js';
 import { capture } from './secret-capture.js';
-import { bin, expectOneLine, run, start, until, writes } from './cli-run.js';
+import { bin, expectOneLine, printed, run, start, until, writes } from './cli-run.js';
 
 const PHASE_MS = 1000;
 
@@ -156,7 +157,7 @@ describe('model-gateway deployments / query', () => {
   it('watch --until READY over WebSocket exits 0 when the simulator clock brings the target to READY', async () => {
     const id = 'northflank:ml-research/qwen2-5-72b-instruct-awq';
     const w = start(stack.url, ['deployments', 'watch', id, '--until', 'READY', '--transport', 'ws', '--timeout', '15s']);
-    await until(() => w.out.stdout.includes(`${id}  is STARTING (starting)`), 'the present state');
+    await printed(w, (out) => out.stdout.includes(`${id}  is STARTING (starting)`), 'the present state');
     stack.clock.advance(PHASE_MS);
     const r = await w.done;
     expect(r.code, r.stderr).toBe(0);
@@ -167,7 +168,7 @@ describe('model-gateway deployments / query', () => {
   it('watch --until READY over SSE follows several vendors\u2019 deployments until every one is READY', async () => {
     const targets = ['northflank:default-project/qwen2-5-7b-instruct', 'northflank:ml-research/phi-3-mini-4k-instruct', 'nemo:research-team-alpha/nemotron-mini-4b'];
     const w = start(stack.url, ['deployments', 'watch', ...targets, '--until', 'READY', '--timeout', '15s']);
-    await until(() => targets.every((t) => w.out.stdout.includes(`${t}  is `)), 'the present state of every target');
+    await printed(w, (out) => targets.every((t) => out.stdout.includes(`${t}  is `)), 'the present state of every target');
     expect(w.out.stdout).not.toContain('All 3');
     const hub = stack.gateway.runtime.hub!;
     let exited = false;
@@ -188,7 +189,7 @@ describe('model-gateway deployments / query', () => {
 
   it('watch without --until stops on Ctrl-C with status 0', async () => {
     const w = start(stack.url, ['deployments', 'watch', 'zstack:c0ffee1234564b7d9a8e7f6d5c4b3a29', '--json']);
-    await until(() => w.out.stdout.includes('\n'), 'the present state');
+    await printed(w, (out) => out.stdout.includes('\n'), 'the present state');
     expect(JSON.parse(w.out.stdout.split('\n')[0]!)).toMatchObject({ event: 'status', id: 'zstack:c0ffee1234564b7d9a8e7f6d5c4b3a29', current: 'READY', initial: true });
     w.proc.kill('SIGINT');
     expect((await w.done).code).toBe(0);
@@ -281,11 +282,24 @@ describe('model-gateway CLI with API keys', () => {
   });
 });
 
-describe('the typed client example', () => {
+/** Runs a child process to its end, with what it printed. */
+function child(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(command, args, options);
+  const out = { stdout: '', stderr: '' };
+  proc.stdout.on('data', (b: Buffer) => (out.stdout += b.toString()));
+  proc.stderr.on('data', (b: Buffer) => (out.stderr += b.toString()));
+  return new Promise((resolve) => proc.on('close', (status) => resolve({ status, ...out })));
+}
+
+// Three independent checks, two of them on processes of their own (the compiler, the example
+// script): they run at once.
+describe('the typed client example', { concurrent: true }, () => {
   const root = fileURLToPath(new URL('..', import.meta.url));
 
-  it('examples/generated is what `npm run codegen` makes of the committed schema', async () => {
-    const { generate } = await import('@graphql-codegen/cli');
+  it('examples/generated is what `npm run codegen` makes of the committed schema', async ({ expect }) => {
+    // The CommonJS build, as `npm run codegen` runs it (the package's graphql-codegen binary):
+    // also quicker to load than its ES modules.
+    const { generate } = createRequire(import.meta.url)('@graphql-codegen/cli') as typeof import('@graphql-codegen/cli');
     const { default: config } = await import('../examples/codegen.js');
     const files = (await generate({ ...config, cwd: root, silent: true }, false)) as { filename: string; content: string }[];
     expect(files.map((f) => f.filename).sort()).toEqual(['examples/generated/gql.ts', 'examples/generated/graphql.ts', 'examples/generated/index.ts']);
@@ -294,27 +308,23 @@ describe('the typed client example', () => {
     }
   }, 60_000);
 
-  it('compiles with the project\u2019s compiler settings', () => {
-    const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', join(root, 'examples/tsconfig.json')], { encoding: 'utf8' });
+  it('compiles with the project\u2019s compiler settings', async ({ expect }) => {
+    const tsc = await child(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', join(root, 'examples/tsconfig.json')]);
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
   }, 60_000);
 
-  it('lists across vendors and tags the READY llama deployments', async () => {
+  it('lists across vendors and tags the READY llama deployments', async ({ expect }) => {
     const stack = await startStack();
     try {
       const tagsBefore = new Map<string, string[]>(
         dataOf(await stack.gql(`{ modelDeployments(first: 100) { edges { node { id tags } } } }`)).modelDeployments.edges.map((e: any) => [e.node.id, e.node.tags]),
       );
       // The gateway runs in this process: the script must run beside it, not block it.
-      const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'examples/list-and-tag.ts')], {
+      const script = await child(process.execPath, ['--import', 'tsx', join(root, 'examples/list-and-tag.ts')], {
         cwd: root,
         env: { ...process.env, MODEL_GATEWAY_URL: stack.url, MODEL_GATEWAY_TOKEN: '', TAG: 'llama-fleet' },
       });
-      const script = { stdout: '', stderr: '', status: null as number | null };
-      proc.stdout.on('data', (b: Buffer) => (script.stdout += b.toString()));
-      proc.stderr.on('data', (b: Buffer) => (script.stderr += b.toString()));
-      script.status = await new Promise<number | null>((resolve) => proc.on('close', resolve));
       capture('CLI output', 'examples/list-and-tag.ts (stdout)')(script.stdout);
       capture('CLI output', 'examples/list-and-tag.ts (stderr)')(script.stderr);
       expect(script.status, script.stderr).toBe(0);

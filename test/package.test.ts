@@ -74,19 +74,37 @@ async function stop(proc: ChildProcess): Promise<number | null> {
   return exited;
 }
 
+/**
+ * /readyz once each backend's first check is known, asking on answers, never on a timer. Readiness
+ * never waits for a vendor: a /readyz that finds a check unknown starts it and answers 503
+ * (`starting`). The GraphQL API's `backends { health }` answers once those checks (the same ones,
+ * cached for a few seconds) have ended; then /readyz is asked again. The bound guards against a hang.
+ */
 async function readyz(base: string): Promise<{ status: number; body: { status: string; backends: { id: string; state: string }[] } }> {
-  // Readiness waits for each backend's first check: ask until it is ready (bounded).
   const until = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     const res = await fetch(`${base}/readyz`);
     const body = (await res.json()) as never;
     if (res.status === 200 || Date.now() > until) return { status: res.status, body };
-    await new Promise((r) => setTimeout(r, 200));
+    await (await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ backends { health { ok } } }' }) })).text();
   }
 }
 
-describe('the packed package', () => {
-  it('holds compiled JavaScript and declarations, no TypeScript sources or tests', () => {
+/** Runs a command in the installed app's folder to its end (beside the other test's server). */
+function exec(cmd: string, args: string[], options: { cwd?: string } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(cmd, args, { cwd: options.cwd ?? app, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  proc.stdout!.on('data', (c: Buffer) => (out.stdout += c));
+  proc.stderr!.on('data', (c: Buffer) => (out.stderr += c));
+  return new Promise((resolve, reject) => {
+    proc.on('error', reject);
+    proc.on('close', (status) => resolve({ status, ...out }));
+  });
+}
+
+// Each test starts a server of its own on a free port: they run at once.
+describe('the packed package', { concurrent: true }, () => {
+  it('holds compiled JavaScript and declarations, no TypeScript sources or tests', ({ expect }) => {
     expect(packedFiles).toContain('dist/bundle/bin.js');
     expect(pkg.bin['model-gateway']).toBe('dist/bundle/bin.js');
     expect(packedFiles).toContain('dist/src/index.d.ts');
@@ -96,15 +114,20 @@ describe('the packed package', () => {
     expect(packedFiles.filter((f) => /\.test\.|^test\//.test(f))).toEqual([]);
   });
 
-  it('installed with --omit=dev: --version, demo serve and a query', async () => {
+  it('installed with --omit=dev: --version, demo serve and a query', async ({ expect }) => {
     const bin = join(app, 'node_modules/.bin/model-gateway');
-    expect(run(bin, ['--version'], app).trim()).toBe(pkg.version);
-    // The library entry: compiled JavaScript with declarations.
-    const lib = spawnSync('node', ['--input-type=module', '-e', "const m = await import('model-gateway'); console.log(typeof m.createGateway, typeof m.startServer)"], { cwd: app, encoding: 'utf8' });
-    expect(lib.stdout.trim()).toBe('function function');
+    const [version, lib, tsx] = await Promise.all([
+      exec(bin, ['--version']),
+      // The library entry: compiled JavaScript with declarations.
+      exec('node', ['--input-type=module', '-e', "const m = await import('model-gateway'); console.log(typeof m.createGateway, typeof m.startServer)"]),
+      // tsx is a development dependency only: the installed package runs without it.
+      exec('node', ['-e', 'import("tsx")']),
+    ]);
+    expect(version.status, version.stderr).toBe(0);
+    expect(version.stdout.trim()).toBe(pkg.version);
+    expect(lib.stdout.trim(), lib.stderr).toBe('function function');
     expect(readFileSync(join(app, 'node_modules/model-gateway/dist/src/index.d.ts'), 'utf8')).toContain('createGateway');
-    // tsx is a development dependency only: the installed package runs without it.
-    expect(spawnSync('node', ['-e', 'import("tsx")'], { cwd: app }).status).not.toBe(0);
+    expect(tsx.status).not.toBe(0);
     const { url, proc } = await start(bin, ['serve'], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
     const res = await fetch(url, {
       method: 'POST',
@@ -117,7 +140,7 @@ describe('the packed package', () => {
     expect(await stop(proc)).toBe(0);
   }, 120_000);
 
-  it("starts as the container image does (its ENV, ENTRYPOINT and CMD) and answers /readyz", async () => {
+  it("starts as the container image does (its ENV, ENTRYPOINT and CMD) and answers /readyz", async ({ expect }) => {
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     const env: Record<string, string> = {};
@@ -139,7 +162,7 @@ describe('the packed package', () => {
   }, 120_000);
 
   const daemon = spawnSync('docker', ['info'], { encoding: 'utf8', timeout: 10_000 }).status === 0;
-  it.runIf(daemon)('builds the image and answers /readyz from a container', async () => {
+  it.runIf(daemon)('builds the image and answers /readyz from a container', async ({ expect }) => {
     const tag = `model-gateway-test:${process.pid}`;
     run('docker', ['build', '-t', tag, '.'], root);
     const id = run('docker', ['run', '-d', '-p', '127.0.0.1::4000', tag], root).trim();
