@@ -13,7 +13,8 @@ import type { UpdatePatch } from '../../src/domain/patch.js';
 import { nemoAdapter, type NemoAdapterInstance, type NemoKey } from './adapter.js';
 import { createNemoSimulator, type NemoSimulator } from './simulator.js';
 import nemoModule from './index.js';
-import { until } from '../../test/helpers.js';
+import { createSkippingClock, latency, onClock, until } from '../../test/helpers.js';
+import type { Fault } from '../../src/simulator/server.js';
 
 const A = '/apis/models/v2/workspaces/research-team-alpha';
 const P = '/apis/models/v2/workspaces/prod-inference';
@@ -21,16 +22,38 @@ const LLAMA = 'research-team-alpha/llama-3.1-8b';
 
 let sim: NemoSimulator;
 let clock: ManualClock;
+/**
+ * The upstream client's time: request deadlines and retry waits. A retry's wait ends at once
+ * (moving it); a deadline passes only when a test moves it (onClock), and the simulator's
+ * injected latency (`latency`) is on it too: no test waits for a timeout in real time.
+ */
+let wire: ManualClock;
 let nemo: NemoAdapterInstance;
+
+/** The client's deadline (on `wire`): beyond onClock's short waits, so only a held request is timed out. */
+const TIMEOUT_MS = 500;
+/** Most the retry waits of one request add up to (two retries of the client's base delay, 5 ms, doubled). */
+const RETRY_WAITS_MS = 5 + 10;
+
+/**
+ * For onClock under a fault that hangs: how many requests the simulator has held without an answer
+ * since now (only those are run past their deadline). Undefined for other faults: nothing is.
+ */
+const hangs = (fault: Fault) => {
+  if (fault.kind !== 'hang') return undefined;
+  const hung = () => sim.server.calls.filter((c) => c.status === -1).length;
+  const from = hung();
+  return () => hung() - from;
+};
 
 function makeInstance(overrides: Record<string, unknown> = {}): NemoAdapterInstance {
   const logger = pino({ level: 'silent' });
-  const config = nemoAdapter.configSchema.parse({ id: 'nemo', ...sim.backendConfig, timeoutMs: 500, ...overrides });
+  const config = nemoAdapter.configSchema.parse({ id: 'nemo', ...sim.backendConfig, timeoutMs: TIMEOUT_MS, ...overrides });
   return nemoAdapter.create(config, {
     backendId: 'nemo',
     logger,
     clock,
-    http: (o) => createHttpClient({ ...o, backend: 'nemo', logger, retryBaseDelayMs: 5 }),
+    http: (o) => createHttpClient({ ...o, backend: 'nemo', logger, clock: wire, retryBaseDelayMs: 5 }),
   }) as NemoAdapterInstance;
 }
 
@@ -47,6 +70,7 @@ const rejection = async (p: Promise<unknown>) => {
 
 beforeEach(async () => {
   clock = createManualClock();
+  wire = createSkippingClock();
   sim = await createNemoSimulator({ clock, phaseMs: 1000 });
   nemo = makeInstance();
 });
@@ -298,9 +322,9 @@ describe('update', () => {
     ])('%j on the POST: one POST, a re-read, code %s, outcome %s', async (fault, code, outcome) => {
       sim.server.inject({ method: 'POST', fault, times: 1 });
       const versionsBefore = sim.versionCount();
-      const started = Date.now();
-      const err = await rejection(nemo.update(key(LLAMA), { vendor: { config: 'llama-config-v3' } }));
-      expect(Date.now() - started).toBeLessThan(2000);
+      const { value: err, movedMs } = await onClock(wire, rejection(nemo.update(key(LLAMA), { vendor: { config: 'llama-config-v3' } })), hangs(fault));
+      // One deadline at most (on the client's clock): the write is not retried.
+      expect(movedMs).toBeLessThanOrEqual(TIMEOUT_MS);
       expect(err).toBeInstanceOf(UpstreamError);
       expect(err).toMatchObject({ code, outcome, backend: 'nemo' });
       expect(err.message).toMatch(/no version 4 exists as of the re-read/);
@@ -310,10 +334,20 @@ describe('update', () => {
     });
 
     it('a lost answer to a POST that did land is a success after the re-read', async () => {
-      // The POST is handled after the client gave up; the re-read is handled after the POST.
-      sim.server.inject({ method: 'POST', fault: { kind: 'latency', ms: 700 }, times: 1 });
-      sim.server.inject({ method: 'GET', pathIncludes: '/versions/4', fault: { kind: 'latency', ms: 400 }, times: 1 });
-      const r = await nemo.update(key(LLAMA), { vendor: { config: 'llama-config-v3' } });
+      // The POST is handled after the client gave up on it (its deadline at 500 ms, its handling
+      // at 700 ms); the re-read, sent at 500 ms, is answered at 900 ms, after it.
+      sim.server.inject({ method: 'POST', fault: latency(wire, () => 700), times: 1 });
+      sim.server.inject({ method: 'GET', pathIncludes: '/versions/4', fault: latency(wire, () => 400), times: 1 });
+      const arrived = (what: string, match: (c: { method: string; path: string }) => boolean) => until(`${what} to reach the simulator`, () => sim.server.calls.some(match));
+      const update = nemo.update(key(LLAMA), { vendor: { config: 'llama-config-v3' } });
+      await arrived('the POST', (c) => c.method === 'POST');
+      wire.advance(TIMEOUT_MS);
+      await arrived('the re-read', (c) => c.method === 'GET' && c.path.endsWith('/versions/4'));
+      wire.advance(200);
+      await until('the POST to be handled', () => sim.server.calls.some((c) => c.method === 'POST' && c.status !== 0));
+      expect(sim.versions(LLAMA)[0]).toMatchObject({ entity_version: 4, config: 'llama-config-v3' });
+      wire.advance(200);
+      const r = await update;
       expect(r.deployment.raw).toMatchObject({ entity_version: 4, config: 'llama-config-v3' });
       expect(sim.server.count('POST')).toBe(1);
     });
@@ -355,9 +389,9 @@ describe('faults on reads give typed errors within a bounded time', () => {
     [{ kind: 'hang' } as const, 'UPSTREAM_TIMEOUT', 3],
   ])('%j → %s after %i call(s)', async (fault, code, count) => {
     sim.server.inject({ method: 'GET', fault });
-    const started = Date.now();
-    const [out] = await nemo.getMany([key(LLAMA)]);
-    expect(Date.now() - started).toBeLessThan(3000);
+    const { value: [out], movedMs } = await onClock(wire, nemo.getMany([key(LLAMA)]), hangs(fault));
+    // Bounded on the client's clock: each attempt's deadline, and the retry waits between them.
+    expect(movedMs).toBeLessThanOrEqual(count * TIMEOUT_MS + RETRY_WAITS_MS);
     expect(out).toBeInstanceOf(UpstreamError);
     expect(out).toMatchObject({ code, backend: 'nemo', request: { method: 'GET', path: `${A}/deployments/llama-3.1-8b` } });
     expect(sim.server.count('GET')).toBe(count);

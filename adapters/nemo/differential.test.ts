@@ -51,27 +51,34 @@ const show = (v: unknown) =>
     .slice(0, 300);
 
 describe('NeMo: the gateway refuses exactly what the seed schema refuses', () => {
-  it('10,000 generated update inputs, zero disagreements', () => {
+  it('4,000 generated update inputs, zero disagreements, every rule of the seed schema refusing many of them', () => {
     const schema = { ...updateSchema, properties: { ...updateSchema.properties, name: { type: 'string' }, description: { type: 'string' } } };
     const body = fc
       .oneof(fromSchema(schema as never, undefined, NOISY), fromSchema(updateSchema as never, undefined, QUIET))
       .filter((b): b is Record<string, unknown> => typeof b === 'object' && b !== null && !Array.isArray(b));
     const disagreements: string[] = [];
     let refused = 0;
+    /** Inputs the seed schema refuses, by rule (`config pattern` …). */
+    const byRule = new Map<string, number>();
     fc.assert(
       fc.property(body, (b) => {
         const gateway = gatewayRefuses(b);
         const seed = seedRefuses(b);
         if (gateway.refused) refused++;
+        for (const rule of new Set(seed.map((i) => (i.keyword === 'additionalProperties' ? 'additionalProperties' : `${i.path.join('.')} ${i.keyword}`)))) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
         if (gateway.refused !== seed.length > 0) {
           disagreements.push(`${show(b)} gateway: ${gateway.refused ? `refused (${gateway.why})` : 'accepted'}; seed: ${seed.length ? JSON.stringify(seed[0]) : 'accepted'}`);
         }
       }),
-      { numRuns: 10_000, seed: 20261207 },
+      // The first 4,000 of seed 20261207: the rarest rule (config "." or "..") refuses some 40 of them.
+      { numRuns: 4_000, seed: 20261207 },
     );
     expect(disagreements.slice(0, 10)).toEqual([]);
+    // Both outcomes are well represented (over a thousand each), and so is every rule.
     expect(refused).toBeGreaterThan(1000);
-    expect(refused).toBeLessThan(9000);
+    expect(refused).toBeLessThan(3000);
+    const RULES = ['additionalProperties', 'config required', 'config type', 'config pattern', 'config maxLength', 'config not', 'config_version type', 'config_version minimum', 'config_version exclusiveMaximum'];
+    expect(RULES.filter((r) => (byRule.get(r) ?? 0) < 20), JSON.stringify(Object.fromEntries(byRule))).toEqual([]);
   });
 
   it.each<[string, Record<string, unknown>, boolean]>([

@@ -5,7 +5,7 @@ import type { AdapterContext, AdapterInstance } from '../../src/domain/adapter.j
 import { ConflictError, NotFoundError, UpstreamError, ValidationError } from '../../src/domain/errors.js';
 import type { Fault, FaultRule } from '../../src/simulator/server.js';
 import { createHttpClient } from '../../src/http/client.js';
-import { until } from '../../test/helpers.js';
+import { createSkippingClock, latency, onClock, until } from '../../test/helpers.js';
 import { northflankAdapter, type NorthflankBackendConfig } from './adapter.js';
 import type { NorthflankKey } from './mapping.js';
 import { createNorthflankSimulator, type NorthflankSimulator } from './simulator.js';
@@ -17,6 +17,12 @@ const DS = '/v1/projects/default-project/llm-model-deployments/deepseek-v3-deplo
 const logger = pino({ level: 'silent' });
 
 let clock: ManualClock;
+/**
+ * The upstream client's time: request deadlines and retry waits. A retry's wait ends at once
+ * (moving it); a deadline passes only when a test moves it (onClock), and the simulator's
+ * injected latency (`latency`) is on it too: no test waits for a timeout in real time.
+ */
+let wire: ManualClock;
 let sim: NorthflankSimulator;
 let instances: AdapterInstance<NorthflankKey>[] = [];
 
@@ -26,7 +32,7 @@ function ctx(backendId = 'nf'): AdapterContext {
     logger,
     clock,
     // The breaker is tested in the core; here every fault must reach the adapter as it is.
-    http: (o) => createHttpClient({ ...o, backend: backendId, logger, retryBaseDelayMs: 5, breakerThreshold: 1000 }),
+    http: (o) => createHttpClient({ ...o, backend: backendId, logger, clock: wire, retryBaseDelayMs: 5, breakerThreshold: 1000 }),
   };
 }
 
@@ -41,6 +47,7 @@ const calls = () => sim.server.calls.map((c) => `${c.method} ${c.path}${c.query}
 
 beforeEach(async () => {
   clock = createManualClock();
+  wire = createSkippingClock();
   sim = await createNorthflankSimulator({ clock, phaseMs: PHASE });
 });
 afterEach(async () => {
@@ -118,7 +125,8 @@ describe('reads', () => {
   });
 
   it('list walks the cursor until hasNextPage is false', async () => {
-    for (let i = 0; i < 150; i++) {
+    // 98 more than the 3 seeded: two pages of 100, the second with one item.
+    for (let i = 0; i < 98; i++) {
       await fetch(`${sim.url}/v1/projects/ml-research/llm-model-deployments`, {
         method: 'POST',
         headers: { authorization: `Bearer ${sim.token}`, 'content-type': 'application/json' },
@@ -128,8 +136,8 @@ describe('reads', () => {
     sim.server.resetCalls();
     const a = adapter({ projects: ['ml-research'] });
     const items = await a.list({});
-    expect(items).toHaveLength(153);
-    expect(new Set(items.map((d) => d.id)).size).toBe(153);
+    expect(items).toHaveLength(101);
+    expect(new Set(items.map((d) => d.id)).size).toBe(101);
     const c = calls();
     expect(c).toHaveLength(2);
     expect(c[0]).toBe('GET /v1/projects/ml-research/llm-model-deployments?per_page=100');
@@ -253,6 +261,21 @@ describe('update', () => {
   });
 });
 
+/** A request's deadline in the fault tests (on `wire`): beyond onClock's short waits, so only a held request is timed out. */
+const TIMEOUT_MS = 500;
+/** Most the retry waits of one request add up to (two retries of the client's base delay, 5 ms, doubled). */
+const RETRY_WAITS_MS = 5 + 10;
+/**
+ * For onClock under a fault that hangs: how many requests the simulator has held without an answer
+ * since now (only those are run past their deadline). Undefined for other faults: nothing is.
+ */
+const hangs = (fault: Fault) => {
+  if (fault.kind !== 'hang') return undefined;
+  const hung = () => sim.server.calls.filter((c) => c.status === -1).length;
+  const from = hung();
+  return () => hung() - from;
+};
+
 describe('faults on reads give a typed error within a bounded time', () => {
   it.each<[string, Fault, string, number]>([
     ['503 (retried twice)', { kind: 'status', status: 503 }, 'UPSTREAM_UNAVAILABLE', 3],
@@ -265,15 +288,15 @@ describe('faults on reads give a typed error within a bounded time', () => {
     ['wrong shape', { kind: 'wrong-shape' }, 'UPSTREAM_ERROR', 1],
     ['no answer', { kind: 'hang' }, 'UPSTREAM_TIMEOUT', 3],
   ])('%s', async (_reason, fault, code, attempts) => {
-    const a = adapter({ timeoutMs: 200 });
+    const a = adapter({ timeoutMs: TIMEOUT_MS });
     sim.server.inject(fault);
-    const started = performance.now();
-    const [got] = await a.getMany([a.parseKey(DS_KEY)]);
-    expect(performance.now() - started).toBeLessThan(2000);
+    const { value: [got], movedMs } = await onClock(wire, a.getMany([a.parseKey(DS_KEY)]), hangs(fault));
+    // Bounded on the client's clock: each attempt's deadline, and the retry waits between them.
+    expect(movedMs).toBeLessThanOrEqual(attempts * TIMEOUT_MS + RETRY_WAITS_MS);
     expect(got).toBeInstanceOf(UpstreamError);
     expect(got).toMatchObject({ code, backend: 'nf', request: { method: 'GET', path: DS } });
     expect(sim.server.count('GET')).toBe(attempts);
-    await expect(a.list({})).rejects.toMatchObject({ code });
+    await expect(onClock(wire, a.list({}), hangs(fault))).rejects.toMatchObject({ code });
   });
 
   it('vendor error bodies are read: status, id and message', async () => {
@@ -327,30 +350,46 @@ describe('faults on the update: never retried blindly, outcome reported', () => 
     ['no answer', { kind: 'hang' }, 'UPSTREAM_TIMEOUT'],
     ['connection reset', { kind: 'reset' }, 'UPSTREAM_UNAVAILABLE'],
   ])('%s and no change on re-read → UNKNOWN (the request may still land)', async (_reason, fault, code) => {
-    const a = adapter({ timeoutMs: 200 });
+    const a = adapter({ timeoutMs: TIMEOUT_MS });
     sim.server.inject(postRule(fault));
-    const started = performance.now();
-    const err = await a.update(a.parseKey(DS_KEY), { description: 'x' }).catch((e: unknown) => e);
-    expect(performance.now() - started).toBeLessThan(2000);
+    const { value: err, movedMs } = await onClock(wire, a.update(a.parseKey(DS_KEY), { description: 'x' }).catch((e: unknown) => e), hangs(fault));
+    // One deadline at most: the write is not retried.
+    expect(movedMs).toBeLessThanOrEqual(TIMEOUT_MS);
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err).toMatchObject({ code, outcome: 'UNKNOWN' });
     expect(calls()).toEqual([`GET ${DS}`, `POST ${DS}`, `GET ${DS}`]);
   });
 
   it('a late answer: the re-read after the timeout does not show it yet → UNKNOWN, and it lands later', async () => {
-    const a = adapter({ timeoutMs: 200 });
-    sim.server.inject(postRule({ kind: 'latency', ms: 400 }));
-    await expect(a.update(a.parseKey(DS_KEY), { description: 'late' })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT', outcome: 'UNKNOWN' });
+    const a = adapter({ timeoutMs: TIMEOUT_MS });
+    // The write is held until `wire` has moved 2 × the timeout past its arrival.
+    sim.server.inject(postRule(latency(wire, () => 2 * TIMEOUT_MS)));
+    const post = () => sim.server.calls.filter((c) => c.method === 'POST');
+    const update = a.update(a.parseKey(DS_KEY), { description: 'late' });
+    await expect(onClock(wire, update, () => post().filter((c) => c.status === 0).length)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT', outcome: 'UNKNOWN' });
+    expect(sim.get(DS_KEY)!.description).not.toBe('late');
     // The simulator answers the write once its latency has passed: then it has landed.
-    await until('the late write to be handled', () => sim.server.calls.some((c) => c.method === 'POST' && c.status !== 0));
+    wire.advance(TIMEOUT_MS);
+    await until('the late write to be handled', () => post().some((c) => c.status !== 0));
     expect(sim.get(DS_KEY)!.description).toBe('late');
   });
 
   it('an answer lost after the write took effect: the re-read shows it → success', async () => {
-    const a = adapter({ timeoutMs: 250 });
-    sim.server.inject(postRule({ kind: 'latency', ms: 300 }));
-    sim.server.inject({ fault: { kind: 'latency', ms: 150 }, method: 'GET', times: 2 });
-    const r = await a.update(a.parseKey(DS_KEY), { description: 'landed' });
+    // The write lands after the client gave up on it (its deadline at 500 ms, its handling at 600
+    // ms); the re-read, sent at 500 ms, is answered at 700 ms, after it.
+    const a = adapter({ timeoutMs: TIMEOUT_MS });
+    sim.server.inject(postRule(latency(wire, () => TIMEOUT_MS + 100)));
+    const arrived = (method: string, n = 1) => until(`${method} #${n} to reach the simulator`, () => sim.server.count(method) >= n);
+    const update = a.update(a.parseKey(DS_KEY), { description: 'landed' });
+    await arrived('POST');
+    sim.server.inject({ fault: latency(wire, () => 200), method: 'GET', times: 1 });
+    wire.advance(TIMEOUT_MS);
+    await arrived('GET', 2);
+    wire.advance(100);
+    await until('the write to be handled', () => sim.server.calls.some((c) => c.method === 'POST' && c.status !== 0));
+    expect(sim.get(DS_KEY)!.description).toBe('landed');
+    wire.advance(100);
+    const r = await update;
     expect(r.deployment.description).toBe('landed');
     expect(calls()).toEqual([`GET ${DS}`, `POST ${DS}`, `GET ${DS}`]);
   });

@@ -11,14 +11,24 @@ import { sha512Hex } from './client.js';
 import type { ModelInventory } from './contract.js';
 import { createZStackSimulator, type ZStackSimulator } from './simulator.js';
 import zstackModule from './index.js';
-import { until } from '../../test/helpers.js';
+import { createSkippingClock, onClock, until } from '../../test/helpers.js';
 
 const QWEN = '1bb3ef7d600d4d30b21b8ffd299c37b5';
 const LLAMA = 'a7c3e91b2d4f48609e5b1a2c3d4e5f60';
 const MISSING = '0123456789abcdef0123456789abcdef';
 const TTL = 60_000;
+/** A request's deadline in the timeout tests (on `wire`): beyond onClock's short waits, so only a held request is timed out. */
+const TIMEOUT_MS = 500;
+/** Most the retry waits of one request add up to (two retries of the client's base delay, 5 ms, doubled). */
+const RETRY_WAITS_MS = 5 + 10;
 
 let clock: ManualClock;
+/**
+ * The upstream client's time: request deadlines and retry waits. A retry's wait ends at once
+ * (moving it); a deadline passes only when a test moves it (onClock): no test waits for a timeout
+ * in real time.
+ */
+let wire: ManualClock;
 let sim: ZStackSimulator;
 let adapter: AdapterInstance<string>;
 let logLines: string[];
@@ -32,7 +42,7 @@ function make(over: Record<string, unknown> = {}): AdapterInstance<string> {
   });
   const logger = pino({ level: 'debug' }, sink);
   const config = ZStackConfigSchema.parse({ id: 'zs', ...sim.backendConfig, ...over });
-  return zstackAdapter.create(config, { backendId: 'zs', logger, clock, http: (o) => createHttpClient({ ...o, backend: 'zs', logger, retryBaseDelayMs: 5 }) });
+  return zstackAdapter.create(config, { backendId: 'zs', logger, clock, http: (o) => createHttpClient({ ...o, backend: 'zs', logger, clock: wire, retryBaseDelayMs: 5 }) });
 }
 
 const calls = (method?: string, path?: string) => sim.server.calls.filter((c) => (!method || c.method === method) && (!path || c.path.includes(path)));
@@ -75,6 +85,7 @@ const one = async (uuid: string) => {
 
 beforeEach(async () => {
   clock = createManualClock();
+  wire = createSkippingClock();
   logLines = [];
   sim = await createZStackSimulator({ clock, sessionTtlMs: TTL });
   adapter = make();
@@ -526,28 +537,35 @@ describe('errors are typed and bounded (CONVENTIONS.md 3.5)', () => {
   ] as const)('%s on a read is a typed UpstreamError', async (_why, fault, expected) => {
     await read(); // session first
     sim.server.inject({ fault: fault as never, pathIncludes: '/ai/models' });
-    const t0 = performance.now();
-    const err = await caught(read());
+    const { value: err, movedMs } = await onClock(wire, caught(read()));
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err).toMatchObject({ backend: 'zs', ...expected });
-    expect(performance.now() - t0).toBeLessThan(3_000);
+    // Within a bound on the client's clock: no deadline passed, at most the waits of two retries.
+    expect(movedMs).toBeLessThanOrEqual(RETRY_WAITS_MS);
   });
 
+  /** Requests the simulator has held without an answer since now (a hang): onClock runs only those past their deadline. */
+  const hangs = () => {
+    const hung = () => sim.server.calls.filter((c) => c.status === -1).length;
+    const from = hung();
+    return () => hung() - from;
+  };
+
   it('a hanging read times out within the bound', async () => {
-    adapter = make({ timeoutMs: 150 });
+    adapter = make({ timeoutMs: TIMEOUT_MS });
     await read();
     sim.server.inject({ fault: { kind: 'hang' }, pathIncludes: '/ai/models' });
-    const t0 = performance.now();
-    const err = await caught(read());
+    const { value: err, movedMs } = await onClock(wire, caught(read()), hangs());
     expect(err).toMatchObject({ code: 'UPSTREAM_TIMEOUT', backend: 'zs' });
-    expect(performance.now() - t0).toBeLessThan(3_000);
+    // The bound, on the client's clock: three attempts' deadlines and the waits between them.
+    expect(movedMs).toBeLessThanOrEqual(3 * TIMEOUT_MS + RETRY_WAITS_MS);
   });
 
   it('a PUT that times out and did not apply is UNKNOWN (never retried blindly)', async () => {
-    adapter = make({ timeoutMs: 200 });
+    adapter = make({ timeoutMs: TIMEOUT_MS });
     await read();
     sim.server.inject({ fault: { kind: 'hang' }, method: 'PUT', times: 1 });
-    const err = await caught(adapter.update(QWEN, { description: 'maybe' }));
+    const { value: err } = await onClock(wire, caught(adapter.update(QWEN, { description: 'maybe' })), hangs());
     expect(err).toMatchObject({ code: 'UPSTREAM_TIMEOUT', outcome: 'UNKNOWN' });
     expect(puts()).toHaveLength(1);
   });
