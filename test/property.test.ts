@@ -496,22 +496,24 @@ describe('hostile input through GraphQL over HTTP', { timeout: 180_000 }, () => 
     );
   });
 
-  it('ran over 1,200 inputs, every kind of outcome many times, and every upstream call of the run was valid', async () => {
-    expect(seen.inputs).toBeGreaterThan(1200);
-    // Each kind of outcome came up many times (a run's counts are mostly three times these floors or more).
+  it('ran over 1,000 inputs, every kind of outcome many times, and every upstream call of the run was valid', async () => {
+    // Some 1,370 (1,140 to 1,600 in 20,000 draws of the batch sizes).
+    expect(seen.inputs).toBeGreaterThan(1000);
+    // Each kind of outcome came up many times. The floors sit some four standard deviations below
+    // what a run counts (measured over 15 runs: mean ± sd), so that they hold in every run.
     const floors: Array<[kind: RegExp, atLeast: number]> = [
-      // IDs refused for each vendor, for other backends and for none; IDs looked up at each vendor.
-      ...[...VENDORS, 'other', 'bare'].map((c): [RegExp, number] => [new RegExp(`^id ${c} VALIDATION$`), 30]),
+      // IDs refused for each vendor (90 ± 13), for other backends and for none (47 ± 8); IDs looked up at each vendor (zstack's 20 ± 5, the others' 40 ± 8).
+      ...[...VENDORS, 'other', 'bare'].map((c): [RegExp, number] => [new RegExp(`^id ${c} VALIDATION$`), 10]),
       ...VENDORS.map((v): [RegExp, number] => [new RegExp(`^id ${v} NOT_FOUND$`), 3]),
-      // Updates of each vendor applied, planned (dry runs) and refused; conflicts and unsupported fields.
-      ...VENDORS.flatMap((v): Array<[RegExp, number]> => [[new RegExp(`^update ${v} applied$`), 15], [new RegExp(`^update ${v} planned$`), 15], [new RegExp(`^update ${v} VALIDATION$`), 30]]),
-      [/^update \w+ CONFLICT$/, 5],
-      [/^update nemo UNSUPPORTED_FIELD$/, 10],
-      // Values of the wrong type, as an ID and in an update input: refused, and some accepted after all.
-      [/^wrong id refused$/, 50],
-      [/^wrong input refused$/, 50],
-      [/^wrong id accepted$/, 5],
-      [/^wrong input accepted$/, 3],
+      // Updates of each vendor applied (38 ± 7), planned as dry runs (38 ± 8) and refused (73 ± 13); conflicts (21 ± 5) and unsupported fields (27 ± 8).
+      ...VENDORS.flatMap((v): Array<[RegExp, number]> => [[new RegExp(`^update ${v} applied$`), 5], [new RegExp(`^update ${v} planned$`), 5], [new RegExp(`^update ${v} VALIDATION$`), 15]]),
+      [/^update \w+ CONFLICT$/, 3],
+      [/^update nemo UNSUPPORTED_FIELD$/, 3],
+      // Values of the wrong type, as an ID and in an update input: refused (160 ± 30), and some accepted after all (30 ± 7, 14 ± 4).
+      [/^wrong id refused$/, 40],
+      [/^wrong input refused$/, 40],
+      [/^wrong id accepted$/, 3],
+      [/^wrong input accepted$/, 1],
     ];
     const short = floors.filter(([kind, n]) => Object.entries(tally).reduce((sum, [k, c]) => (kind.test(k) ? sum + c : sum), 0) < n).map(([kind, n]) => `${kind.source} < ${n}`);
     expect(short, JSON.stringify(tally)).toEqual([]);
