@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { binaryUnit } from './seed-arbitrary.js';
 import type { z } from 'zod';
 import { startStack, dataOf, type Stack } from './helpers.js';
 import { ERROR_CODES } from '../src/domain/errors.js';
@@ -74,22 +75,6 @@ const TRICKS = [
   '\u202e', '\ufeff', '\u00a0', '\ud800', '😀', 'İ', 'ﬀ', 'é', 'e\u0301', '${NORTHFLANK_TOKEN}', '<script>', '"', "'", '`', '*', '~',
 ];
 const KNOWN = ['default-project', 'ml-research', 'deepseek-v3-deployment', 'research-team-alpha', 'prod-inference', 'llama-3.1-8b', '1bb3ef7d600d4d30b21b8ffd299c37b5', 'llama-config-v3'];
-
-/**
- * fast-check's 'binary' string unit (any code point but a lone surrogate) as fast-check builds it —
- * mapToConstant over the same two ranges is this fc.nat mapped the same way, so it draws the same
- * characters — but with its reverse mapping computed: fast-check's own tabulates all 1,112,064
- * characters (1.7 s of CPU) the first time a string of it is made, only to find which of its
- * "dangerous strings" (`__proto__`, `constructor` …) the unit can build.
- */
-const binaryUnit = fc.nat({ max: 0x10ffff - 0x800 }).map(
-  (i) => String.fromCodePoint(i < 0xd800 ? i : i + 0x800),
-  (v) => {
-    const cp = typeof v === 'string' ? v.codePointAt(0) : undefined;
-    if (cp === undefined || (cp >= 0xd800 && cp <= 0xdfff) || String.fromCodePoint(cp) !== v) throw new Error('not one code point');
-    return cp < 0xd800 ? cp : cp - 0x800;
-  },
-);
 
 const huge = fc
   .tuple(fc.constantFrom('a', 'A-', '/', '..', '%2e', 'é', '😀', '\\', ' '), fc.integer({ min: 300, max: 70_000 }))

@@ -8,6 +8,22 @@ import fc from 'fast-check';
 
 type Schema = Record<string, unknown>;
 
+/**
+ * fast-check's 'binary' string unit (any code point but a lone surrogate) as fast-check builds it —
+ * mapToConstant over the same two ranges is this fc.nat mapped the same way, so it draws the same
+ * characters from the same seed — but with its reverse mapping computed: fast-check's own
+ * tabulates all 1,112,064 characters (1.7 s of CPU) the first time a string of it is made, only
+ * to find which of its "dangerous strings" (`__proto__`, `constructor` …) the unit can build.
+ */
+export const binaryUnit: fc.Arbitrary<string> = fc.nat({ max: 0x10ffff - 0x800 }).map(
+  (i) => String.fromCodePoint(i < 0xd800 ? i : i + 0x800),
+  (v) => {
+    const cp = typeof v === 'string' ? v.codePointAt(0) : undefined;
+    if (cp === undefined || (cp >= 0xd800 && cp <= 0xdfff) || String.fromCodePoint(cp) !== v) throw new Error('not one code point');
+    return cp < 0xd800 ? cp : cp - 0x800;
+  },
+);
+
 const EMOJI = '\u{1F600}';
 const HOSTILE_STRINGS = [
   '', ' ', '\u0000', '\t', '\n', '\r\n', '\u0007', '\u001f', '\u007f', '\u0085', '\u00a0', '\u2028', '\u3000', '\ufeff', '\u202e',
@@ -38,7 +54,7 @@ const anyValue: fc.Arbitrary<unknown> = fc.oneof(
 const wildString: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...HOSTILE_STRINGS),
   fc.string({ unit: 'grapheme', maxLength: 12 }),
-  fc.string({ unit: 'binary', maxLength: 12 }),
+  fc.string({ unit: binaryUnit, maxLength: 12 }),
   fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), maxLength: 3 }),
   fc.string({ unit: fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)), maxLength: 4 }),
 );

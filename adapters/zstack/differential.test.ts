@@ -6,6 +6,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
+import { binaryUnit } from '../../test/seed-arbitrary.js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdapterInstance } from '../../src/domain/adapter.js';
@@ -24,22 +25,6 @@ const COMMON = { name: 'name', description: 'description', tags: 'userTags' } as
 /** Characters that count differently by code point and by UTF-16 unit, or that are easy to mishandle. */
 const CHARS = ['a', '😀', '𝔸', 'é', 'e\u0301', '\u0000', '\n', '\u007f', '\u200b', '中', '\ud800', '\udfff', ',', ' '];
 const BOUNDARIES = [0, 1, 2, 127, 128, 254, 255, 256, 1023, 1024, 1025, 2047, 2048, 2049, 32768, 65535, 65536];
-
-/**
- * fast-check's 'binary' string unit (any code point but a lone surrogate) as fast-check builds it —
- * mapToConstant over the same two ranges is this fc.nat mapped the same way, so it draws the same
- * characters from the same seed — but with its reverse mapping computed: fast-check's own
- * tabulates all 1,112,064 characters (1.7 s of CPU) the first time a string of it is made, only
- * to find which of its "dangerous strings" (`__proto__`, `constructor` …) the unit can build.
- */
-const binaryUnit = fc.nat({ max: 0x10ffff - 0x800 }).map(
-  (i) => String.fromCodePoint(i < 0xd800 ? i : i + 0x800),
-  (v) => {
-    const cp = typeof v === 'string' ? v.codePointAt(0) : undefined;
-    if (cp === undefined || (cp >= 0xd800 && cp <= 0xdfff) || String.fromCodePoint(cp) !== v) throw new Error('not one code point');
-    return cp < 0xd800 ? cp : cp - 0x800;
-  },
-);
 
 const text = fc.oneof(
   { weight: 4, arbitrary: fc.string({ unit: binaryUnit, maxLength: 24 }) },
