@@ -5,7 +5,7 @@ import { parseConfig, type GatewayConfigInput } from '../src/config.js';
 import { startServer } from '../src/server/index.js';
 import { builtInVendors } from '../adapters/index.js';
 import { vendorModule, type ConformanceCase, type VendorModule } from '../src/vendor-module.js';
-import type { Fault, VendorSimulator } from '../src/simulator/server.js';
+import type { Fault, SimulatorServer, VendorSimulator } from '../src/simulator/server.js';
 import { createLogger } from '../src/logger.js';
 import pino, { type Logger } from 'pino';
 import type { RecordedCall } from '../src/simulator/server.js';
@@ -352,3 +352,14 @@ export function clockReaches(clock: ManualClock, at: number): Promise<void> {
 
 /** Latency on the stack's clock: the request is held until the clock has moved `ms()` past its arrival. */
 export const latency = (clock: ManualClock, ms: () => number): Fault => ({ kind: 'gate', until: () => clockReaches(clock, clock.now() + ms()) });
+
+/**
+ * For onClock: how many requests `server` has held without an answer (a `hang` fault) since now;
+ * only those are run past their deadline. With a fault that is no hang, undefined: none is.
+ */
+export function heldSince(server: SimulatorServer, fault: Fault = { kind: 'hang' }): (() => number) | undefined {
+  if (fault.kind !== 'hang') return undefined;
+  const held = () => server.calls.filter((c) => c.status === -1).length;
+  const from = held();
+  return () => held() - from;
+}

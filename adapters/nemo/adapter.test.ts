@@ -13,7 +13,7 @@ import type { UpdatePatch } from '../../src/domain/patch.js';
 import { nemoAdapter, type NemoAdapterInstance, type NemoKey } from './adapter.js';
 import { createNemoSimulator, type NemoSimulator } from './simulator.js';
 import nemoModule from './index.js';
-import { createSkippingClock, latency, onClock, until } from '../../test/helpers.js';
+import { createSkippingClock, heldSince, latency, onClock, until } from '../../test/helpers.js';
 import type { Fault } from '../../src/simulator/server.js';
 
 const A = '/apis/models/v2/workspaces/research-team-alpha';
@@ -35,16 +35,6 @@ const TIMEOUT_MS = 500;
 /** Most the retry waits of one request add up to (two retries of the client's base delay, 5 ms, doubled). */
 const RETRY_WAITS_MS = 5 + 10;
 
-/**
- * For onClock under a fault that hangs: how many requests the simulator has held without an answer
- * since now (only those are run past their deadline). Undefined for other faults: nothing is.
- */
-const hangs = (fault: Fault) => {
-  if (fault.kind !== 'hang') return undefined;
-  const hung = () => sim.server.calls.filter((c) => c.status === -1).length;
-  const from = hung();
-  return () => hung() - from;
-};
 
 function makeInstance(overrides: Record<string, unknown> = {}): NemoAdapterInstance {
   const logger = pino({ level: 'silent' });
@@ -322,7 +312,7 @@ describe('update', () => {
     ])('%j on the POST: one POST, a re-read, code %s, outcome %s', async (fault, code, outcome) => {
       sim.server.inject({ method: 'POST', fault, times: 1 });
       const versionsBefore = sim.versionCount();
-      const { value: err, movedMs } = await onClock(wire, rejection(nemo.update(key(LLAMA), { vendor: { config: 'llama-config-v3' } })), hangs(fault));
+      const { value: err, movedMs } = await onClock(wire, rejection(nemo.update(key(LLAMA), { vendor: { config: 'llama-config-v3' } })), heldSince(sim.server, fault));
       // One deadline at most (on the client's clock): the write is not retried.
       expect(movedMs).toBeLessThanOrEqual(TIMEOUT_MS);
       expect(err).toBeInstanceOf(UpstreamError);
@@ -389,7 +379,7 @@ describe('faults on reads give typed errors within a bounded time', () => {
     [{ kind: 'hang' } as const, 'UPSTREAM_TIMEOUT', 3],
   ])('%j → %s after %i call(s)', async (fault, code, count) => {
     sim.server.inject({ method: 'GET', fault });
-    const { value: [out], movedMs } = await onClock(wire, nemo.getMany([key(LLAMA)]), hangs(fault));
+    const { value: [out], movedMs } = await onClock(wire, nemo.getMany([key(LLAMA)]), heldSince(sim.server, fault));
     // Bounded on the client's clock: each attempt's deadline, and the retry waits between them.
     expect(movedMs).toBeLessThanOrEqual(count * TIMEOUT_MS + RETRY_WAITS_MS);
     expect(out).toBeInstanceOf(UpstreamError);

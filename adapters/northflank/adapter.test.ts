@@ -5,7 +5,7 @@ import type { AdapterContext, AdapterInstance } from '../../src/domain/adapter.j
 import { ConflictError, NotFoundError, UpstreamError, ValidationError } from '../../src/domain/errors.js';
 import type { Fault, FaultRule } from '../../src/simulator/server.js';
 import { createHttpClient } from '../../src/http/client.js';
-import { createSkippingClock, latency, onClock, until } from '../../test/helpers.js';
+import { createSkippingClock, heldSince, latency, onClock, until } from '../../test/helpers.js';
 import { northflankAdapter, type NorthflankBackendConfig } from './adapter.js';
 import type { NorthflankKey } from './mapping.js';
 import { createNorthflankSimulator, type NorthflankSimulator } from './simulator.js';
@@ -265,16 +265,6 @@ describe('update', () => {
 const TIMEOUT_MS = 500;
 /** Most the retry waits of one request add up to (two retries of the client's base delay, 5 ms, doubled). */
 const RETRY_WAITS_MS = 5 + 10;
-/**
- * For onClock under a fault that hangs: how many requests the simulator has held without an answer
- * since now (only those are run past their deadline). Undefined for other faults: nothing is.
- */
-const hangs = (fault: Fault) => {
-  if (fault.kind !== 'hang') return undefined;
-  const hung = () => sim.server.calls.filter((c) => c.status === -1).length;
-  const from = hung();
-  return () => hung() - from;
-};
 
 describe('faults on reads give a typed error within a bounded time', () => {
   it.each<[string, Fault, string, number]>([
@@ -290,13 +280,13 @@ describe('faults on reads give a typed error within a bounded time', () => {
   ])('%s', async (_reason, fault, code, attempts) => {
     const a = adapter({ timeoutMs: TIMEOUT_MS });
     sim.server.inject(fault);
-    const { value: [got], movedMs } = await onClock(wire, a.getMany([a.parseKey(DS_KEY)]), hangs(fault));
+    const { value: [got], movedMs } = await onClock(wire, a.getMany([a.parseKey(DS_KEY)]), heldSince(sim.server, fault));
     // Bounded on the client's clock: each attempt's deadline, and the retry waits between them.
     expect(movedMs).toBeLessThanOrEqual(attempts * TIMEOUT_MS + RETRY_WAITS_MS);
     expect(got).toBeInstanceOf(UpstreamError);
     expect(got).toMatchObject({ code, backend: 'nf', request: { method: 'GET', path: DS } });
     expect(sim.server.count('GET')).toBe(attempts);
-    await expect(onClock(wire, a.list({}), hangs(fault))).rejects.toMatchObject({ code });
+    await expect(onClock(wire, a.list({}), heldSince(sim.server, fault))).rejects.toMatchObject({ code });
   });
 
   it('vendor error bodies are read: status, id and message', async () => {
@@ -352,7 +342,7 @@ describe('faults on the update: never retried blindly, outcome reported', () => 
   ])('%s and no change on re-read → UNKNOWN (the request may still land)', async (_reason, fault, code) => {
     const a = adapter({ timeoutMs: TIMEOUT_MS });
     sim.server.inject(postRule(fault));
-    const { value: err, movedMs } = await onClock(wire, a.update(a.parseKey(DS_KEY), { description: 'x' }).catch((e: unknown) => e), hangs(fault));
+    const { value: err, movedMs } = await onClock(wire, a.update(a.parseKey(DS_KEY), { description: 'x' }).catch((e: unknown) => e), heldSince(sim.server, fault));
     // One deadline at most: the write is not retried.
     expect(movedMs).toBeLessThanOrEqual(TIMEOUT_MS);
     expect(err).toBeInstanceOf(UpstreamError);

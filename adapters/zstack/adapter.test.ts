@@ -11,7 +11,7 @@ import { sha512Hex } from './client.js';
 import type { ModelInventory } from './contract.js';
 import { createZStackSimulator, type ZStackSimulator } from './simulator.js';
 import zstackModule from './index.js';
-import { createSkippingClock, onClock, until } from '../../test/helpers.js';
+import { createSkippingClock, heldSince, onClock, until } from '../../test/helpers.js';
 
 const QWEN = '1bb3ef7d600d4d30b21b8ffd299c37b5';
 const LLAMA = 'a7c3e91b2d4f48609e5b1a2c3d4e5f60';
@@ -544,12 +544,6 @@ describe('errors are typed and bounded (CONVENTIONS.md 3.5)', () => {
     expect(movedMs).toBeLessThanOrEqual(RETRY_WAITS_MS);
   });
 
-  /** Requests the simulator has held without an answer since now (a hang): onClock runs only those past their deadline. */
-  const hangs = () => {
-    const hung = () => sim.server.calls.filter((c) => c.status === -1).length;
-    const from = hung();
-    return () => hung() - from;
-  };
 
   it('a hanging read times out within the bound', async () => {
     // No user-tag read beside the held one: moving the clock to the held read's deadline would time
@@ -557,7 +551,7 @@ describe('errors are typed and bounded (CONVENTIONS.md 3.5)', () => {
     adapter = make({ timeoutMs: TIMEOUT_MS, readUserTags: false });
     await read();
     sim.server.inject({ fault: { kind: 'hang' }, pathIncludes: '/ai/models' });
-    const { value: err, movedMs } = await onClock(wire, caught(read()), hangs());
+    const { value: err, movedMs } = await onClock(wire, caught(read()), heldSince(sim.server));
     expect(err).toMatchObject({ code: 'UPSTREAM_TIMEOUT', backend: 'zs' });
     // The bound, on the client's clock: three attempts' deadlines and the waits between them.
     expect(movedMs).toBeLessThanOrEqual(3 * TIMEOUT_MS + RETRY_WAITS_MS);
@@ -567,7 +561,7 @@ describe('errors are typed and bounded (CONVENTIONS.md 3.5)', () => {
     adapter = make({ timeoutMs: TIMEOUT_MS });
     await read();
     sim.server.inject({ fault: { kind: 'hang' }, method: 'PUT', times: 1 });
-    const { value: err } = await onClock(wire, caught(adapter.update(QWEN, { description: 'maybe' })), hangs());
+    const { value: err } = await onClock(wire, caught(adapter.update(QWEN, { description: 'maybe' })), heldSince(sim.server));
     expect(err).toMatchObject({ code: 'UPSTREAM_TIMEOUT', outcome: 'UNKNOWN' });
     expect(puts()).toHaveLength(1);
   });
