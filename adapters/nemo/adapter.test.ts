@@ -14,7 +14,6 @@ import { nemoAdapter, type NemoAdapterInstance, type NemoKey } from './adapter.j
 import { createNemoSimulator, type NemoSimulator } from './simulator.js';
 import nemoModule from './index.js';
 import { createSkippingClock, heldSince, latency, onClock, until } from '../../test/helpers.js';
-import type { Fault } from '../../src/simulator/server.js';
 
 const A = '/apis/models/v2/workspaces/research-team-alpha';
 const P = '/apis/models/v2/workspaces/prod-inference';
