@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { startStack, startOnClock, onClock, latency, dataOf, conformanceOf, until, watchSimulator, type GqlResult, type Stack } from './helpers.js';
+import { startStack, startOnClock, onClock, latency, dataOf, conformanceOf, eventually, until, watchSimulator, type GqlResult, type Stack } from './helpers.js';
 import type { ManualClock } from '../src/domain/clock.js';
 import type { Fault, FaultRule, SimulatorServer, VendorSimulator } from '../src/simulator/server.js';
 import { ERROR_CODES } from '../src/domain/errors.js';
@@ -67,21 +67,6 @@ function expectFixedCodes(r: GqlResult) {
   for (const e of r.body.errors ?? []) expect(ERROR_CODES, JSON.stringify(e)).toContain(e.extensions?.code);
 }
 
-/**
- * Asks `probe` again until it holds: for what only a new request shows (a health check of a stack
- * whose upstream clock is the machine's, so that its connection retries end by themselves; its
- * circuit breaker half-opens on that clock too). The pause between probes spaces out requests; no
- * bound on how long it took is asserted.
- */
-async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs: number, what: string): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 
 async function freePort(): Promise<number> {
@@ -499,7 +484,7 @@ describe('a backend down at start-up', () => {
       revived = await createNorthflankSimulator({ port, clock: stack.clock, phaseMs: 1000 });
       watchSimulator(revived);
       // Health is re-checked after its short TTL; an open circuit lets a probe through within 2 s.
-      await eventually(async () => (await health(stack)).northflank!.ok, 30_000, 'northflank to be healthy');
+      await eventually('northflank to be healthy', async () => (await health(stack)).northflank!.ok);
       expect(await listedBackends(stack)).toEqual({ backends: ['nemo', 'northflank', 'zstack'], failures: [] });
     } finally {
       await stack.close();

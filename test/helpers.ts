@@ -256,6 +256,20 @@ export async function until(what: string, cond: () => boolean, timeoutMs = 30_00
   }
 }
 
+/**
+ * Asks `probe` again (in real time, up to `timeoutMs`) until it gives a value: for what only a new
+ * request, a read of Redis or a scrape shows. The one loop of the tests that waits on the machine.
+ */
+export async function eventually<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await realSleep(5);
+  }
+}
+
 /** Polls of a backend the hub has ended since it started (a watch that ended since keeps its count). */
 export const polled = (hub: WatchHub, backend: string): number => hub.polledSinceStart(backend);
 

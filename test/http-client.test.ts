@@ -6,7 +6,7 @@ import { createRedactor } from '../src/http/redact.js';
 import { startSimulatorServer, type SimulatorServer } from '../src/simulator/server.js';
 import { UpstreamError } from '../src/domain/errors.js';
 import { createManualClock } from '../src/domain/clock.js';
-import { createSkippingClock } from './helpers.js';
+import { createSkippingClock, until } from './helpers.js';
 
 const logger = pino({ level: 'silent' });
 let sim: SimulatorServer;
@@ -43,15 +43,6 @@ async function failure(p: Promise<unknown>): Promise<UpstreamError> {
   throw new Error('expected a failure');
 }
 
-/** Waits (real time: a real socket is waited on) until `cond` holds; the bound only ends a stuck test. */
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** Whether `p` is still unsettled after a few turns of the event loop. */
 async function stillPending(p: Promise<unknown>): Promise<boolean> {
   let settled = false;
@@ -80,7 +71,10 @@ describe('status → code table', () => {
 
   it('reads Retry-After as seconds or as a date', () => {
     expect(parseRetryAfter('2')).toBe(2000);
-    expect(parseRetryAfter(new Date(Date.now() + 3000).toUTCString())).toBeGreaterThan(1000);
+    // A date is read against the clock's now: exactly the time left.
+    const now = Date.parse('2026-01-15T09:00:00Z');
+    expect(parseRetryAfter(new Date(now + 3000).toUTCString(), now)).toBe(3000);
+    expect(parseRetryAfter(new Date(now - 3000).toUTCString(), now)).toBe(0);
     expect(parseRetryAfter('soon')).toBeNull();
   });
 });

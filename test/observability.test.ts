@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SpanKind } from '@opentelemetry/api';
 import { createOpsEndpoints, startMetricsServer } from '../src/observability/index.js';
-import { dataOf, startStack, type Stack } from './helpers.js';
+import { dataOf, eventually, startStack, type Stack } from './helpers.js';
 import { sse, ws } from './sub-clients.js';
 
 let stack: Stack | null = null;
@@ -21,16 +21,12 @@ const KEY = 'reader-key-0123456789abcdef';
 const WRITER = 'writer-key-0123456789abcdef';
 const METRICS_KEY = 'metrics-key-0123456789abcdef';
 
-/** Polls until `pred` holds; a real socket is waited on, so the bound is generous. */
-async function until<T>(what: string, get: () => Promise<T>, pred: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
+/** Scrapes or reads with `get` until `pred` holds of what it gives (test/helpers.ts `eventually`). */
+const until = <T>(what: string, get: () => Promise<T>, pred: (v: T) => boolean): Promise<T> =>
+  eventually(what, async () => {
     const v = await get();
-    if (pred(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+    return pred(v) ? { v } : null;
+  }).then((r) => r.v);
 
 interface Sample {
   name: string;

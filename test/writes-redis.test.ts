@@ -16,7 +16,7 @@ import type { VendorSimulator } from '../src/simulator/server.js';
 import { createGateway } from '../src/gateway.js';
 import { parseConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { startStack, dataOf, conformanceInput, conformanceOf, isPlanned, plannedWrites, watchSimulator, type Stack } from './helpers.js';
+import { startStack, dataOf, conformanceInput, conformanceOf, eventually, isPlanned, onClock, plannedWrites, until, watchSimulator, type Stack } from './helpers.js';
 import { sse } from './sub-clients.js';
 import { redisServer, requireService } from './services.js';
 import { freePort, startGateway, startRedisServer } from './redis-server.js';
@@ -36,16 +36,6 @@ async function stopRedis(proc: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Polls `probe` (real time: a real socket is waited on) until it returns a value. */
-async function eventually<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Every built-in vendor: its conformance update, written by 20 writers at once through two gateways. */
 const VENDORS = builtInVendors.map((m) => m.vendor);
@@ -132,26 +122,6 @@ describe.skipIf(!hasRedis)('the Redis write lock', () => {
     clients.push(c);
     return c;
   };
-  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-  /**
-   * Awaits `p` while moving `clock` through the timers due within `shortMs` (retry pauses), one at
-   * a time, letting Redis answer in between (real time only for the socket; no bound on it).
-   */
-  async function onClock<T>(clock: ManualClock, p: Promise<T>, shortMs: number): Promise<T> {
-    let settled = false;
-    p.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    while (!settled) {
-      const due = clock.nextTimerAt();
-      if (due !== null && due - clock.now() <= shortMs) clock.advance(due - clock.now());
-      await pause(2);
-    }
-    return p;
-  }
-
   it('two instances never hold one key at once: the lease is renewed while a write outlasts it', async () => {
     // Leases run out on Redis's time, renewals fall due on the instances' clock. The lease is far
     // longer than the test, so Redis never ends it by itself; before each renewal the key is made
@@ -177,20 +147,20 @@ describe.skipIf(!hasRedis)('the Redis write lock', () => {
       await new Promise<void>((r) => (finish = r));
       events.push('one:end');
     });
-    await eventually(async () => events.includes('one:start'), 20_000, 'the first write to hold the lock');
+    await until('the first write to hold the lock', () => events.includes('one:start'));
     const second = two.run('dep-1', async () => void events.push('two:start'));
     // The write outlasts three leases of the clock; the second instance keeps trying meanwhile.
     for (let i = 1; i <= 9; i++) {
-      await eventually(async () => renewalsArmed === i, 20_000, `renewal ${i} to be due`);
+      await until(`renewal ${i} to be due`, () => renewalsArmed === i);
       await raw.pexpire(key, 30_000);
       clock.advance(LEASE_MS / 3);
-      await eventually(async () => (await raw.pttl(key)) > 30_000, 20_000, `renewal ${i}`);
+      await eventually(`renewal ${i}`, async () => (await raw.pttl(key)) > 30_000);
     }
     expect(events).toEqual(['one:start']);
     finish();
     await first;
     // The second instance takes the lock at its next try.
-    await onClock(clock, second, 50);
+    await onClock(clock, second, undefined, 50);
     expect(events).toEqual(['one:start', 'one:end', 'two:start']);
   });
 
@@ -221,7 +191,7 @@ describe.skipIf(!hasRedis)('the Redis write lock', () => {
           finish = r;
         }),
     );
-    await eventually(async () => holding, 20_000, 'the first write to hold the lock');
+    await until('the first write to hold the lock', () => holding);
     const from = clock.now();
     const err = await onClock(
       clock,
@@ -233,8 +203,9 @@ describe.skipIf(!hasRedis)('the Redis write lock', () => {
           () => null,
           (e) => e,
         ),
+      undefined,
       50,
-    );
+    ).then((r) => r.value);
     expect(err).toBeInstanceOf(ConflictError);
     expect(ran).toBe(false);
     // Refused when its clock reached the bound: its last pause ends there.
@@ -315,10 +286,10 @@ describe.skipIf(!hasRedis)('a lost Redis', () => {
 
       // Redis is back: plans (made before the outage, and new ones) work again.
       redis = await startRedis(port);
-      const again = await eventually(async () => {
+      const again = await eventually('plans to work again', async () => {
         const r = dataOf(await stack!.gql(DRY_RUN, { ids: [other] })).updateModelDeployments;
         return r.__typename === 'UpdateModelDeploymentsPayload' ? r : null;
-      }, 15_000, 'plans to work again');
+      });
       expect(again.summary.changed).toBe(1);
       const done = dataOf(await stack.gql(APPLY, { planId: again.planId })).applyModelDeploymentPlan;
       expect(done).toMatchObject({ __typename: 'UpdateModelDeploymentsPayload', summary: { changed: 1 } });
