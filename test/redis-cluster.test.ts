@@ -18,11 +18,10 @@ import type { RecordedCall, VendorSimulator } from '../src/simulator/server.js';
 import { sse, transitions, type Collector } from './sub-clients.js';
 import { redisServer, requireService } from './services.js';
 import { freePort, startGateway, startRedisServer, type GatewayProcess } from './redis-server.js';
-import { watchSimulator } from './helpers.js';
+import { eventually, until as untilHolds, watchSimulator } from './helpers.js';
 import { Redis } from 'ioredis';
 
 const hasRedis = requireService(redisServer, 'the Redis poll-ownership tests');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const INTERVAL = 600;
 const SEED = '1bb3ef7d600d4d30b21b8ffd299c37b5';
@@ -31,13 +30,8 @@ const OWN = ['0a1b2c3d4e5f60718293a4b5c6d7e8f9', 'f9e8d7c6b5a4938271605f4e3d2c1b
 
 type Instance = GatewayProcess;
 
-async function until(what: string, cond: () => boolean, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+/** Three processes on a busy machine: a generous bound on each wait (a hang guard, never a pace). */
+const until = (what: string, cond: () => boolean, timeoutMs = 60_000) => untilHolds(what, cond, timeoutMs);
 
 const SUB = `subscription($ids: [ID!]) {
   modelDeploymentStatusChanged(ids: $ids, emitCurrent: true) {
@@ -94,9 +88,10 @@ describe.skipIf(!hasRedis)('three gateway instances over one Redis', () => {
   let leaseTtl: () => Promise<number>;
   /** Which instance holds the lease, once one does (and, with `not`, once it is another than that one). */
   async function holder(not = -1): Promise<number> {
-    let h = await leaseHolder();
-    for (const deadline = Date.now() + 30_000; (h < 0 || h === not) && Date.now() < deadline; await sleep(50)) h = await leaseHolder();
-    return h;
+    return eventually('an instance to hold the lease', async () => {
+      const h = await leaseHolder();
+      return h < 0 || h === not ? null : { h };
+    }).then((r) => r.h);
   }
   const session = (c: RecordedCall) => c.headers.authorization;
   const asksFor = (c: RecordedCall, uuids: string[]) => uuids.every((u) => decodeURIComponent(JSON.stringify(c)).includes(u));
@@ -144,9 +139,10 @@ describe.skipIf(!hasRedis)('three gateway instances over one Redis', () => {
       await until('the first instance\'s subscribers to hear of their model', () => subs.filter((s) => s.at === 0).every((s) => transitions(s.c.events).length === 1));
 
       // The owner dies without a word (SIGKILL: no release of its lease); a change right after.
-      let dead = -1;
-      let ttl = -2;
-      for (const deadline = Date.now() + 30_000; (dead < 0 || ttl <= 0) && Date.now() < deadline; ) [dead, ttl] = [await leaseHolder(), await leaseTtl()];
+      const [dead, ttl] = await eventually('a lease with time left', async () => {
+        const read = [await leaseHolder(), await leaseTtl()] as const;
+        return read[0] >= 0 && read[1] > 0 ? read : null;
+      });
       expect(dead).toBeGreaterThanOrEqual(0);
       // Its lease lapses within one and a half intervals; the others try for it every quarter interval.
       expect(ttl).toBeGreaterThan(0);
