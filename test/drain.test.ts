@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createNorthflankSimulator, type NorthflankSimulator } from '../adapters/northflank/simulator.js';
-import { until, watchSimulator } from './helpers.js';
+import { eventually, orAfter, until, watchSimulator } from './helpers.js';
 import { capture } from './secret-capture.js';
 
 import { bin } from './binary.js';
@@ -128,15 +128,15 @@ describe('SIGTERM drains the real binary', () => {
     // New connections are refused while the write is still running: once the drain has begun
     // (its log line is written just before the listener closes), a connection is refused.
     await until('the drain to begin', () => /draining/.test(output) || proc.exitCode !== null, EVENT_MS);
-    let refused = false;
-    const guard = Date.now() + EVENT_MS;
-    while (!refused && Date.now() < guard) {
-      try {
-        await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close' }, body: '{"query":"{ __typename }"}' });
-      } catch (err) {
-        refused = /ECONNREFUSED/.test(String((err as { cause?: unknown }).cause ?? err));
-      }
-    }
+    const refused = await eventually(
+      'a new connection to be refused',
+      () =>
+        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', connection: 'close' }, body: '{"query":"{ __typename }"}' }).then(
+          () => false,
+          (err) => /ECONNREFUSED/.test(String((err as { cause?: unknown }).cause ?? err)),
+        ),
+      EVENT_MS,
+    );
     expect(refused).toBe(true);
     expect(answered).toBe(false);
     expect(proc.exitCode).toBeNull();
@@ -212,7 +212,7 @@ describe('a drain that cannot finish', () => {
       const { write } = await hangingWrite(s.url);
       s.proc.kill('SIGTERM');
       // Well before the upstream call's 10-minute deadline (a guard against a hang, not a pace).
-      expect(await Promise.race([s.exited, new Promise((r) => setTimeout(r, 20_000)).then(() => 'still running')])).toBe(1);
+      expect(await orAfter(s.exited, 20_000, 'still running')).toBe(1);
       expect(await write).toBe('cut');
       expect(s.output()).toMatch(/drain timed out/);
     } finally {
@@ -230,7 +230,7 @@ describe('a drain that cannot finish', () => {
       expect(s.proc.exitCode).toBeNull();
       s.proc.kill('SIGINT');
       // Well before the 60 s drain timeout (a guard against a hang, not a pace).
-      const code = await Promise.race([s.exited, new Promise((r) => setTimeout(r, 20_000)).then(() => 'still running')]);
+      const code = await orAfter(s.exited, 20_000, 'still running');
       expect(code).toBe(1);
       expect(s.output()).toMatch(/second signal/);
     } finally {

@@ -14,7 +14,7 @@ import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createManualClock } from '../src/domain/clock.js';
 import { subscriptionStats } from '../src/graphql/subscriptions.js';
-import { pollRounds, startStack, until, type Stack } from './helpers.js';
+import { orAfter, pollRounds, startStack, until, type Stack } from './helpers.js';
 import { createToySimulator } from './fixtures/toy/simulator.js';
 import { sse, ws, transitions } from './sub-clients.js';
 import { GRAPHIQL_ASSETS } from '../src/server/graphiql.js';
@@ -29,7 +29,6 @@ const STATUS_SUB = `subscription($ids: [ID!], $emit: Boolean) {
   }
 }`;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A raw request with any Host/Origin (fetch cannot set Host). Resolves status, headers and body. */
 function rawRequest(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
@@ -372,7 +371,7 @@ describe('malformed requests, request ids, timeouts, suggestions', () => {
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
     const trickle = setInterval(() => socket.writable && socket.write(' '), 100);
     // Generous for a busy machine: the limit is 1 s, checked every second; without it Node waits 300 s.
-    const outcome = await Promise.race([closed.then(() => 'closed'), sleep(20_000).then(() => 'still open')]);
+    const outcome = await orAfter(closed.then(() => 'closed'), 20_000, 'still open');
     clearInterval(trickle);
     socket.destroy();
     expect(outcome).toBe('closed');

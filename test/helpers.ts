@@ -247,6 +247,19 @@ export function createSkippingClock(): ManualClock {
 
 const realSleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * What `p` settles to, or `fallback` when it has not settled within `ms` of real time: a guard
+ * against a hang (of a process or a socket), never a pace. The timer ends with the race.
+ */
+export async function orAfter<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([p, new Promise<F>((r) => (timer = setTimeout(() => r(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Waits (in real time, up to `timeoutMs`) until `cond` holds: for sockets, processes and reads, never for a pace. */
 export async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

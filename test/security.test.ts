@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startStack, dataOf, until, watchSimulator, type Stack } from './helpers.js';
+import { orAfter, startStack, dataOf, until, watchSimulator, type Stack } from './helpers.js';
 import { createToySimulator } from './fixtures/toy/simulator.js';
 import { createNorthflankSimulator } from '../adapters/northflank/simulator.js';
 import { ws } from './sub-clients.js';
@@ -230,10 +230,7 @@ describe('the real binary, serving without auth, says loudly that it is open', (
   async function stop(s: Served): Promise<void> {
     if (s.proc.exitCode !== null || s.proc.signalCode !== null) return;
     s.proc.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), STOP_MS)));
-    const r = await Promise.race([s.exited, timeout]);
-    clearTimeout(timer);
+    const r = await orAfter(s.exited, STOP_MS, 'timeout' as const);
     if (r === 'timeout') {
       s.proc.kill('SIGKILL');
       await s.exited;
