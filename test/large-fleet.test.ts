@@ -1,6 +1,8 @@
 /** A fleet larger than a subscriber's backlog (1,024 events): emitCurrent sends it whole, and the hub's first read of it is published without overflowing the pubsub. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, dataOf, type Stack } from './helpers.js';
+import { startStack, dataOf, pollRounds, until, type Stack } from './helpers.js';
+import { createManualClock } from '../src/domain/clock.js';
+import { subscriptionStats } from '../src/graphql/subscriptions.js';
 import { sse } from './sub-clients.js';
 
 const N = 2000;
@@ -13,8 +15,11 @@ const SUB = `subscription {
 
 describe(`a backend with ${N} deployments`, () => {
   let stack: Stack;
+  /** The hub's clock: it polls when the test moves it. */
+  const clock = createManualClock();
+  const INTERVAL = 100;
   beforeAll(async () => {
-    stack = await startStack({ vendors: ['zstack'], config: { status: { pollIntervalMs: 100 } } });
+    stack = await startStack({ vendors: ['zstack'], statusClock: clock, config: { status: { pollIntervalMs: INTERVAL } } });
     const sim = stack.sims.zstack!;
     const have = dataOf(await stack.gql('{ modelDeployments(first: 0) { totalCount } }')).modelDeployments.totalCount as number;
     for (let i = have; i < N; i++) {
@@ -23,23 +28,15 @@ describe(`a backend with ${N} deployments`, () => {
   }, 60_000);
   afterAll(() => stack?.close());
 
-  const waitForPolls = async (n: number) => {
-    const sim = stack.sims.zstack!;
-    const gets = () => sim.server.calls.filter((c) => c.method === 'GET').length;
-    const before = gets();
-    await new Promise<void>((resolve) => {
-      const t = setInterval(() => {
-        stack.clock.advance(100);
-        if (gets() >= before + n) clearInterval(t), resolve();
-      }, 20);
-    });
-  };
+  /** Moves the hub's clock until it has ended `n` more polls (a step is the interval and its jitter). */
+  const waitForPolls = (n: number) => pollRounds(stack.gateway.runtime.hub!, clock, { zstack: n }, INTERVAL * 1.1);
 
   it('the hub publishes its first read of them all (no backlog overflow); emitCurrent sends every present state, then changes, on a stream that stays open', async () => {
     // Without emitCurrent the hub's first read is the baseline: all N observations are published at once.
     const plain = sse(stack.url, SUB.replace('(emitCurrent: true)', ''), {});
     const sub = sse(stack.url, SUB, {});
     try {
+      await until('both subscribers', () => subscriptionStats(stack.gateway.runtime.hub!).subscribers === 2);
       await waitForPolls(3);
       expect(stack.logs.filter((l) => l.includes('publishing an observation failed'))).toEqual([]);
       await sub.waitFor((ev) => ev.filter((e) => e.initial).length === N, 30_000);

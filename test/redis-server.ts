@@ -52,10 +52,13 @@ export interface GatewayProcess {
 
 import { bin } from './binary.js';
 
-/** `model-gateway serve --config FILE` on a free port: resolves with the URL it prints. */
-export function startGateway(config: string): Promise<GatewayProcess> {
+/**
+ * `model-gateway serve --config FILE` on a free port (`nodeArgs` before the script, e.g. a
+ * TypeScript loader for a config that names a .ts adapter): resolves with the URL it prints.
+ */
+export function startGateway(config: string, nodeArgs: readonly string[] = []): Promise<GatewayProcess> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [bin, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     // Generous: a busy machine starts several gateways at once.
     const timer = setTimeout(() => {

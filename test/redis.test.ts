@@ -4,7 +4,7 @@
  * not installed; CI installs it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,31 +14,13 @@ import { createToySimulator } from './fixtures/toy/simulator.js';
 import { topicFor } from '../src/status/events.js';
 import { sse } from './sub-clients.js';
 import { redisServer, requireService } from './services.js';
-import { freePort, startRedisServer } from './redis-server.js';
+import { freePort, startGateway, startRedisServer } from './redis-server.js';
+import { orAfter } from './helpers.js';
 
 const hasRedis = requireService(redisServer, 'the Redis scale-out tests');
 
 import { bin, typescriptModules } from './binary.js';
 const toyModule = fileURLToPath(new URL('./fixtures/toy/adapter.ts', import.meta.url));
-
-function startGateway(config: string): Promise<{ proc: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [...typescriptModules, bin, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${out}`)), 20_000);
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, url: m[1]! });
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.on('exit', (code) => reject(new Error(`gateway exited with ${code}: ${out}`)));
-  });
-}
 
 describe.skipIf(!hasRedis)('two gateway instances over Redis', () => {
   let redis: ChildProcess;
@@ -64,7 +46,7 @@ describe.skipIf(!hasRedis)('two gateway instances over Redis', () => {
         logging: { level: 'warn' },
       }),
     );
-    [a, b] = await Promise.all([startGateway(config), startGateway(config)]);
+    [a, b] = await Promise.all([startGateway(config, typescriptModules), startGateway(config, typescriptModules)]);
   }, 40_000);
 
   afterAll(async () => {
@@ -81,7 +63,7 @@ describe.skipIf(!hasRedis)('two gateway instances over Redis', () => {
     await listener.subscribe(topicFor('toybox'));
     const sub = sse(a.url, `subscription { modelDeploymentChanged(ids: ["toybox:beta"]) { __typename ... on ModelDeploymentChange { changedFields deployment { id name } } } }`, {});
     try {
-      await Promise.race([baseline, new Promise((_, reject) => setTimeout(() => reject(new Error('A published no baseline within 10 s')), 10_000))]);
+      expect(await orAfter(baseline.then(() => 'published'), 30_000, 'A published no baseline (a hang guard of 30 s)')).toBe('published');
       listener.disconnect();
       const res = await fetch(b.url, {
         method: 'POST',
