@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtInVendors } from '../adapters/index.js';
+import { eventually } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string; bin: Record<string, string> };
@@ -81,11 +82,11 @@ async function stop(proc: ChildProcess): Promise<number | null> {
  * cached for a few seconds) have ended; then /readyz is asked again. The bound guards against a hang.
  */
 async function readyz(base: string): Promise<{ status: number; body: { status: string; backends: { id: string; state: string }[] } }> {
-  const until = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
+  // Each round waits on the health answer, so a few rounds are plenty; the count bounds a hang.
+  for (let round = 1; ; round++) {
     const res = await fetch(`${base}/readyz`);
     const body = (await res.json()) as never;
-    if (res.status === 200 || Date.now() > until) return { status: res.status, body };
+    if (res.status === 200 || round === 20) return { status: res.status, body };
     await (await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ backends { health { ok } } }' }) })).text();
   }
 }
@@ -168,13 +169,15 @@ describe('the packed package', { concurrent: true }, () => {
     const id = run('docker', ['run', '-d', '-p', '127.0.0.1::4000', tag], root).trim();
     try {
       const port = run('docker', ['port', id, '4000/tcp'], root).trim().split(':').pop();
-      const until = Date.now() + START_TIMEOUT_MS;
-      let ready = { status: 0 } as { status: number };
-      while (Date.now() < until) {
-        ready = await readyz(`http://127.0.0.1:${port}`).catch(() => ({ status: 0 }) as never);
-        if (ready.status === 200) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      // Until the container accepts connections and is ready (a hang guard, never a pace).
+      const ready = await eventually(
+        'the container to answer /readyz',
+        async () => {
+          const r = await readyz(`http://127.0.0.1:${port}`).catch(() => null);
+          return r?.status === 200 ? r : null;
+        },
+        START_TIMEOUT_MS,
+      );
       expect(ready.status).toBe(200);
     } finally {
       spawnSync('docker', ['rm', '-f', id]);
