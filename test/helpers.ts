@@ -299,14 +299,16 @@ export const hubIdle = (hub: WatchHub): boolean => Object.values(hub.stats()).ev
 export async function pollRounds(hub: WatchHub, clock: ManualClock, rounds: Record<string, number>, stepMs: number, timeoutMs = 30_000): Promise<number> {
   const target = Object.fromEntries(Object.entries(rounds).map(([b, n]) => [b, polled(hub, b) + n]));
   const what = () => `polls of ${JSON.stringify(rounds)} (now ${JSON.stringify(hub.stats())})`;
-  const deadline = Date.now() + timeoutMs;
+  // Bounded in steps of the clock (a backend polls at least once in a few steps unless it is
+  // stuck); each step's wait for the polls to end has its own hang guard.
+  const maxSteps = 100 * Math.max(1, ...Object.values(rounds));
   await until(what(), () => hubIdle(hub), timeoutMs);
   let steps = 0;
   while (Object.entries(target).some(([b, n]) => polled(hub, b) < n)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
+    if (steps >= maxSteps) throw new Error(`no ${what()} in ${maxSteps} steps of ${stepMs} ms`);
     clock.advance(stepMs);
     steps++;
-    await until(what(), () => hubIdle(hub), Math.max(1, deadline - Date.now()));
+    await until(what(), () => hubIdle(hub), timeoutMs);
   }
   return steps;
 }

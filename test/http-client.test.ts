@@ -196,21 +196,22 @@ describe('upstream client', () => {
 
   it('bounds the whole request, not each chunk: a body that trickles in forever times out', async () => {
     const http = await import('node:http');
-    let drips = 0;
+    // A byte whenever the test drips one: the body never stalls, so only the whole-request deadline ends it.
+    let drip: (() => void) | null = null;
     const server = http.createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"slow": "');
-      // A byte every 50 ms: the body never stalls, so only the whole-request deadline ends it.
-      const drip = setInterval(() => (res.write('x'), drips++), 50);
-      res.on('close', () => clearInterval(drip));
+      drip = () => res.write('x');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const { port } = server.address() as { port: number };
     try {
       const clock = createManualClock();
       const failed = failure(client({ baseUrl: `http://127.0.0.1:${port}`, retries: 0, clock, timeoutMs: LIMIT }).request({ method: 'GET', path: '/thing' }));
-      await until('a few chunks of the body', () => drips >= 3);
+      await until('the body to begin', () => drip !== null);
+      for (let i = 0; i < 3; i++) drip!();
       clock.advance(LIMIT - 1);
+      drip!();
       expect(await stillPending(failed)).toBe(true);
       clock.advance(1);
       const err = await failed;

@@ -81,7 +81,9 @@ describe.skipIf(!hasRedis)('three gateway instances over one Redis', () => {
   });
 
   /** The batch reads of models (polls and first states), with the uuids each asked for. */
-  const modelReads = (from: number) => (zs.server.calls as RecordedCall[]).filter((c) => c.at >= from && c.method === 'GET' && c.path.startsWith('/zstack/v1/ai/models'));
+  const modelReads = (from: number, to?: number) => (zs.server.calls as RecordedCall[]).slice(from, to).filter((c) => c.method === 'GET' && c.path.startsWith('/zstack/v1/ai/models'));
+  /** A mark in the simulator's calls, in the order they arrived: modelReads(mark) are the reads after it. */
+  const mark = () => zs.server.calls.length;
   /** Which instance holds the poll lease now, by the instance id each logs at start (-1: none). */
   let leaseHolder: () => Promise<number>;
   /** How long the poll lease has left, in ms (negative: no lease). */
@@ -123,11 +125,11 @@ describe.skipIf(!hasRedis)('three gateway instances over one Redis', () => {
       const owner = await holder();
       expect(owner).toBeGreaterThanOrEqual(0);
       // Every instance has announced its ids: the owner's reads ask for them all.
-      const settled = Date.now();
+      const settled = mark();
       await until('a read of every instance\'s ids', () => modelReads(settled).some((r) => asksFor(r, [SEED, ...OWN])));
 
       // Eight polls in a row: each one batch read, by one instance, for the ids of all three.
-      const from = Date.now();
+      const from = mark();
       await until('eight polls', () => modelReads(from).length >= 8);
       const reads = modelReads(from).slice(0, 8);
       for (const r of reads) expect(asksFor(r, [SEED, ...OWN]), r.path).toBe(true);
@@ -148,20 +150,20 @@ describe.skipIf(!hasRedis)('three gateway instances over one Redis', () => {
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(INTERVAL * 1.5);
       const seedModel = { ...zs.model(SEED)! };
-      const killedAt = Date.now();
+      const killedAt = mark();
       instances[dead]!.proc.kill('SIGKILL');
       zs.removeModel(SEED);
       const survivors = subs.filter((s) => s.at !== dead);
       const seedEvents = (s: { c: Collector }) => s.c.events.filter((e) => !e.initial && e.deployment?.id === `zstack:${SEED}`).map((e) => `${e.previous}->${e.current}`);
       await until('every surviving subscriber to hear of the seed model', () => survivors.every((s) => seedEvents(s).includes('READY->DELETED')));
       // The dead owner's reads carry its ZStack session; the first read with another is the new owner's.
-      const deadSession = modelReads(from).filter((c) => c.at < killedAt).at(-1)!.headers.authorization;
+      const deadSession = modelReads(from, killedAt).at(-1)!.headers.authorization;
       const takeover = modelReads(killedAt).find((c) => c.headers.authorization !== deadSession);
       expect(takeover).toBeDefined();
       const next = await holder(dead);
       expect([0, 1, 2].filter((n) => n !== dead)).toContain(next);
       // Nothing twice: two more polls, then a change whose event comes after anything they told.
-      const told = Date.now();
+      const told = mark();
       await until('two more polls', () => modelReads(told).length >= 2);
       zs.addModel(seedModel);
       await until('every surviving subscriber to hear the seed model is back', () => survivors.every((s) => seedEvents(s).length >= 2));
@@ -170,7 +172,7 @@ describe.skipIf(!hasRedis)('three gateway instances over one Redis', () => {
         expect(s.c.events.filter((e) => e.error)).toEqual([]);
       }
       // And the survivors poll one at a time, for everybody (the lease may change hands once).
-      const after = Date.now();
+      const after = mark();
       await until('five more polls', () => modelReads(after).length >= 5);
       const late = modelReads(after).slice(0, 5);
       const watched = [SEED, ...[0, 1, 2].filter((n) => n !== dead).map((n) => OWN[n]!)];
