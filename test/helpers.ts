@@ -291,18 +291,20 @@ export const hubIdle = (hub: WatchHub): boolean => Object.values(hub.stats()).ev
 
 /**
  * Drives a hub that runs on a manual clock: moves the clock `stepMs` at a time until each named
- * backend has ended `rounds[backend]` more polls, and after each step waits until the polls it
+ * backend has ended `rounds[backend]` more polls begun after the call, and after each step waits until the polls it
  * began have ended (their reads are real HTTP calls). A backend polls at most once per step (its
  * next poll is timed from the end of the one before), and a healthy one exactly once when the
  * step is at least the interval plus its jitter. Returns the steps taken.
  */
 export async function pollRounds(hub: WatchHub, clock: ManualClock, rounds: Record<string, number>, stepMs: number, timeoutMs = 30_000): Promise<number> {
-  const target = Object.fromEntries(Object.entries(rounds).map(([b, n]) => [b, polled(hub, b) + n]));
   const what = () => `polls of ${JSON.stringify(rounds)} (now ${JSON.stringify(hub.stats())})`;
   // Bounded in steps of the clock (a backend polls at least once in a few steps unless it is
   // stuck); each step's wait for the polls to end has its own hang guard.
   const maxSteps = 100 * Math.max(1, ...Object.values(rounds));
+  // A poll under way now may have read the backend before the caller's change: it ends first and
+  // does not count, so every round counted is a poll begun after this call.
   await until(what(), () => hubIdle(hub), timeoutMs);
+  const target = Object.fromEntries(Object.entries(rounds).map(([b, n]) => [b, polled(hub, b) + n]));
   let steps = 0;
   while (Object.entries(target).some(([b, n]) => polled(hub, b) < n)) {
     if (steps >= maxSteps) throw new Error(`no ${what()} in ${maxSteps} steps of ${stepMs} ms`);
