@@ -4,8 +4,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dataOf, startStack, type Stack } from './helpers.js';
-import { bin, printed, start, until } from './cli-run.js';
+import { dataOf, startStack, until, type Stack } from './helpers.js';
+import { bin, printed, start } from './cli-run.js';
 import { createManualClock } from '../src/domain/clock.js';
 import { capture } from './secret-capture.js';
 
@@ -60,9 +60,9 @@ describe('bulk progress', { timeout: 120_000 }, () => {
     let waitShown = false;
     const retryAt = stack.clock.now() + 5_000;
     const mover = (async () => {
-      await until(() => !applying || sim.calls.some((c) => c.method === 'POST' && c.status === 429), 'the write to be answered 429');
-      await until(() => !applying || stack.clock.nextTimerAt() === retryAt, "the Retry-After's wait on the gateway's clock");
-      await until(() => !applying || waitShown, 'the terminal to show the wait');
+      await until('the write to be answered 429', () => !applying || sim.calls.some((c) => c.method === 'POST' && c.status === 429));
+      await until("the Retry-After's wait on the gateway's clock", () => !applying || stack.clock.nextTimerAt() === retryAt);
+      await until('the terminal to show the wait', () => !applying || waitShown);
       if (applying) stack.clock.advance(5_000);
     })();
     const r = await applyOnTerminal(stack.url, planId, [], dir, (terminal) => (waitShown ||= terminal.includes('rate-limited, waiting')));
@@ -94,8 +94,8 @@ describe('bulk progress', { timeout: 120_000 }, () => {
     let applying = true;
     void w.done.then(() => (applying = false));
     // The apply is under way, and waits out the Retry-After on the gateway's clock.
-    await until(() => !applying || sim.calls.some((c) => c.method === 'POST' && c.status === 429), 'the write to be answered 429');
-    await until(() => !applying || stack.clock.nextTimerAt() === retryAt, "the Retry-After's wait on the gateway's clock");
+    await until('the write to be answered 429', () => !applying || sim.calls.some((c) => c.method === 'POST' && c.status === 429));
+    await until("the Retry-After's wait on the gateway's clock", () => !applying || stack.clock.nextTimerAt() === retryAt);
     expect(applying, w.out.stderr).toBe(true);
     expect(w.out.stderr).toBe('');
     if (shown) {

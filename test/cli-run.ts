@@ -10,7 +10,7 @@ import { expect } from 'vitest';
 import { runCli, SERVING_COMMANDS, commandOf } from '../src/cli/run.js';
 import type { CliIo } from '../src/cli/io.js';
 import { systemClock, type Clock } from '../src/domain/clock.js';
-import { until as untilHolds, type Stack } from './helpers.js';
+import type { Stack } from './helpers.js';
 import { capture } from './secret-capture.js';
 
 import { bin } from './binary.js';
@@ -176,11 +176,6 @@ export function printed(r: Running, pred: (out: { stdout: string; stderr: string
   });
 }
 
-/**
- * Polls a condition of this process's own state (a simulator's calls, a hub's polls, a manual
- * clock's timers) that a real socket brings about. For what a command prints, use `printed`.
- */
-export const until = (pred: () => boolean, what: string, timeoutMs = 30_000): Promise<void> => untilHolds(what, pred, timeoutMs);
 
 /** Calls that would change something upstream, on every simulator. */
 export const writes = (stack: Stack) => Object.values(stack.sims).flatMap((s) => s.server.calls.filter((c) => c.method !== 'GET'));

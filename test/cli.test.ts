@@ -7,9 +7,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startStack, dataOf, polled, type Stack } from './helpers.js';
+import { startStack, dataOf, polled, until, type Stack } from './helpers.js';
 import { capture } from './secret-capture.js';
-import { bin, expectOneLine, printed, run, start, until, writes } from './cli-run.js';
+import { bin, expectOneLine, printed, run, start, writes } from './cli-run.js';
 
 const PHASE_MS = 1000;
 
@@ -178,7 +178,7 @@ describe('model-gateway deployments / query', () => {
       // The hub polls in real time: two more polls of each vendor ended, so one began after the
       // move and read the phase it brought (none is skipped); or the watch ended, every target READY.
       const from = { northflank: polled(hub, 'northflank'), nemo: polled(hub, 'nemo') };
-      await until(() => exited || Object.entries(from).every(([b, n]) => polled(hub, b) >= n + 2), 'two more polls of northflank and nemo', 30_000);
+      await until('two more polls of northflank and nemo', () => exited || Object.entries(from).every(([b, n]) => polled(hub, b) >= n + 2));
     }
     const r = await w.done;
     expect(r.code, r.stderr).toBe(0);

@@ -262,16 +262,13 @@ export async function orAfter<T, F>(p: Promise<T>, ms: number, fallback: F): Pro
 
 /** Waits (in real time, up to `timeoutMs`) until `cond` holds: for sockets, processes and reads, never for a pace. */
 export async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await realSleep(5);
-  }
+  if (!cond()) await eventually(what, async () => cond(), timeoutMs);
 }
 
 /**
  * Asks `probe` again (in real time, up to `timeoutMs`) until it gives a value: for what only a new
- * request, a read of Redis or a scrape shows. The one loop of the tests that waits on the machine.
+ * request, a read of Redis or a scrape shows. The one loop of the tests that waits on the machine
+ * (`until` is its form for a condition of this process's own state).
  */
 export async function eventually<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
