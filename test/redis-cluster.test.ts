@@ -12,7 +12,6 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createZStackSimulator } from '../adapters/zstack/simulator.js';
 import type { RecordedCall, VendorSimulator } from '../src/simulator/server.js';
 import { sse, transitions, type Collector } from './sub-clients.js';

@@ -19,7 +19,7 @@ import { orAfter } from './helpers.js';
 
 const hasRedis = requireService(redisServer, 'the Redis scale-out tests');
 
-import { bin, typescriptModules } from './binary.js';
+import { typescriptModules } from './binary.js';
 const toyModule = fileURLToPath(new URL('./fixtures/toy/adapter.ts', import.meta.url));
 
 describe.skipIf(!hasRedis)('two gateway instances over Redis', () => {

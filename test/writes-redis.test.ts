@@ -9,7 +9,6 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { builtInVendors } from '../adapters/index.js';
 import { vendorModule } from '../src/vendor-module.js';
 import type { VendorSimulator } from '../src/simulator/server.js';
@@ -21,7 +20,7 @@ import { sse } from './sub-clients.js';
 import { redisServer, requireService } from './services.js';
 import { freePort, startGateway, startRedisServer } from './redis-server.js';
 import { Redis } from 'ioredis';
-import { createManualClock, systemClock, type Clock, type ManualClock } from '../src/domain/clock.js';
+import { createManualClock, systemClock, type Clock } from '../src/domain/clock.js';
 import { createRedisWriteLock } from '../src/app/write-lock.js';
 import { ConflictError } from '../src/domain/errors.js';
 
