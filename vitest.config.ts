@@ -16,6 +16,9 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     // Guards against a hang, not limits on speed: a busy machine may take several times as long.
     testTimeout: 60_000,
+    // expect.poll waits for what a browser page or a socket brings about: its bound is a hang guard
+    // too (vitest's own default, 1 s, is a pace a busy machine can miss).
+    expect: { poll: { timeout: 30_000 } },
     hookTimeout: 120_000,
     pool: 'forks',
     // One worker more than this 2-core machine has cores: much of a test's time is spent waiting
