@@ -28,7 +28,7 @@ describe('emitCurrent with many identical subscriptions', () => {
     const sentFrom = subscriptionEventsSent(hub);
     const subs = Array.from({ length: 100 }, () => sse(stack.url, SUB, { ids: IDS }));
     try {
-      await Promise.all(subs.map((s) => s.waitFor((ev) => ev.filter((e) => e.initial).length === 2, 30_000)));
+      await Promise.all(subs.map((s) => s.waitFor((ev) => ev.filter((e) => e.initial).length === 2)));
       // Every event sent is in: a present state sent twice would be counted below.
       await allArrived(hub, sentFrom, subs);
       for (const s of subs) {
@@ -46,14 +46,14 @@ describe('emitCurrent with many identical subscriptions', () => {
   it('a later subscriber to the same watch sees a change made meanwhile in its first state, with no new read', async () => {
     const first = sse(stack.url, SUB, { ids: IDS });
     try {
-      await first.waitFor((ev) => ev.filter((e) => e.initial).length === 2, 30_000);
+      await first.waitFor((ev) => ev.filter((e) => e.initial).length === 2);
       const mutation = `mutation { updateModelDeployment(input: {id: "${IDS[1]}", description: "seen by late joiners"}) { __typename } }`;
       expect((await stack.gql(mutation)).body.data.updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
       const before = itemGets(stack);
       // Another selection, the same watch (kind and ids): its first states come from the shared baseline.
       const late = sse(stack.url, `subscription($ids: [ID!]) { modelDeploymentStatusChanged(ids: $ids, emitCurrent: true) { __typename ... on ModelDeploymentStatusTransition { initial deployment { id description } } } }`, { ids: IDS });
       try {
-        await late.waitFor((ev) => ev.filter((e) => e.initial).length === 2, 30_000);
+        await late.waitFor((ev) => ev.filter((e) => e.initial).length === 2);
         expect(late.events.find((e) => e.deployment.id === IDS[1]).deployment.description).toBe('seen by late joiners');
       } finally {
         late.stop();

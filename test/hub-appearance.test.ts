@@ -171,7 +171,7 @@ describe('a Northflank deployment created after the subscription (SSE)', () => {
       });
       expect(res.status).toBe(200);
       await hubPolled(1);
-      await sub.waitFor((ev) => ev.length >= 1, 30_000);
+      await sub.waitFor((ev) => ev.length >= 1);
       await hubPolled(4); // nothing twice, nothing else
       await allArrived(hub, sentFrom, [sub]);
       expect(sub.events).toEqual([

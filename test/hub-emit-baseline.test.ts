@@ -168,7 +168,7 @@ describe('ZStack: emitCurrent right after a poll, a change before the next one (
       expect(polls()).toBe(at); // still inside the wait for the next poll
       expect(stack.sims.zstack.removeModel(UUID)).toBe(true);
       await justPolled(); // the earliest poll the interval allows reads the new id
-      await sub.waitFor((ev) => transitions(ev).length >= 1, 20_000);
+      await sub.waitFor((ev) => transitions(ev).length >= 1);
       await justPolled(); // nothing twice
       expect(sub.events.filter((e) => e.initial).map((e) => e.current)).toEqual(['READY']);
       expect(transitions(sub.events)).toEqual(['READY->DELETED']);
@@ -188,7 +188,7 @@ describe('ZStack: emitCurrent right after a poll, a change before the next one (
       await justPolled(); // the hub's own first read of the model (with its tags)
       const res = await stack.gql(`mutation { updateModelDeployment(input: {id: "zstack:${RENAMED}", name: "renamed-after-offer"}) { __typename } }`);
       expect(res.body.data.updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
-      await sub.waitFor((ev) => ev.some((e) => !e.initial), 20_000);
+      await sub.waitFor((ev) => ev.some((e) => !e.initial));
       await justPolled();
       const changes = sub.events.filter((e) => !e.initial);
       expect(changes).toHaveLength(1);

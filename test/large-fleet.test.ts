@@ -39,7 +39,7 @@ describe(`a backend with ${N} deployments`, () => {
       await until('both subscribers', () => subscriptionStats(stack.gateway.runtime.hub!).subscribers === 2);
       await waitForPolls(3);
       expect(stack.logs.filter((l) => l.includes('publishing an observation failed'))).toEqual([]);
-      await sub.waitFor((ev) => ev.filter((e) => e.initial).length === N, 30_000);
+      await sub.waitFor((ev) => ev.filter((e) => e.initial).length === N);
       const ids = new Set(sub.events.filter((e) => e.initial).map((e) => e.deployment.id));
       expect(ids.size).toBe(N);
       await waitForPolls(2);
@@ -48,7 +48,7 @@ describe(`a backend with ${N} deployments`, () => {
       const target = [...ids][N - 1]!;
       const r = dataOf(await stack.gql('mutation($id: ID!) { updateModelDeployment(input: { id: $id, name: "renamed-last" }) { __typename } }', { id: target }));
       expect(r.updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
-      for (const s of [sub, plain]) await s.waitFor((ev) => ev.some((e) => !e.initial && e.deployment?.id === target && e.deployment.name === 'renamed-last'), 15_000);
+      for (const s of [sub, plain]) await s.waitFor((ev) => ev.some((e) => !e.initial && e.deployment?.id === target && e.deployment.name === 'renamed-last'));
       expect([...sub.events, ...plain.events].filter((e) => e.error || e.__typename === 'BackendUnavailable')).toEqual([]);
     } finally {
       sub.stop();

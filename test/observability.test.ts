@@ -162,9 +162,9 @@ describe('Prometheus metrics', () => {
     await until('a hub poll', () => scrape(s), (m) => value(m, 'model_gateway_hub_polls_total', { backend: 'northflank', outcome: 'ok' }) > 0);
     // A change while watched: its event reaches both subscribers.
     dataOf(await s.gql(RENAME, { id: nf.id, name: 'renamed-watched' }, { token: WRITER }));
-    await overSse.waitFor((e) => e.length > 0, 15_000);
-    await overWs.waitFor((e) => e.length > 0, 15_000);
-    await overYogaSse.waitFor((e) => e.length > 0, 15_000);
+    await overSse.waitFor((e) => e.length > 0);
+    await overWs.waitFor((e) => e.length > 0);
+    await overYogaSse.waitFor((e) => e.length > 0);
     overSse.stop();
     overWs.stop();
     overYogaSse.stop();

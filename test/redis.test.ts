@@ -71,7 +71,7 @@ describe.skipIf(!hasRedis)('two gateway instances over Redis', () => {
         body: JSON.stringify({ query: `mutation { updateModelDeployment(input: {id: "toybox:beta", name: "Renamed via B"}) { __typename } }` }),
       });
       expect((await res.json()).data.updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
-      const events = await sub.waitFor((ev) => ev.some((e) => e.deployment?.name === 'Renamed via B'), 5000);
+      const events = await sub.waitFor((ev) => ev.some((e) => e.deployment?.name === 'Renamed via B'));
       expect(events.filter((e) => e.deployment?.name === 'Renamed via B')).toHaveLength(1);
       expect(events.find((e) => e.deployment?.name === 'Renamed via B').changedFields).toContain('name');
     } finally {

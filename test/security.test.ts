@@ -106,10 +106,10 @@ describe('API keys, scopes and backend restrictions', () => {
 
   it('refuses a WebSocket connection without a valid key', async () => {
     const sub = ws(stack.url, `subscription { modelDeploymentStatusChanged(ids: ["toybox:alpha"]) { __typename } }`, {}, {});
-    await sub.waitFor((ev) => ev.some((e) => e.error), 5000);
+    await sub.waitFor((ev) => ev.some((e) => e.error));
     sub.stop();
     const ok = ws(stack.url, `subscription { modelDeploymentStatusChanged(ids: ["toybox:alpha"], emitCurrent: true) { __typename } }`, {}, { authorization: `Bearer ${KEYS.reader}` });
-    await ok.waitFor((ev) => ev.some((e) => e.__typename === 'ModelDeploymentStatusTransition'), 5000);
+    await ok.waitFor((ev) => ev.some((e) => e.__typename === 'ModelDeploymentStatusTransition'));
     ok.stop();
   });
 

@@ -50,9 +50,9 @@ describe('two gateways in one process', () => {
     try {
       await until('two subscribers on each gateway', () => subscribers(a) === 2 && subscribers(b) === 2);
       expect(dataOf(await a.gql(RENAME, { id: ID, name: 'renamed on A' })).updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
-      for (const s of subs.filter((x) => x.on === 'a')) await s.c.waitFor((ev) => ev.some((e) => e.deployment?.name === 'renamed on A'), 15_000);
+      for (const s of subs.filter((x) => x.on === 'a')) await s.c.waitFor((ev) => ev.some((e) => e.deployment?.name === 'renamed on A'));
       expect(dataOf(await b.gql(RENAME, { id: ID, name: 'renamed on B' })).updateModelDeployment.__typename).toBe('UpdateModelDeploymentSuccess');
-      for (const s of subs.filter((x) => x.on === 'b')) await s.c.waitFor((ev) => ev.some((e) => e.deployment?.name === 'renamed on B'), 15_000);
+      for (const s of subs.filter((x) => x.on === 'b')) await s.c.waitFor((ev) => ev.some((e) => e.deployment?.name === 'renamed on B'));
 
       // Every event each gateway sent is in its own subscribers' collectors: one sent twice is there to be counted.
       for (const [on, stack] of [['a', a], ['b', b]] as const) await allArrived(stack.gateway.runtime.hub!, sentFrom[on], subs.filter((x) => x.on === on).map((x) => x.c));
