@@ -18,7 +18,7 @@ const ID = 'northflank:default-project/deepseek-v3-deployment';
 /** Real processes on a busy machine: generous bounds, never a timing assertion. */
 const START_MS = 30_000;
 /** How long a real socket or process event may take to show: a guard against a hang, never a pace. */
-const EVENT_MS = 15_000;
+const EVENT_MS = 30_000;
 
 /** Waits until a real process prints its listening line (or exits); its URL, or an error with what it printed. */
 async function listening(proc: ChildProcess, output: () => string): Promise<string> {
