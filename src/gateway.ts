@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { createYoga, createLRUCache, isAsyncIterable, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, createLRUCache, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useGraphQlJit, type JITCache } from '@envelop/graphql-jit';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
@@ -20,7 +20,7 @@ import { createHttpClient } from './http/client.js';
 import { checkRedis, ConfigError, parseBackendEntry, suggestKey, type GatewayConfig } from './config.js';
 import { buildSchema, type BuiltSchema } from './graphql/schema.js';
 import { asVendorModule, type VendorGraphQL, type VendorModule } from './graphql/vendor.js';
-import { DeploymentLoaders, useUpstreamRequestCap, type GraphQLContext } from './graphql/context.js';
+import { DeploymentLoaders, type GraphQLContext } from './graphql/context.js';
 import { shownErrorOf, toGraphQLError } from './graphql/errors.js';
 import { authenticate, sha256Hex, type ApiKeyEntry, type Principal } from './auth.js';
 import { createLogger } from './logger.js';
@@ -36,7 +36,7 @@ import { createLocalPollOwnership, type PollOwnership } from './status/poll-owne
 import { UpstreamBudget } from './app/upstream-budget.js';
 import type { GatewayRuntime, HealthView } from './app/runtime.js';
 import { createWatches } from './app/watches.js';
-import { createObservability } from './observability/index.js';
+import { createObservability, type OperationObserver } from './observability/index.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 export interface GatewayOptions {
@@ -136,16 +136,34 @@ function useNoIntrospection(): Plugin {
   };
 }
 
-/** What a plugin's onExecute may return: hooks for the end of that execution. */
-type ExecuteHooks = Exclude<Awaited<ReturnType<NonNullable<Plugin<GraphQLContext>['onExecute']>>>, void>;
-
-/** Masks what is not ours; logs the original with the request id. */
-function useErrorLogging(logger: Logger): Plugin<GraphQLContext> {
-  // One hooks object for every execution: nothing is allocated per request for it.
-  const hooks: ExecuteHooks = {
-    onExecuteDone({ args, result: r, setResult }) {
-      const ctx = args.contextValue;
-      if (!r || typeof r !== 'object' || isAsyncIterable(r) || (!('errors' in r) && !('data' in r))) return;
+/**
+ * The gateway's work around every execution, in one envelop hook: a hook of its own would cost
+ * every request another turn of envelop's hook loop (`npm run bench`). Before the execution, a
+ * mutation lifts the per-request cap on upstream reads (`limits.upstreamCallsPerRequest` bounds
+ * what a read can cost; a mutation's reads are bounded by its own limits). At its end, in this
+ * order: the operation's metrics and span (on the result as executed); graphql-js's form of a
+ * compiled result (its context marked COMPILED by the JIT plugin's choice: placed after that plugin); the
+ * log line of each error that is not ours and the partial failures of a list; and, with
+ * introspection off, no suggestions in variable errors. Masking and codes come after, in the mask
+ * function.
+ */
+function useExecutionHooks(o: { begin: OperationObserver['begin']; logger: Logger; hideSuggestions: boolean }): Plugin<GraphQLContext> {
+  const { begin, logger, hideSuggestions } = o;
+  type Done = { args: ExecutionArgs; result: unknown; setResult: (r: never) => void };
+  const finish = ({ args, result, setResult }: Done, observed: ((errors: boolean) => void) | null) => {
+    if (!result || typeof result !== 'object' || Symbol.asyncIterator in result) {
+      observed?.(false);
+      return;
+    }
+    let r = result as ExecutionResult;
+    observed?.(Boolean(r.errors?.length));
+    const ctx = args.contextValue as GraphQLContext;
+    let changed = false;
+    if (r.errors?.length && COMPILED in ctx) {
+      r = graphqlJsForm(args, r);
+      changed = true;
+    }
+    if ('errors' in r || 'data' in r) {
       for (const e of r.errors ?? []) {
         if (e.originalError && !shownErrorOf(e)) {
           logger.error({ err: e.originalError, requestId: ctx.requestId, path: e.path }, 'unexpected error in resolver');
@@ -154,15 +172,44 @@ function useErrorLogging(logger: Logger): Plugin<GraphQLContext> {
       // Partial list failures ride along as errors next to the data of the other backends.
       if (ctx.partialErrors?.length) {
         // GatewayErrors (GraphQLErrors) all, typed as plain errors in the context.
-        setResult({ ...r, errors: [...(r.errors ?? []), ...(ctx.partialErrors as GraphQLError[])] });
+        r = { ...r, errors: [...(r.errors ?? []), ...(ctx.partialErrors as GraphQLError[])] };
+        changed = true;
       }
-    },
+    }
+    // Variable values are checked at execution: their messages may suggest enum values.
+    if (hideSuggestions && r.errors?.some((e) => / Did you mean /.test(e.message))) {
+      r = { ...r, errors: r.errors.map(withoutSuggestion) };
+      changed = true;
+    }
+    // setResult's type is generic over the execution's result type; a copy of that same result goes back.
+    if (changed) setResult(r as never);
   };
+  // Without metrics or tracing, one hooks object for every execution.
+  const unobserved = { onExecuteDone: (done: Done) => finish(done, null) };
   return {
-    onExecute() {
-      return hooks;
+    onExecute({ args }) {
+      const op = getOperationAST(args.document, args.operationName);
+      if (op?.operation === 'mutation') (args.contextValue as GraphQLContext).loaders?.uncap();
+      if (!begin) return unobserved;
+      // envelop's hook type is generic over each execution's arguments.
+      return new ObservedExecution(finish, begin(args, 'query', op)) as never;
     },
   };
+}
+
+/** Marks the context of an execution graphql-jit runs. */
+const COMPILED = Symbol('run by graphql-jit');
+
+/** The end of one observed execution: a class, so that its hook is one shared method rather than a closure per request. */
+class ObservedExecution<D> {
+  constructor(
+    private readonly finish: (done: D, observed: (errors: boolean) => void) => void,
+    private readonly observed: (errors: boolean) => void,
+  ) {}
+
+  onExecuteDone(done: D): void {
+    this.finish(done, this.observed);
+  }
 }
 
 /** Codes Yoga, graphql-js and graphql-armor use, in terms of our fixed set. */
@@ -223,33 +270,17 @@ const isClientError = (v: unknown) => v instanceof GraphQLError && ['GRAPHQL_VAL
 /**
  * Every error a client sees carries a code of the fixed set. Execution errors get theirs in the
  * mask function (every transport); these hooks cover validation (returned, not thrown, also over
- * WebSocket) and anything added after masking.
+ * WebSocket) and anything added after masking. (Suggestions in variable errors, found at
+ * execution, are dropped by useExecutionHooks.)
  */
 function useFixedErrorCodes(hideSuggestions: boolean): Plugin {
   const fix = hideSuggestions ? <E>(e: E) => withoutSuggestion(withFixedCode(e)) : withFixedCode;
   const fixAll = <R extends ExecutionResult>(result: R): R => (result.errors?.length ? { ...result, errors: result.errors.map(fix) } : result);
-  // Variable values are checked at execution: their messages may suggest enum values. (Only
-  // those errors are touched here; masking and codes come after, in the mask function.) One
-  // hooks object for every execution.
-  const unsuggest = hideSuggestions
-    ? {
-        onExecuteDone: ({ result, setResult }: { result: unknown; setResult: (r: never) => void }) => {
-          const r = result as ExecutionResult | null;
-          if (!r || typeof r !== 'object' || Symbol.asyncIterator in r || !r.errors?.some((e) => / Did you mean /.test(e.message))) return;
-          // setResult's type is generic over the execution's result type; a copy of that same result goes back.
-          setResult({ ...r, errors: r.errors.map(withoutSuggestion) } as never);
-        },
-      }
-    : undefined;
   return {
     onValidate() {
       return ({ result, setResult }) => {
         if (result.length) setResult(result.map(fix));
       };
-    },
-    onExecute() {
-      // One hooks object for every execution (or none): envelop's hook type is generic over each execution's arguments.
-      return unsuggest as never;
     },
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result)) setResult(result.map(fixAll));
@@ -259,32 +290,17 @@ function useFixedErrorCodes(hideSuggestions: boolean): Plugin {
 }
 
 /**
- * Brings a compiled execution's result to graphql-js's form (the lane of an operation's first
- * runs, and Yoga's): errors first; each error's locations on the request's source (Yoga rebuilds
- * every error from its nodes or source, and graphql-jit's have neither); variable errors worded by
- * graphql-js and marked for a 400, as Yoga's executor marks them. Only executions graphql-jit ran
- * (`compiled`, keyed by their context, marked when the JIT plugin chose) get the hook: placed
- * after that plugin.
+ * Brings a compiled execution's result with errors to graphql-js's form (the lane of an
+ * operation's first runs, and Yoga's): errors first; each error's locations on the request's
+ * source (Yoga rebuilds every error from its nodes or source, and graphql-jit's have neither);
+ * variable errors worded by graphql-js and marked for a 400, as Yoga's executor marks them.
  */
-function useGraphqlJsForm(compiled: WeakSet<object>): Plugin {
-  const hooks = {
-    onExecuteDone: ({ args, result, setResult }: { args: ExecutionArgs; result: unknown; setResult: (r: never) => void }) => {
-      const r = result as ExecutionResult | null;
-      if (!r || typeof r !== 'object' || Symbol.asyncIterator in r || !r.errors?.length) return;
-      const source = args.document.loc?.source;
-      let errors = source ? r.errors.map((e) => (e.locations && !e.source ? placed(e, source) : e)) : r.errors;
-      if (!('data' in r)) errors = (variableErrors(args) ?? errors).map(asRequestError);
-      const { errors: _, data, ...rest } = r;
-      // setResult's type is generic over the execution's result type; a copy of that same result goes back.
-      setResult({ errors, ...(data !== undefined ? { data } : {}), ...rest } as never);
-    },
-  };
-  return {
-    onExecute({ args }) {
-      // envelop's hook type is generic over each execution's arguments.
-      return (compiled.has(args.contextValue as object) ? hooks : undefined) as never;
-    },
-  };
+function graphqlJsForm(args: ExecutionArgs, r: ExecutionResult): ExecutionResult {
+  const source = args.document.loc?.source;
+  let errors = source ? r.errors!.map((e) => (e.locations && !e.source ? placed(e, source) : e)) : r.errors!;
+  if (!('data' in r)) errors = (variableErrors(args) ?? errors).map(asRequestError);
+  const { errors: _, data, ...rest } = r;
+  return { errors, ...(data !== undefined ? { data } : {}), ...rest };
 }
 
 /** graphql-js's errors for an operation's variables (as Yoga's executor finds them), or null when it finds none. */
@@ -457,13 +473,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   // test/jit-lane.test.ts shows both lanes answer alike.
   const runs = new WeakMap<DocumentNode, number>();
   const jitCache = createLRUCache<Parameters<JITCache['set']>[1]>({ max: 1000 });
-  /** Executions (by their context) graphql-jit runs. */
-  const compiled = new WeakSet<object>();
   const jitWorthy = (document: DocumentNode, contextValue: object): boolean => {
-    const n = (runs.get(document) ?? 0) + 1;
-    runs.set(document, n);
-    if (n <= JIT_AFTER_RUNS) return false;
-    compiled.add(contextValue);
+    const n = runs.get(document) ?? 0;
+    if (n < JIT_AFTER_RUNS) {
+      runs.set(document, n + 1);
+      return false;
+    }
+    // Marked on the execution's own context, which lives as long as the request: a process-wide
+    // WeakSet of every request's context would cost each garbage collection its entries.
+    Reflect.set(contextValue, COMPILED, true);
     return true;
   };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
@@ -504,7 +522,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       return { runtime, requestId, principal, loaders: new DeploymentLoaders(runtime, requestId, principal ? `key:${principal.name}` : undefined), partialErrors: [] };
     },
     plugins: [
-      observability.plugin(),
+      observability.operations.plugin,
       useApiKeys(apiKeys),
       // A cross-site form or text/plain POST cannot carry a preflight header; GET cannot write.
       useCsrfPrevention(),
@@ -525,11 +543,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
           cache: jitCache,
         },
       ),
-      useGraphqlJsForm(compiled),
+      useExecutionHooks({ begin: observability.operations.begin, logger, hideSuggestions: !config.server.introspection }),
       // One execution per event for identical subscriptions, however many subscribers.
       useSharedSubscriptionExecution(),
-      useUpstreamRequestCap(),
-      useErrorLogging(logger),
       useFixedErrorCodes(!config.server.introspection),
       // Subscriptions end with `complete` when the server drains.
       useEndableStreams(streams),

@@ -1,6 +1,4 @@
 import DataLoader from 'dataloader';
-import { getOperationAST } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
 import type { ListFilter } from '../domain/adapter.js';
 import type { ModelDeployment } from '../domain/deployment.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
@@ -241,16 +239,4 @@ export class DeploymentLoaders {
     this.byBackend?.get(backendId)?.clear(nativeKey);
     this.tagsByBackend?.get(backendId)?.clear(nativeKey);
   }
-}
-
-/**
- * `limits.upstreamCallsPerRequest` bounds what a read can cost (aliases, nested lists); a
- * mutation's reads are bounded by its own limits (a bulk call's items and per-backend concurrency).
- */
-export function useUpstreamRequestCap(): Plugin<GraphQLContext> {
-  return {
-    onExecute({ args }) {
-      if (getOperationAST(args.document, args.operationName)?.operation === 'mutation') (args.contextValue as GraphQLContext).loaders?.uncap();
-    },
-  };
 }

@@ -1,4 +1,4 @@
-import { getOperationAST, type ExecutionArgs } from 'graphql';
+import { getOperationAST, type ExecutionArgs, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -108,8 +108,12 @@ export async function createObservability(config: GatewayConfig, options: Observ
         metrics.deliveryLag.observe(Math.max(0, lagMs) / 1000);
       },
     },
-    /** The envelop plugin every request lane runs (HTTP, fast path, SSE, WebSocket). */
-    plugin: (): Plugin => (observing ? useObservability(metrics, tracing) : {}),
+    /**
+     * Operations: `plugin`, the envelop plugin every request lane runs (HTTP, fast path, SSE,
+     * WebSocket), observes subscriptions; `begin` starts an execution's observation and returns
+     * its end (null when nothing is observed), for the gateway's execution hook.
+     */
+    operations: observing ? useObservability(metrics, tracing) : ({ begin: null, plugin: {} } satisfies OperationObserver),
     /**
      * Runs one write and records it: an audit entry and the write metric, whatever the outcome.
      * `input` is the update input (values are never recorded, only which fields it sets).
@@ -221,11 +225,18 @@ function transportOf(ctx: InitialContext): string {
   return ctx.request?.headers?.get('accept')?.includes('text/event-stream') ? 'sse' : 'http';
 }
 
+export interface OperationObserver {
+  /** Starts observing an execution (`op`: its operation, when the caller has found it); returns its end. Null when nothing is observed. */
+  begin: ((args: ExecutionArgs, type: string, op?: OperationDefinitionNode | null) => (errors: boolean) => void) | null;
+  plugin: Plugin;
+}
+
 /**
- * Operation metrics (and, with tracing on, one span per operation) on execute; live
- * subscriptions by transport on subscribe.
+ * Operation metrics (and, with tracing on, one span per operation): `begin` for an execution (the
+ * gateway's one execution hook calls it) and the plugin's onSubscribe, which also counts live
+ * subscriptions by transport.
  */
-function useObservability(metrics: ReturnType<typeof createMetrics>, tracing: Tracing | null): Plugin {
+function useObservability(metrics: ReturnType<typeof createMetrics>, tracing: Tracing | null): OperationObserver {
   const observeOperation = childCache(metrics.graphqlDuration);
   // Operation names come from clients: past MAX_OPERATION_NAMES distinct ones, new names count as `other`.
   const names = new Set<string>();
@@ -235,9 +246,8 @@ function useObservability(metrics: ReturnType<typeof createMetrics>, tracing: Tr
     names.add(name);
     return name;
   };
-  const begin = (args: ExecutionArgs, type: string) => {
+  const begin = (args: ExecutionArgs, type: string, op: OperationDefinitionNode | null | undefined = getOperationAST(args.document, args.operationName)) => {
     const started = performance.now();
-    const op = getOperationAST(args.document, args.operationName);
     const name = op?.name?.value ?? args.operationName ?? 'anonymous';
     const opType = op?.operation ?? type;
     const ctx = args.contextValue as InitialContext;
@@ -253,33 +263,28 @@ function useObservability(metrics: ReturnType<typeof createMetrics>, tracing: Tr
   };
   const hasErrors = (result: unknown) => Boolean(result && typeof result === 'object' && (result as { errors?: unknown[] }).errors?.length);
   return {
-    onExecute({ args }) {
-      const done = begin(args, 'query');
-      return {
-        onExecuteDone({ result }) {
-          done(!(Symbol.asyncIterator in (result as object)) && hasErrors(result));
-        },
-      };
-    },
-    onSubscribe({ args }) {
-      const done = begin(args, 'subscription');
-      const transport = transportOf(args.contextValue as InitialContext);
-      return {
-        onSubscribeResult({ result }) {
-          const streaming = Boolean(result && typeof result === 'object' && Symbol.asyncIterator in result);
-          done(!streaming && hasErrors(result));
-          if (!streaming) return;
-          metrics.subscriptions.inc({ transport });
-          let ended = false;
-          return {
-            onEnd() {
-              if (ended) return;
-              ended = true;
-              metrics.subscriptions.dec({ transport });
-            },
-          };
-        },
-      };
-    },
+    begin,
+    plugin: {
+      onSubscribe({ args }) {
+        const done = begin(args, 'subscription');
+        const transport = transportOf(args.contextValue as InitialContext);
+        return {
+          onSubscribeResult({ result }) {
+            const streaming = Boolean(result && typeof result === 'object' && Symbol.asyncIterator in result);
+            done(!streaming && hasErrors(result));
+            if (!streaming) return;
+            metrics.subscriptions.inc({ transport });
+            let ended = false;
+            return {
+              onEnd() {
+                if (ended) return;
+                ended = true;
+                metrics.subscriptions.dec({ transport });
+              },
+            };
+          },
+        };
+      },
+    } satisfies Plugin,
   };
 }
