@@ -227,10 +227,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     attempt,
   });
 
-  async function guarded(req: HttpRequest, attempt: number): Promise<HttpResponse> {
-    try {
-      return await breaker.execute(() => limiter.execute(() => once(req, attempt)));
-    } catch (err) {
+  function guarded(req: HttpRequest, attempt: number): Promise<HttpResponse> {
+    return breaker.execute(() => limiter.execute(() => once(req, attempt))).catch((err: unknown) => {
       if (err instanceof BrokenCircuitError) {
         throw fail(req, { code: 'UPSTREAM_UNAVAILABLE', message: 'is failing; not called while its circuit is open (retrying shortly)', retryable: false, outcome: isWriteReq(req) ? 'NOT_SENT' : null });
       }
@@ -238,7 +236,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         throw fail(req, { code: 'RATE_LIMITED', message: 'too many requests queued for this backend', retryable: true, outcome: isWriteReq(req) ? 'NOT_SENT' : null });
       }
       throw err;
-    }
+    });
   }
   const isWriteReq = (req: HttpRequest) => !(req.idempotent ?? req.method === 'GET');
 
@@ -251,18 +249,27 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       ...init,
     });
 
-  async function once(req: HttpRequest, attempt: number): Promise<HttpResponse> {
+  /** A body json() cannot parse: the backend's fault, named. */
+  const notJson = (req: HttpRequest, status: number) =>
+    fail(req, { code: 'UPSTREAM_ERROR', status, message: `answered ${status} with a body that is not valid JSON`, retryable: false });
+
+  /** One attempt, told to the observer. (Promise chains rather than async functions: every upstream call passes here.) */
+  function once(req: HttpRequest, attempt: number): Promise<HttpResponse> {
     const started = performance.now();
     const watch = observer?.start(attemptOf(req, attempt));
-    try {
-      const res = await sendOnce(req, started, watch?.headers);
-      watch?.end(res.status);
-      return res;
-    } catch (err) {
-      const e = err instanceof UpstreamError ? err : undefined;
-      watch?.end(e?.status ?? null, e);
-      throw err;
-    }
+    const sent = sendOnce(req, started, watch?.headers);
+    if (!watch) return sent;
+    return sent.then(
+      (res) => {
+        watch.end(res.status);
+        return res;
+      },
+      (err: unknown) => {
+        const e = err instanceof UpstreamError ? err : undefined;
+        watch.end(e?.status ?? null, e);
+        throw err;
+      },
+    );
   }
 
   async function sendOnce(req: HttpRequest, started: number, extraHeaders: Record<string, string> | undefined): Promise<HttpResponse> {
@@ -312,23 +319,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
     const status = res.statusCode;
     if (log.isLevelEnabled('debug')) log.debug({ method: req.method, path: req.path, status, ms: Math.round(performance.now() - started), requestId }, 'upstream');
-    const response: HttpResponse = {
-      status,
-      headers: res.headers,
-      text,
-      json: () => {
-        try {
-          return JSON.parse(text);
-        } catch {
-          throw fail(req, {
-            code: 'UPSTREAM_ERROR',
-            status,
-            message: `answered ${status} with a body that is not valid JSON`,
-            retryable: false,
-          });
-        }
-      },
-    };
+    const response = new UpstreamResponse(status, res.headers, text, req, notJson);
     if ((status >= 200 && status < 300) || req.allowStatus?.includes(status)) return response;
     const table = codeForStatus(status);
     const read = safeParseError(options.parseError, status, text);
@@ -372,24 +363,28 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     });
   }
 
+  /** Attempt `attempt` of a call, then its retries (idempotent calls only, while they are retryable). */
+  function attempted(req: HttpRequest, attempt: number): Promise<HttpResponse> {
+    return guarded(req, attempt).catch((err: unknown) => retried(req, attempt, err));
+  }
+
+  async function retried(req: HttpRequest, attempt: number, err: unknown): Promise<HttpResponse> {
+    const idempotent = req.idempotent ?? req.method === 'GET';
+    if (!(err instanceof UpstreamError) || !idempotent || !err.retryable || attempt >= retries) throw err;
+    const backoff = Math.min(maxDelay, baseDelay * 2 ** attempt) * (0.5 + clock.random() / 2);
+    const wait = err.retryAfterMs ?? backoff;
+    if (wait > maxDelay) throw err;
+    observer?.retry(attemptOf(req, attempt + 1), wait, err.retryAfterMs != null);
+    log.debug({ attempt: attempt + 1, wait, code: err.code }, 'retrying idempotent upstream call');
+    await clock.sleep(wait);
+    return attempted(req, attempt + 1);
+  }
+
   return {
     backend: options.backend,
     describe,
-    async request(req) {
-      const idempotent = req.idempotent ?? req.method === 'GET';
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await guarded(req, attempt);
-        } catch (err) {
-          if (!(err instanceof UpstreamError) || !idempotent || !err.retryable || attempt >= retries) throw err;
-          const backoff = Math.min(maxDelay, baseDelay * 2 ** attempt) * (0.5 + clock.random() / 2);
-          const wait = err.retryAfterMs ?? backoff;
-          if (wait > maxDelay) throw err;
-          observer?.retry(attemptOf(req, attempt + 1), wait, err.retryAfterMs != null);
-          log.debug({ attempt: attempt + 1, wait, code: err.code }, 'retrying idempotent upstream call');
-          await clock.sleep(wait);
-        }
-      }
+    request(req) {
+      return attempted(req, 0);
     },
     circuitOpen: () => breaker.state === 'open',
     // Closing cuts what is still in flight (a drain has already waited for it, as long as it may):
@@ -398,6 +393,28 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   };
 }
 
+
+/**
+ * An upstream answer. A class, not an object literal with its own json(): one is made per
+ * upstream call, and its method is shared.
+ */
+class UpstreamResponse implements HttpResponse {
+  constructor(
+    readonly status: number,
+    readonly headers: HttpResponse['headers'],
+    readonly text: string,
+    private readonly request: HttpRequest,
+    private readonly notJson: (req: HttpRequest, status: number) => UpstreamError,
+  ) {}
+
+  json(): unknown {
+    try {
+      return JSON.parse(this.text);
+    } catch {
+      throw this.notJson(this.request, this.status);
+    }
+  }
+}
 
 /** Names a path by the first template it matches (`{name}` matches one segment), else `other`. */
 export function routeMatcher(templates: readonly string[]): (path: string) => string {
