@@ -226,8 +226,8 @@ describe('the fast lane and Yoga answer alike', () => {
     const fast = await startServer(stack.gateway, {
       port: 0,
       fastLane: {
-        handle(req, res, body) {
-          const taken = lane.handle(req, res, body);
+        handle(req, res, body, requestId) {
+          const taken = lane.handle(req, res, body, requestId);
           if (taken) fastAnswers++;
           return taken;
         },

@@ -340,6 +340,28 @@ describe('malformed requests, request ids, timeouts, suggestions', () => {
     const big = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'big-1' }, body: 'x'.repeat(2 * 1024 * 1024) });
     expect(big.status).toBe(413);
     expect(big.headers.get('x-request-id')).toBe('big-1');
+    // A body without Content-Length, refused while it is read.
+    const chunks = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < 3; i++) c.enqueue(new TextEncoder().encode('x'.repeat(1024 * 1024)));
+        c.close();
+      },
+    });
+    const streamed = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'big-2' }, body: chunks, duplex: 'half' } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(streamed.headers.get('x-request-id')).toBe('big-2');
+    // The fast lane's answers: a result with errors (Yoga's result processing) and a subscription's stream.
+    const failing = await stack.gql('{ modelDeployment(id: "nope") { id } }', {}, { headers: { 'x-request-id': 'err-1' } });
+    expect(failing.body.errors?.length).toBeGreaterThan(0);
+    expect(failing.headers.get('x-request-id')).toBe('err-1');
+    const stream = await fetch(stack.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'x-request-id': 'sse-1' },
+      body: JSON.stringify({ query: STATUS_SUB, variables: { ids: ['toybox:alpha'], emit: true } }),
+    });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('x-request-id')).toBe('sse-1');
+    await stream.body?.cancel();
   });
 
   it('names the missing content type of a POST', async () => {

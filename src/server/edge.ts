@@ -79,38 +79,66 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
 
 const ignore = () => {};
 
+/** What readBody keeps of one request while its body comes: on the request, under BODY. */
+interface BodyRead {
+  chunks: Buffer[];
+  size: number;
+  maxBytes: number;
+  res: ServerResponse;
+  /** Headers of the 413 answer besides its own. */
+  headers: Record<string, string>;
+  done: (body: Buffer | null) => void;
+}
+const BODY = Symbol('body being read');
+type Reading = IncomingMessage & { [BODY]?: BodyRead };
+
 /**
- * Reads a request body up to `maxBytes`; null (after answering 413) when it is larger. Its
- * listeners leave the request once it is read: an SSE request lives as long as its stream, and
- * they would keep the body with it.
+ * Reads a request body up to `maxBytes`, then calls `done` with it; with null (after answering
+ * 413, with `headers` beside its own) when it is larger, or when the request fails or closes
+ * first. Its listeners leave the request once it is read: an SSE request lives as long as its
+ * stream, and they would keep the body with it. Shared listeners and one state object per
+ * request (every POST comes this way): no closures, no promise.
  */
-export function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    let chunks: Buffer[] = [];
-    let size = 0;
-    const finish = (body: Buffer | null) => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onFail);
-      req.off('close', onFail);
-      // An error after the body (the client gone mid-stream) is the response's business, not a crash.
-      req.on('error', ignore);
-      chunks = [];
-      resolve(body);
-    };
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size > maxBytes) {
-        finish(null);
-        sendError(res, 413, 'PAYLOAD_TOO_LARGE', `Request body larger than ${maxBytes} bytes`, { connection: 'close' });
-        req.destroy();
-      } else chunks.push(c);
-    };
-    const onEnd = () => finish(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    const onFail = () => finish(null);
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onFail);
-    req.on('close', onFail);
-  });
+export function readBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, headers: Record<string, string>, done: (body: Buffer | null) => void): void {
+  (req as Reading)[BODY] = { chunks: [], size: 0, maxBytes, res, headers, done };
+  req.on('data', onBodyData);
+  req.on('end', onBodyEnd);
+  req.on('error', onBodyFail);
+  req.on('close', onBodyFail);
+}
+
+function finishBody(req: Reading, body: Buffer | null): BodyRead | undefined {
+  const read = req[BODY];
+  if (!read) return undefined;
+  req[BODY] = undefined;
+  req.off('data', onBodyData);
+  req.off('end', onBodyEnd);
+  req.off('error', onBodyFail);
+  req.off('close', onBodyFail);
+  // An error after the body (the client gone mid-stream) is the response's business, not a crash.
+  req.on('error', ignore);
+  read.done(body);
+  return read;
+}
+
+function onBodyData(this: Reading, chunk: Buffer) {
+  const read = this[BODY];
+  if (!read) return;
+  read.size += chunk.length;
+  if (read.size <= read.maxBytes) {
+    read.chunks.push(chunk);
+    return;
+  }
+  finishBody(this, null);
+  sendError(read.res, 413, 'PAYLOAD_TOO_LARGE', `Request body larger than ${read.maxBytes} bytes`, { connection: 'close', ...read.headers });
+  this.destroy();
+}
+
+function onBodyEnd(this: Reading) {
+  const chunks = this[BODY]?.chunks;
+  if (chunks) finishBody(this, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+}
+
+function onBodyFail(this: Reading) {
+  finishBody(this, null);
 }

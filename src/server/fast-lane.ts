@@ -19,8 +19,11 @@ import { PULL, type Pullable, type PullChannel } from '../app/pull.js';
  * that needs them must keep its work in envelop hooks or in the edge (src/server/routes.ts).
  */
 export interface FastLane {
-  /** Answers a POST whose body is read; false when Yoga should answer it. */
-  handle(req: IncomingMessage, res: ServerResponse, body: string): boolean;
+  /**
+   * Answers a POST whose body is read; false when Yoga should answer it. Every answer it gives
+   * carries `x-request-id: requestId` (the edge sets it only on what the lane leaves to Yoga).
+   */
+  handle(req: IncomingMessage, res: ServerResponse, body: string, requestId: string): boolean;
 }
 
 /** As Yoga matches a JSON body: `application/json`, exactly or followed by `;` and parameters. */
@@ -39,7 +42,7 @@ export function createFastLane(gateway: Gateway): FastLane {
   // wrapper looks the method up on each call, so one is as good as another).
   const getEnveloped = gateway.yoga.getEnveloped;
 
-  function handle(req: IncomingMessage, res: ServerResponse, body: string): boolean {
+  function handle(req: IncomingMessage, res: ServerResponse, body: string, requestId: string): boolean {
     if (req.method !== 'POST' || req.url !== endpoint || req.headers.origin !== undefined) return false;
     if (!isJsonType(req.headers['content-type'])) return false;
     const accept = req.headers.accept;
@@ -50,17 +53,19 @@ export function createFastLane(gateway: Gateway): FastLane {
     if (!p) return false;
     if (sse) {
       if (p.operation !== 'subscription') return false;
-      subscribe(req, res, body, p).catch((err) => fail(res, err));
+      res.setHeader('x-request-id', requestId);
+      subscribe(req, res, body, p).catch((err) => fail(res, err, requestId));
       return true;
     }
     if (p.operation === 'subscription') return false;
-    execute(res, p, regular!).catch((err) => fail(res, err));
+    execute(res, p, regular!, requestId).catch((err) => fail(res, err, requestId));
     return true;
   }
 
-  function fail(res: ServerResponse, err: unknown) {
+  function fail(res: ServerResponse, err: unknown, requestId: string) {
     logger.error({ err }, 'request failed');
     if (!res.headersSent) {
+      res.setHeader('x-request-id', requestId);
       const payload = JSON.stringify({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL' } }] });
       res.writeHead(500, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
       res.end(payload);
@@ -107,7 +112,7 @@ export function createFastLane(gateway: Gateway): FastLane {
     return { enveloped, document, params, operationName: operationName as string | null | undefined, variables: variables as Record<string, unknown> | null | undefined, operation: op.operation };
   }
 
-  async function execute(res: ServerResponse, p: Prepared, mediaType: string) {
+  async function execute(res: ServerResponse, p: Prepared, mediaType: string, requestId: string) {
     const { enveloped, document, operationName, variables } = p;
     const contextValue = await enveloped.contextFactory();
     const result = (await enveloped.execute({ schema: enveloped.schema, document, contextValue, variableValues: variables, operationName })) as ExecutionResult & { stringify?: (r: ExecutionResult) => string };
@@ -115,7 +120,7 @@ export function createFastLane(gateway: Gateway): FastLane {
       // What processRegularResult answers for a result without errors or HTTP extensions: 200,
       // the media type in UTF-8, the result as its serializer (graphql-jit's, or JSON) writes it.
       const body = (result.stringify ?? JSON.stringify)(result);
-      res.writeHead(200, { 'content-type': `${mediaType}; charset=utf-8`, 'content-length': Buffer.byteLength(body) });
+      res.writeHead(200, { 'content-type': `${mediaType}; charset=utf-8`, 'content-length': Buffer.byteLength(body), 'x-request-id': requestId });
       res.end(body);
       return;
     }
@@ -124,6 +129,7 @@ export function createFastLane(gateway: Gateway): FastLane {
     const headers: Record<string, string | number> = {};
     for (const [k, v] of Object.entries(answer.init.headers)) headers[k.toLowerCase()] = v;
     if (answer.body !== null) headers['content-length'] = Buffer.byteLength(answer.body);
+    headers['x-request-id'] = requestId;
     res.writeHead(answer.init.status, headers);
     res.end(answer.body ?? undefined);
   }

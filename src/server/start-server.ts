@@ -74,15 +74,20 @@ export async function startServer(gateway: Gateway, options: ServerOptions = {})
   const inFlight = new Set<http.ServerResponse>();
   let onSettled: (() => void) | null = null;
 
+  /** A response is done (answered or cut): a drain may be waiting for it. One listener for every response. */
+  function settled(this: http.ServerResponse) {
+    inFlight.delete(this);
+    if (draining) {
+      server.closeIdleConnections();
+      onSettled?.();
+    }
+  }
+  // Built-in routes answer only GET and HEAD: a POST meets a route only when `options.routes` adds one.
+  const postRoutes = (options.routes?.length ?? 0) > 0;
+
   const server = http.createServer({ connectionsCheckingInterval: 1000, requestTimeout: config.server.requestTimeoutMs }, (req, res) => {
     inFlight.add(res);
-    res.once('close', () => {
-      inFlight.delete(res);
-      if (draining) {
-        server.closeIdleConnections();
-        onSettled?.();
-      }
-    });
+    res.on('close', settled);
     const verdict = hostCheck(req.headers.host);
     if (verdict !== 'ok') {
       logger.debug({ host: req.headers.host, verdict }, 'request refused for its Host header');
@@ -92,20 +97,28 @@ export async function startServer(gateway: Gateway, options: ServerOptions = {})
     }
     const requestId = requestIdOf(req.headers['x-request-id']);
     req.headers['x-request-id'] = requestId;
-    res.setHeader('x-request-id', requestId);
     if (draining) res.setHeader('connection', 'close');
-    const edge: EdgeContext = { gateway, isDraining, requestId };
-    for (const route of routes) if (route(req, res, edge)) return;
-    if (BODYLESS.has(req.method ?? 'GET')) return toYoga(gateway, req, res);
+    const bodyless = BODYLESS.has(req.method ?? 'GET');
+    if (bodyless || postRoutes) {
+      res.setHeader('x-request-id', requestId);
+      const edge: EdgeContext = { gateway, isDraining, requestId };
+      for (const route of routes) if (route(req, res, edge)) return;
+      if (bodyless) return toYoga(gateway, req, res);
+    }
+    // A request with a body: every answer names the request id, given to each path here rather than
+    // set beforehand, so that the fast lane writes its head in one piece (a header set before
+    // writeHead makes Node take every header of the head one by one).
+    const idHeader = { 'x-request-id': requestId };
     // Refuse oversized bodies from Content-Length before reading any of it.
     if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
-      sendError(res, 413, 'PAYLOAD_TOO_LARGE', `Request body larger than ${maxBytes} bytes`, { connection: 'close' });
+      sendError(res, 413, 'PAYLOAD_TOO_LARGE', `Request body larger than ${maxBytes} bytes`, { connection: 'close', ...idHeader });
       req.resume();
       return;
     }
-    void readBody(req, res, maxBytes).then((body) => {
+    readBody(req, res, maxBytes, idHeader, (body) => {
       if (body === null) return;
-      if (fastLane?.handle(req, res, body.toString('utf8'))) return;
+      if (fastLane?.handle(req, res, body.toString('utf8'), requestId)) return;
+      if (!res.headersSent) res.setHeader('x-request-id', requestId);
       toYoga(gateway, req, res, body);
     });
   });
