@@ -3,7 +3,8 @@
  * the physical limit of any gateway (a bare node:http reverse proxy), measured side by side in
  * one run on loopback. The load generator runs on core 0, every server on core 1 (taskset).
  * Prints requests/s, p50/p99 and server CPU µs per request (from /proc), and the ratios.
- * Options: --quick (short rounds), --only http|subscriptions|edge|ops.
+ * Options: --quick (short rounds), --only http|subscriptions|edge|ops (or a part of the edge
+ * section: graphiql|throughput).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -144,9 +145,9 @@ if (!only || only === 'subscriptions') {
   const { subscriptionSection } = await import('./subscriptions.js');
   await subscriptionSection({ quick });
 }
-if (!only || only === 'edge') {
+if (!only || only === 'edge' || only === 'graphiql' || only === 'throughput') {
   const { edgeSection } = await import('./edge.js');
-  await edgeSection({ quick });
+  await edgeSection({ quick, part: only === 'graphiql' || only === 'throughput' ? only : undefined });
 }
 if (!only || only === 'ops') await (await import('./ops.js')).opsSection({ quick, canPin });
 process.exit(0);
