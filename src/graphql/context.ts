@@ -56,8 +56,11 @@ export class DeploymentLoaders {
     private readonly caller = `request:${requestId}`,
   ) {}
 
-  /** Counts `cost` reads of the backend against the request's cap, then waits for the backend's budget. */
-  /** (Not an async function: every upstream read passes here, and the budget mostly grants at once.) */
+  /**
+   * Counts `cost` reads of the backend against the request's cap, then waits for the backend's
+   * budget. (Not an async function: every upstream read passes here, and the budget mostly grants
+   * at once.)
+   */
   private spend(backend: Backend, cost: number): Promise<void> {
     const max = this.runtime.config.limits.upstreamCallsPerRequest;
     if (this.capped && this.spent + cost > max) return Promise.reject(new RequestBudgetError(max));
