@@ -5,10 +5,10 @@
  *    authenticated query in a loop. Reports the gateway's RSS rise over the whole burst (target
  *    ≤ 50 MB) and that query's p99 meanwhile (target ≤ 50 ms).
  * 2. Throughput against the tree before the edge change (BENCH_BASELINE, a git revision, from
- *    `git archive`): one process (throughput-server.ts) with that tree's gateway and this tree's
- *    side by side in front of one simulator, beside one bare proxy, so that only the gateway
- *    differs; the single read and the 50-item list must keep gateway/proxy within 5% of the
- *    baseline's ratio.
+ *    `git archive`): one process (throughput-server.ts) with that tree's gateway and this tree's,
+ *    each bundled as the package is (gateway-bundle.ts), side by side in front of one simulator,
+ *    beside one bare proxy, so that only the gateway differs; the single read and the 50-item
+ *    list must keep gateway/proxy within 5% of the baseline's ratio.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { bundleGateway } from './gateway-bundle.js';
 import { runLoad } from './load.js';
 import { memoryMb } from './subscriptions.js';
 
@@ -150,11 +151,13 @@ const ID = 'northflank:default-project/deepseek-v3-deployment';
 async function throughputAgainstBaseline(quick: boolean) {
   const dir = baselineTree();
   if (!dir) return;
-  const servers = await startChild<Urls>(fileURLToPath(new URL('./throughput-server.ts', import.meta.url)), { BASELINE_ROOT: dir });
+  // Each tree's gateway as the package runs it: bundled, without tsx's keepNames (gateway-bundle.ts).
+  const bundles = [await bundleGateway(root, join(dir, '.bench', 'this-gateway.mjs')), await bundleGateway(dir, join(dir, '.bench', 'baseline-gateway.mjs'))];
+  const servers = await startChild<Urls>(fileURLToPath(new URL('./throughput-server.ts', import.meta.url)), { GATEWAY_BUNDLES: bundles.join(',') });
   const ms = quick ? 1500 : 3000;
   const rounds = quick ? 2 : 8;
   try {
-    console.log(`\nThroughput against ${BASELINE} (the tree before the edge change), both gateways in one process before one simulator, beside one proxy, 0 ms upstream, 50 connections, ${rounds} alternating rounds of ${ms} ms, medians:`);
+    console.log(`\nThroughput against ${BASELINE} (the tree before the edge change), both gateways bundled as the package is, in one process before one simulator, beside one proxy, 0 ms upstream, 50 connections, ${rounds} alternating rounds of ${ms} ms, medians:`);
     console.log('scenario  tree        gateway req/s  proxy req/s  gateway/proxy  server CPU µs/req (gateway, proxy)');
     for (const scenario of ['single', 'list'] as const) {
       const query = scenario === 'single' ? `{ modelDeployment(id: "${ID}") { ${FIELDS} } }` : `{ modelDeployments(first: 50) { edges { node { ${FIELDS} } } } }`;
