@@ -27,16 +27,16 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const EXTERNAL = ['graphql', 'graphql/*', 'graphql-scalars', 'graphql-scalars/*', 'pino', 'pino/*', 'undici', 'undici/*', 'jq-web', 'ioredis', 'yaml', '@opentelemetry/resources'];
 
 /**
- * Bundles src/bin.ts into `outdir`. `moduleUrls`: 'dist' points each module's import.meta.url at
- * its compiled twin under dist/ (the package); 'source' at its TypeScript source, for a bundle
- * that runs from the repository as it is (the tests' child processes, test/binary.ts).
+ * The esbuild plugin that gives each module of the tree at `tree` (src/ and adapters/) its own
+ * import.meta.url: `moduleUrls` 'dist' points it at its compiled twin under dist/ (the package);
+ * 'source' at its TypeScript source, for a bundle that runs from the tree as it is.
  */
-export async function bundleCli({ outdir = `${root}dist/bundle`, moduleUrls = 'dist' } = {}) {
-  const ownModuleUrl = {
+export function ownModuleUrlPlugin({ tree = root, moduleUrls = 'dist' } = {}) {
+  return {
     name: 'own-module-url',
     setup(b) {
       b.onLoad({ filter: /\.ts$/ }, async (args) => {
-        const rel = relative(root, args.path);
+        const rel = relative(tree, args.path);
         if (rel.startsWith('..') || !/^(src|adapters)\//.test(rel)) return undefined;
         let contents = await readFile(args.path, 'utf8');
         if (contents.includes('import.meta.url')) {
@@ -51,6 +51,15 @@ export async function bundleCli({ outdir = `${root}dist/bundle`, moduleUrls = 'd
       });
     },
   };
+}
+
+/**
+ * Bundles src/bin.ts into `outdir`. `moduleUrls`: 'dist' points each module's import.meta.url at
+ * its compiled twin under dist/ (the package); 'source' at its TypeScript source, for a bundle
+ * that runs from the repository as it is (the tests' child processes, test/binary.ts).
+ */
+export async function bundleCli({ outdir = `${root}dist/bundle`, moduleUrls = 'dist' } = {}) {
+  const ownModuleUrl = ownModuleUrlPlugin({ moduleUrls });
   // No chunk of an earlier build stays beside this one's.
   rmSync(outdir, { recursive: true, force: true });
   const result = await build({

@@ -1,6 +1,5 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-// @ts-expect-error: a JavaScript build script without declarations
 import { bundleCli } from '../scripts/bundle.mjs';
 import { binRoot } from './binary.js';
 

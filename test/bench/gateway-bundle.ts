@@ -2,28 +2,16 @@
  * A tree's gateway as `npm start` runs it: bundled by esbuild (scripts/bundle.mjs), without tsx's
  * keepNames (which names every closure made per request at run time, a cost the package does not
  * have). The bundle exports what a bench server needs to start that tree's gateway; packages stay
- * in node_modules, and each module's import.meta.url is its source file's, so that the files it
- * reads beside itself are found.
+ * in node_modules, and each module's import.meta.url is its source file's (the package bundle's
+ * own plugin), so that the files it reads beside itself are found.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { ownModuleUrlPlugin } from '../../scripts/bundle.mjs';
 
 /** Bundles the gateway of the tree at `root` into `outfile` (inside that tree, so that its packages resolve). */
 export async function bundleGateway(root: string, outfile: string): Promise<string> {
-  const ownModuleUrl: Plugin = {
-    name: 'own-module-url',
-    setup(b) {
-      b.onLoad({ filter: /\.ts$/ }, async (args) => {
-        const rel = relative(root, args.path);
-        if (rel.startsWith('..') || !/^(src|adapters)\//.test(rel)) return undefined;
-        const contents = await readFile(args.path, 'utf8');
-        return { contents: contents.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };
-      });
-    },
-  };
   // Where the tree keeps its server: src/server/index.ts, or src/server.ts in earlier trees.
   const server = existsSync(join(root, 'src/server/index.ts')) ? './src/server/index.ts' : './src/server.ts';
   mkdirSync(join(outfile, '..'), { recursive: true });
@@ -39,7 +27,7 @@ export async function bundleGateway(root: string, outfile: string): Promise<stri
     target: 'node20',
     outfile,
     packages: 'external',
-    plugins: [ownModuleUrl],
+    plugins: [ownModuleUrlPlugin({ tree: root, moduleUrls: 'source' })],
     logLevel: 'error',
   });
   return outfile;
