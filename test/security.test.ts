@@ -240,7 +240,7 @@ describe('the real binary, serving without auth, says loudly that it is open', (
   }
 
   const LIST = JSON.stringify({ query: '{ modelDeployments(first: 1) { totalCount } }' });
-  const post = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LIST, signal: AbortSignal.timeout(10_000) });
+  const post = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LIST });
 
   it('demo mode (no config): warns that it is open, serves without a key, and stops on SIGTERM', async () => {
     // The demo's simulators use their default tokens (adapters/<vendor>/index.ts); its ZStack password is random, in the child.
