@@ -16,8 +16,8 @@ import { chromium as playwright, type Browser, type BrowserContext, type Page, t
 import { buildBoard } from '../web/board/build.mjs';
 import { createBoardHandler } from '../src/board/assets.js';
 import { chromium, requireService } from './services.js';
-import { startStack, dataOf, hubIdle, pollRounds, type Stack } from './helpers.js';
-import { createManualClock } from '../src/domain/clock.js';
+import { startStack, dataOf, hubIdle, pollRounds, createSkippingClock, type Stack } from './helpers.js';
+import { createManualClock, type ManualClock } from '../src/domain/clock.js';
 import { bin } from './binary.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -46,25 +46,23 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => (await launching?.catch(() => undefined))?.close());
 
-/** Moves the shared manual clock along with real time, so polls, retries and timers run as in production. */
-function tickClock(stack: Stack): () => void {
-  const t = setInterval(() => stack.clock.advance(50), 50);
-  return () => clearInterval(t);
-}
-
 /**
- * For a stack whose hub and upstream clients run on its manual clock: waits until `read` gives
- * `expected`, moving the clock on by `stepMs` (a poll interval) whenever no poll is under way.
- * What would come after a wait (the hub's backed-off retry of a failing backend, the upstream
- * breaker letting a call through again) comes now; polls stay one per interval, and reads are
- * real HTTP calls. The timeout guards against a hang, not a pace.
+ * For a stack whose hub runs on its manual clock: waits until `read` gives `expected`, moving the
+ * clock on by `stepMs` (a poll interval) whenever no poll is under way, and the upstream clients'
+ * clock (`upstream`, one that skips its retry waits) with it. What would come after a wait (the
+ * hub's backed-off retry of a failing backend, the upstream breaker letting a call through again)
+ * comes now; polls stay one per interval, and reads are real HTTP calls. The timeout guards
+ * against a hang, not a pace.
  */
-async function hurryUntil<T>(stack: Stack, read: () => Promise<T>, expected: T, stepMs: number): Promise<void> {
+async function hurryUntil<T>(stack: Stack, upstream: ManualClock, read: () => Promise<T>, expected: T, stepMs: number): Promise<void> {
   const hub = stack.gateway.runtime.hub!;
   await expect
     .poll(
       async () => {
-        if (hubIdle(hub)) stack.clock.advance(stepMs);
+        if (hubIdle(hub)) {
+          stack.clock.advance(stepMs);
+          upstream.advance(stepMs);
+        }
         return read();
       },
       { interval: 20 },
@@ -282,20 +280,20 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
 
   describe('open demo stack', () => {
     let stack: Stack;
-    let stopTicking: () => void;
     let all: Array<{ id: string; vendor: string; name: string; status: string }>;
     const POLL_MS = 200;
+    const upstreamClock = createSkippingClock();
     beforeAll(async () => {
-      // The hub and the upstream clients run on the stack's manual clock: moved along with real
-      // time, and faster where a test waits for a backed-off retry (hurryUntil).
+      // The hub and the upstream clients run on the stack's manual clock, which moves only when a
+      // test moves it: a poll at a time (pollRounds), or up to what a wait would bring (hurryUntil).
+      // The upstream clients' clock skips their retry waits: a poll of a failing backend ends
+      // without the test moving time for it (hurryUntil moves this clock with the hub's).
       const clock = createManualClock();
-      stack = await startStack({ clock, statusClock: clock, phaseMs: 3_600_000, healthTtlMs: 50, config: { status: { pollIntervalMs: POLL_MS } } });
-      stopTicking = tickClock(stack);
+      stack = await startStack({ clock, statusClock: clock, upstreamClock, phaseMs: 3_600_000, healthTtlMs: 50, config: { status: { pollIntervalMs: POLL_MS } } });
       all = dataOf(await stack.gql('{ modelDeployments(first: 500) { edges { node { id vendor name status } } } }')).modelDeployments.edges.map((e: any) => e.node);
     });
     afterAll(async () => {
       await leave();
-      stopTicking?.();
       await stack?.close();
     });
 
@@ -341,17 +339,15 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
         page.on('load', onLoad);
         // Within 2 s on the hub's clock, moved here by the test a poll interval at a time: the
         // change is read within that bound, and the page then shows it without the clock moving
-        // (the machine's speed sets only how long the test waits, never whether it passes).
-        stopTicking();
-        try {
-          const changedAt = stack.clock.now();
-          stack.sims.northflank!.setStatus(nf.id.slice('northflank:'.length), 'crashed');
-          await pollRounds(stack.gateway.runtime.hub!, stack.clock, { northflank: 1 }, POLL_MS * 1.1);
-          expect(stack.clock.now() - changedAt).toBeLessThanOrEqual(VISIBLE_MS);
-          await expect.poll(() => row(page, nf.id).getAttribute('data-status')).toBe('FAILED');
-        } finally {
-          stopTicking = tickClock(stack);
-        }
+        // (the machine's speed sets only how long the test waits, never whether it passes). The
+        // hub has read the backend once before the change: its first read is the baseline.
+        const hub = stack.gateway.runtime.hub!;
+        await pollRounds(hub, stack.clock, { northflank: 1 }, POLL_MS * 1.1);
+        const changedAt = stack.clock.now();
+        stack.sims.northflank!.setStatus(nf.id.slice('northflank:'.length), 'crashed');
+        await pollRounds(hub, stack.clock, { northflank: 1 }, POLL_MS * 1.1);
+        expect(stack.clock.now() - changedAt).toBeLessThanOrEqual(VISIBLE_MS);
+        await expect.poll(() => row(page, nf.id).getAttribute('data-status')).toBe('FAILED');
         await expect(row(page, nf.id).locator('.chip').textContent()).resolves.toContain('crashed');
         // In the live feed, and in the drawer's transitions seen.
         await expect.poll(() => page.locator('.feed-list li.feed-change').first().textContent()).toContain(nf.name);
@@ -414,13 +410,14 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
         const card = page.locator('article.card[data-backend="zstack"]');
         // Every connection to the simulator is cut, as when its process is gone.
         stack.sims.zstack!.server.inject({ kind: 'reset' });
-        await expect.poll(() => card.getAttribute('data-state')).toBe('unavailable');
+        // The hub's next poll finds it gone.
+        await hurryUntil(stack, upstreamClock, () => card.getAttribute('data-state'), 'unavailable', POLL_MS);
         for (const d of zs) await expect.poll(() => row(page, d.id).getAttribute('data-unavailable')).toBe('true');
         expect(await row(page, other.id).getAttribute('data-unavailable')).toBeNull();
         await expect(card.textContent()).resolves.toContain('Unavailable');
         stack.sims.zstack!.server.clearFaults();
         // The hub's backed-off retry of the backend, now rather than after its wait.
-        await hurryUntil(stack, () => card.getAttribute('data-state'), 'available', POLL_MS);
+        await hurryUntil(stack, upstreamClock, () => card.getAttribute('data-state'), 'available', POLL_MS);
         for (const d of zs) await expect.poll(() => row(page, d.id).getAttribute('data-unavailable')).toBeNull();
         await expect.poll(() => page.locator('.feed-list li.feed-up').count()).toBeGreaterThan(0);
         expect(foreign).toEqual([]);
@@ -546,12 +543,12 @@ describe.skipIf(!haveChromium)('the status board in chromium', () => {
       try {
         const { page, foreign, streams } = await (current = visit(stack, '/board'));
         const card = page.locator('article.card[data-backend="zstack"]');
-        await expect.poll(() => card.getAttribute('data-state')).toBe('unavailable');
+        await hurryUntil(stack, upstreamClock, () => card.getAttribute('data-state'), 'unavailable', POLL_MS);
         await expect.poll(() => page.locator('tbody tr[data-id]').count()).toBeGreaterThan(0);
         expect(await row(page, zs[0]!.id).count()).toBe(0);
         stack.sims.zstack!.server.clearFaults();
         // The hub's backed-off retry of the backend, now rather than after its wait.
-        await hurryUntil(stack, () => card.getAttribute('data-state'), 'available', POLL_MS);
+        await hurryUntil(stack, upstreamClock, () => card.getAttribute('data-state'), 'available', POLL_MS);
         for (const d of zs) await expect.poll(() => row(page, d.id).count()).toBe(1);
         expect(streams()).toBe(1);
         expect(foreign).toEqual([]);
